@@ -1,0 +1,109 @@
+"""The platform-neutral coach: one `handle(Incoming) -> Reply` for every adapter."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot import intents
+from bot.intents import Intent, classify
+from bot.messages import ASK, REFLECT_SAVE, Action, Citation, Incoming, Reply
+from bot.ports import Composer, Retriever
+from bot.prompt_files import render
+from knowledge.registry import Knowledge
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Incoming, Intent], Awaitable[Reply]]
+MAX_INPUT = 4000
+LONG_TEXT_WORDS = 25
+
+
+class Coach:
+    """Routes a message to its intent's handler; answers questions itself.
+
+    Handlers for the stateful intents (reflect, progress, data rights, prompt
+    settings) and for button actions are handed in, keyed by intent name or
+    action id, so the coach runs with or without storage.
+    """
+
+    def __init__(self, *, knowledge: Knowledge, retriever: Retriever, composer: Composer,
+                 handlers: Mapping[str, Handler] | None = None) -> None:
+        self.knowledge = knowledge
+        self.retriever = retriever
+        self.composer = composer
+        self._handlers: dict[str, Handler] = {
+            intents.HELP: self._help,
+            intents.EMPTY: self._help,
+            intents.QUESTION: self._question,
+            intents.OTHERS_DATA: self._others_data,
+            ASK: self._ask_action,
+        }
+        self._handlers.update(handlers or {})
+
+    def add_handlers(self, handlers: Mapping[str, Handler]) -> None:
+        self._handlers.update(handlers)
+
+    async def handle(self, incoming: Incoming) -> Reply:
+        if incoming.action:
+            intent = Intent(incoming.action, str(incoming.payload.get("text", "")))
+            key = incoming.action
+        else:
+            if len(incoming.text) > MAX_INPUT:
+                return Reply(text=render("too_long.md", limit=str(MAX_INPUT)), intent="error")
+            intent = classify(incoming.text)
+            key = intent.name
+        handler = self._handlers.get(key)
+        if handler is None:
+            return Reply(text=render("unavailable.md"), intent=key)
+        reply = await handler(incoming, intent)
+        reply.intent = reply.intent or key
+        return reply
+
+    def citations(self, ids: list[str]) -> list[Citation]:
+        standard = self.knowledge.standard
+        return [
+            Citation(id=k.id, text=k.text, duties=tuple(standard.duties_for(k.id)))
+            for i in ids
+            if (k := standard.ksb(i)) is not None
+        ]
+
+    async def _ask_action(self, incoming: Incoming, intent: Intent) -> Reply:
+        return await self._question(incoming, Intent(intents.QUESTION, intent.text))
+
+    async def _question(self, incoming: Incoming, intent: Intent) -> Reply:
+        retrieval = self.retriever.retrieve(intent.text, top=5)
+        composition = await self.composer.answer(
+            question=intent.text, retrieval=retrieval, knowledge=self.knowledge
+        )
+        reply = Reply(
+            text=composition.text,
+            citations=self.citations(composition.cited),
+            followups=self._followups(composition.cited),
+            intent="lookup" if retrieval.mode in {"explicit", "duty", "kind", "unknown"} else "question",
+            metadata=dict(composition.metadata, retrieval=retrieval.mode, retrieved=retrieval.ids),
+        )
+        if len(intent.text.split()) >= LONG_TEXT_WORDS and not intent.text.rstrip().endswith("?"):
+            reply.actions.append(Action("Save this as a reflection", REFLECT_SAVE, {"text": intent.text}))
+        return reply
+
+    def _followups(self, cited: list[str]) -> list[str]:
+        if not cited:
+            return ["What counts for S24?", "What does duty 4 involve?", "How am I doing?"]
+        first = cited[0]
+        return [f"How could I evidence {first}?", "Log a reflection", "How am I doing?"]
+
+    async def _help(self, incoming: Incoming, intent: Intent) -> Reply:
+        standard = self.knowledge.standard
+        text = render(
+            "help.md",
+            name=incoming.user.display_name or "there",
+            reference=standard.reference,
+            title=standard.title,
+            level=str(standard.level),
+        )
+        return Reply(text=text, followups=["What counts for S24?", "Log a reflection", "How am I doing?"],
+                     intent=intents.HELP)
+
+    async def _others_data(self, incoming: Incoming, intent: Intent) -> Reply:
+        return Reply(text=render("others_data.md"), intent=intents.OTHERS_DATA)

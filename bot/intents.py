@@ -1,0 +1,104 @@
+"""Decide what a message is asking for, before any retrieval.
+
+Rules, not a model: they are cheap, predictable and testable, and a wrong
+guess costs little because every reply offers the other paths as buttons.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+HELP = "help"
+QUESTION = "question"
+REFLECT = "reflect"
+TAG_PREVIEW = "tag_preview"
+PROGRESS = "progress"
+PORTFOLIO = "portfolio"
+EXPORT_DATA = "export_data"
+DELETE_DATA = "delete_data"
+PROMPT_SETTINGS = "prompt_settings"
+OTHERS_DATA = "others_data"
+EMPTY = "empty"
+
+_HELP = re.compile(r"^\s*(help|\?+|hi|hello|hey|start|menu|what can you do\??|how do (i|you) use (this|you)\??)\s*[!.]*\s*$", re.I)
+_REFLECT_PREFIX = re.compile(r"^\s*(reflect(ion)?|log( a reflection)?|journal|entry)\s*[:\-–]\s*", re.I)
+_REFLECT_ONLY = re.compile(r"^\s*(/?reflect|log a reflection|new reflection|add (a )?reflection)\s*$", re.I)
+_TAG_PREVIEW = re.compile(
+    r"^\s*(?:please\s+)?(?:map|tag|which ksbs? (?:does|do|would|could)|what ksbs? (?:does|do|would|could))\b"
+    r".*?(?:reflection|entry|this|it)\b\s*(?:pls|please)?\s*[:\-–]?\s*", re.I)
+_PROGRESS = re.compile(
+    r"\b(how am i doing|my progress|progress report|^progress$|my coverage|coverage|gateway ready|"
+    r"am i (on track|ready)|ready for gateway|how many hours|off[- ]the[- ]job hours|otj hours|"
+    r"weak(est)? ksbs?)\b", re.I)
+_PORTFOLIO = re.compile(r"\b(export|download|build|make)\b.*\bportfolio\b", re.I)
+_EXPORT = re.compile(r"\b(export|download|send me|give me|get)\b.*\b(my|all my)\b.*\bdata\b", re.I)
+_DELETE = re.compile(r"\b(delete|erase|remove|forget|wipe)\b.*\b(my|all my|me)\b.*\b(data|account|everything|entries|history)\b"
+                     r"|\bforget me\b", re.I)
+_PROMPTS = re.compile(r"^\s*(weekly\s+)?(prompts?|reminders?|nudges?)\b(\s+(on|off|stop|start|pause|resume|"
+                      r"mon|tue|wed|thu|fri|sat|sun|every|at|\d)).*$", re.I)
+_THIRD_PARTY = re.compile(
+    r"\b(send|show|give|share|forward|tell|see|access|read)\b.{0,40}?\b(his|her|their|someone else'?s|"
+    r"another (?:person|apprentice|user)'?s?|other people'?s|colleague'?s|[a-z]+'s)\b.{0,40}?"
+    r"\b(chats?|history|messages?|logs?|reflections?|entries|progress|notes|data|records?|conversations?)\b",
+    re.I)
+_PAST = re.compile(
+    r"\b([a-z]{3,}ed|did|ran|wrote|built|met|set|taught|got|made|spent|picked|led|learnt|found|took|"
+    r"went|gave|began|chose|sat|saw|kept|held|brought|rebuilt|thought|told|understood|read|was|were|didnt|didn.t|wasnt|wasn.t|couldnt)\b", re.I)
+_NARRATIVE = re.compile(
+    r"\b(this week|today|yesterday|last week|this morning|this sprint|i (have|'ve)?\s*"
+    r"(set up|built|wrote|ran|led|deployed|trained|fixed|presented|met|learned|learnt|spent|worked|did|"
+    r"created|added|migrated|reviewed|helped|compared|tested|monitored|refactored|automated|documented|"
+    r"attended|completed|shadowed|organised|designed|implemented|analysed|analyzed))\b", re.I)
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    text: str  # the part of the message the intent acts on (prefixes stripped)
+
+
+def classify(text: str) -> Intent:
+    stripped = text.strip()
+    if not stripped:
+        return Intent(EMPTY, "")
+    if _HELP.match(stripped):
+        return Intent(HELP, stripped)
+    if _REFLECT_ONLY.match(stripped):
+        return Intent(REFLECT, "")
+    prefix = _REFLECT_PREFIX.match(stripped)
+    if prefix:
+        return Intent(REFLECT, stripped[prefix.end():].strip())
+    if _DELETE.search(stripped):
+        return Intent(DELETE_DATA, stripped)
+    if _THIRD_PARTY.search(stripped):
+        return Intent(OTHERS_DATA, stripped)
+    if _PORTFOLIO.search(stripped):
+        return Intent(PORTFOLIO, stripped)
+    if _EXPORT.search(stripped):
+        return Intent(EXPORT_DATA, stripped)
+    if _PROMPTS.match(stripped):
+        return Intent(PROMPT_SETTINGS, stripped)
+    preview = _TAG_PREVIEW.match(stripped)
+    if preview and len(stripped) - preview.end() > 20:
+        rest = stripped[preview.end():]
+        if ":" in rest[:40]:
+            rest = rest.split(":", 1)[1]
+        return Intent(TAG_PREVIEW, rest.strip().strip("'\"“”‘’"))
+    if _PROGRESS.search(stripped) and len(stripped) < 120:
+        return Intent(PROGRESS, stripped)
+    if _looks_like_reflection(stripped):
+        return Intent(REFLECT, stripped)
+    return Intent(QUESTION, stripped)
+
+
+def _looks_like_reflection(text: str) -> bool:
+    """A first-person account of work, long enough to be an entry, that is not a question."""
+    words = len(text.split())
+    if words < 12 or text.rstrip().endswith("?"):
+        return False
+    if re.match(r"^\s*(what|which|how|is|are|can|could|does|do|why|where|when|should|explain)\b", text, re.I):
+        return False
+    if re.search(r"\b(which|what) (ksbs?|skills?|knowledge|behaviou?rs?)\b", text, re.I):
+        return False
+    return bool(_NARRATIVE.search(text)) or len(_PAST.findall(text)) >= 2
