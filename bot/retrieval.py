@@ -42,7 +42,7 @@ class Tuning:
     dense_ceil: float = 0.90
     lexical_half: float = 6.0
     dense_weight: float = 0.65
-    min_score: float = 0.33
+    min_score: float = 0.46
     keep_ratio: float = 0.8
     dense_k: int = 80
 

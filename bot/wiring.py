@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from bot.coach import Coach
+from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
 from bot.embeddings import make_embeddings
+from bot.ports import Composer
 from bot.retrieval import HybridRetriever
 from knowledge.index import ChromaTarget, KsbIndex
 from knowledge.registry import Knowledge, StandardRegistry
@@ -40,3 +43,20 @@ def make_retriever(settings: Settings, *, build: bool = True) -> HybridRetriever
     if build:
         index.build()
     return HybridRetriever(index=index)
+
+
+def make_composer(settings: Settings) -> Composer:
+    if not settings.llm_enabled:
+        return GroundedComposer()
+    from bot.composers.llm import LlmComposer, make_chat_model
+
+    return LlmComposer(model=make_chat_model(settings), timeout=settings.llm_timeout,
+                       stream=settings.llm_stream)
+
+
+def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None) -> Coach:
+    """The coach with every part the settings call for."""
+    retriever = retriever or make_retriever(settings)
+    composer = make_composer(settings)
+    coach = Coach(knowledge=retriever.index.knowledge, retriever=retriever, composer=composer)
+    return coach

@@ -1,0 +1,71 @@
+"""Console adapter: plain text in and out; numbered actions stand in for buttons."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from typing import TextIO
+
+from bot.coach import Coach
+from bot.messages import Action, Incoming, Reply, UserRef
+
+
+def console_user() -> UserRef:
+    name = getpass.getuser() or "local"
+    return UserRef(platform="console", workspace_id="local", user_id=name, display_name=name)
+
+
+def render_plain(reply: Reply) -> str:
+    parts = [reply.text]
+    if reply.citations:
+        quotes = []
+        for c in reply.citations:
+            duties = ", ".join(str(d) for d in c.duties)
+            where = f" (duty {duties})" if len(c.duties) == 1 else (f" (duties {duties})" if duties else "")
+            quotes.append(f"  {c.id}{where}: \u201c{c.text}\u201d")
+        parts.append("From the standard:\n" + "\n".join(quotes))
+    return "\n\n".join(p for p in parts if p)
+
+
+def render_choices(reply: Reply) -> list[Action]:
+    """Follow-ups and actions as one numbered list the user can pick from."""
+    choices = [Action(label=f, action="ask", payload={"text": f}) for f in reply.followups]
+    return list(reply.actions) + choices
+
+
+class ConsoleChat:
+    def __init__(self, *, coach: Coach, user: UserRef | None = None,
+                 stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+        self._coach = coach
+        self._user = user or console_user()
+        self._in = stdin
+        self._out = stdout
+
+    def _say(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
+
+    async def run(self) -> int:
+        self._say(f"KSB Coach on {self._coach.knowledge.standard.reference}. Type 'help', a number to pick "
+                  "an option, or 'quit'.")
+        choices: list[Action] = []
+        while True:
+            self._out.write("\nyou> ")
+            self._out.flush()
+            line = await asyncio.to_thread(self._in.readline)
+            if not line:
+                return 0
+            text = line.strip()
+            if text.lower() in {"quit", "exit", "bye"}:
+                return 0
+            if text.isdigit() and 0 < int(text) <= len(choices):
+                picked = choices[int(text) - 1]
+                incoming = Incoming(user=self._user, action=picked.action, payload=picked.payload)
+            else:
+                incoming = Incoming(user=self._user, text=text)
+            reply = await self._coach.handle(incoming)
+            self._say("\ncoach> " + render_plain(reply))
+            choices = render_choices(reply)
+            for n, choice in enumerate(choices, start=1):
+                self._say(f"  [{n}] {choice.label}")

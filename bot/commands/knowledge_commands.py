@@ -1,0 +1,178 @@
+"""Commands over the standard: index, standards, search, ask, chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.commands.input_checks import BadInput, check_text
+from bot.config import Settings
+from knowledge.text_loader import StandardFormatError
+
+EXIT_BAD_INPUT = 2
+
+
+def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
+    index = sub.add_parser("index", help="build or refresh the knowledge index")
+    index.add_argument("--force", action="store_true", help="re-embed even when nothing changed")
+    index.set_defaults(func=lambda a: cmd_index(a, settings_factory()))
+
+    standards = sub.add_parser("standards", help="list or add apprenticeship standards")
+    std_sub = standards.add_subparsers(dest="standards_command", metavar="ACTION", required=True)
+    std_sub.add_parser("list", help="list the standards available").set_defaults(
+        func=lambda a: cmd_standards_list(settings_factory()))
+    add = std_sub.add_parser("add", help="add a standard from a JSON file (apprenticeship-standards API shape)")
+    add.add_argument("file", type=Path)
+    add.set_defaults(func=lambda a: cmd_standards_add(a, settings_factory()))
+
+    search = sub.add_parser("search", help="find the KSBs a text is about")
+    search.add_argument("text", nargs="?", default="-", help="the text, or - to read JSON Lines from stdin")
+    search.add_argument("--top", type=int, default=5, help="how many results (default 5)")
+    search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    search.set_defaults(func=lambda a: cmd_search(a, settings_factory()))
+
+    ask = sub.add_parser("ask", help="ask the coach one question")
+    ask.add_argument("text", help="the question")
+    ask.add_argument("--json", action="store_true", help="print the reply as JSON")
+    ask.set_defaults(func=lambda a: cmd_ask(a, settings_factory()))
+
+    chat = sub.add_parser("chat", help="chat with the coach in this terminal")
+    chat.set_defaults(func=lambda a: cmd_chat(settings_factory()))
+
+
+def _progress_bar(total_label: str) -> Callable[[int, int], None]:
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc=total_label, unit="doc")
+        bar["bar"].n = done
+        bar["bar"].refresh()
+        if done >= total:
+            bar["bar"].close()
+
+    return update
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.wiring import make_index
+
+    index = make_index(settings)
+    built = index.build(force=args.force, progress=_progress_bar(f"Embedding {settings.standard}"))
+    state = "built" if built else "already current"
+    print(f"Index for {settings.standard} {state} ({index.digest[:12]}).")
+    return 0
+
+
+def cmd_standards_list(settings: Settings) -> int:
+    from bot.wiring import registry
+
+    for reference in registry(settings).references():
+        print(reference)
+    return 0
+
+
+def cmd_standards_add(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.wiring import registry
+
+    if not args.file.exists():
+        print(f"ksb-coach: no such file: {args.file}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        standard = registry(settings).add(args.file)
+    except StandardFormatError as exc:
+        print(f"ksb-coach: {args.file} is not a standard: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Added {standard.reference} {standard.title} (level {standard.level}): "
+          f"{len(standard.ksbs)} KSBs, {len(standard.duties)} duties.")
+    print(f"Use it with STANDARD={standard.reference} ksb-coach index")
+    return 0
+
+
+def _result_line(retriever: Any, item_id: Any, text: str, top: int) -> dict[str, Any]:
+    retrieval = retriever.retrieve(text, top=top)
+    results = [{"id": h.id, "score": round(h.score, 4)} for h in retrieval.hits[:top]]
+    return {"id": item_id, "query": text, "results": results}
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    if args.top < 1:
+        print("ksb-coach: --top must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.text != "-":
+        try:
+            text = check_text(args.text)
+        except BadInput as exc:
+            print(f"ksb-coach: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    from bot.wiring import make_retriever
+
+    retriever = make_retriever(settings)
+    if args.text != "-":
+        line = _result_line(retriever, None, text, args.top)
+        if args.json:
+            print(json.dumps(line))
+        elif not line["results"]:
+            print("No KSBs match that: it looks outside the standard.")
+        else:
+            for r in line["results"]:
+                ksb = retriever.standard.ksb(r["id"])
+                print(f"{r['id']:>4}  {r['score']:.2f}  {ksb.text if ksb else ''}")
+        return 0
+    return _search_stream(retriever, args.top)
+
+
+def _search_stream(retriever: Any, top: int) -> int:
+    failures = 0
+    for number, raw in enumerate(sys.stdin, start=1):
+        if not raw.strip():
+            continue
+        item_id: Any = None
+        try:
+            item = json.loads(raw)
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise BadInput('each line must be a JSON object with a "text" string')
+            item_id = item.get("id")
+            line = _result_line(retriever, item_id, check_text(item["text"]), top)
+        except (json.JSONDecodeError, BadInput) as exc:
+            failures += 1
+            message = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            print(f"ksb-coach: line {number}: {message}", file=sys.stderr)
+            line = {"id": item_id, "query": None, "results": [], "error": message}
+        print(json.dumps(line), flush=True)
+    return 1 if failures else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        text = check_text(args.text)
+    except BadInput as exc:
+        print(f"ksb-coach: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from bot.adapters.console import console_user, render_plain
+    from bot.messages import Incoming
+    from bot.wiring import make_coach
+
+    coach = make_coach(settings)
+    reply = asyncio.run(coach.handle(Incoming(user=console_user(), text=text)))
+    if args.json:
+        print(json.dumps({"text": reply.text, "cited": reply.cited_ids, "intent": reply.intent,
+                          "followups": reply.followups, "metadata": reply.metadata}, default=str))
+    else:
+        print(render_plain(reply))
+    return 0
+
+
+def cmd_chat(settings: Settings) -> int:
+    from bot.adapters.console import ConsoleChat
+    from bot.wiring import make_coach
+
+    print("Loading the coach…", file=sys.stderr)
+    return asyncio.run(ConsoleChat(coach=make_coach(settings)).run())

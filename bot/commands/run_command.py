@@ -1,0 +1,21 @@
+"""`ksb-coach run`: the right front end for what is configured (console chat by default)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from bot.config import Settings
+
+
+def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
+    run = sub.add_parser("run", help="start the bot: the chat server when Slack or Teams is configured, "
+                                     "else console chat")
+    run.set_defaults(func=lambda a: cmd_run(a, settings_factory()))
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.commands.knowledge_commands import cmd_chat
+
+    return cmd_chat(settings)

@@ -1,0 +1,138 @@
+"""The LLM composer: langchain ChatOpenAI against OpenAI or any compatible server.
+
+It may only cite ids that retrieval returned; anything else, a timeout, an
+HTTP error or malformed output hands the question to the grounded composer
+and records why in the metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from bot.composers.grounded import GroundedComposer
+from bot.config import Settings
+from bot.ports import Composition
+from bot.prompt_files import load, render
+from bot.retrieval import Retrieval
+from knowledge.registry import Knowledge
+
+log = logging.getLogger(__name__)
+_ID = re.compile(r"\b([KSB])\s?(\d{1,3})\b")
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
+
+
+class RejectedAnswer(ValueError):
+    """The model's output broke a grounding rule."""
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    kwargs: dict[str, Any] = {
+        "model": settings.openai_model,
+        "timeout": settings.llm_timeout,
+        "max_retries": 0,
+        "temperature": 0.2,
+        "api_key": settings.openai_api_key.get_secret_value() or "not-needed",
+    }
+    if settings.openai_base_url:
+        kwargs["base_url"] = settings.openai_base_url
+    return ChatOpenAI(**kwargs)
+
+
+def delimit(text: str) -> str:
+    """User text goes inside <user_text> tags; a closing tag inside it is neutralised."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def mentioned_ids(text: str) -> set[str]:
+    return {f"{m.group(1)}{int(m.group(2))}" for m in _ID.finditer(text)}
+
+
+def parse_answer(raw: str, allowed: set[str]) -> tuple[str, list[str]]:
+    try:
+        data = json.loads(_FENCE.sub("", raw.strip()))
+    except json.JSONDecodeError as exc:
+        raise RejectedAnswer("malformed") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("answer"), str):
+        raise RejectedAnswer("malformed")
+    answer = data["answer"].strip()
+    cited = [str(c).upper().replace(" ", "") for c in data.get("cited") or []]
+    if not answer or not cited:
+        raise RejectedAnswer("uncited")
+    invented = (set(cited) | mentioned_ids(answer)) - allowed
+    if invented:
+        raise RejectedAnswer("invented ids " + ",".join(sorted(invented)))
+    return answer, list(dict.fromkeys(cited))
+
+
+class LlmComposer:
+    name = "llm"
+
+    def __init__(self, *, model: BaseChatModel, timeout: float, stream: bool = False,
+                 fallback: GroundedComposer | None = None) -> None:
+        self._model = model
+        self._timeout = timeout
+        self._stream = stream
+        self._fallback = fallback or GroundedComposer()
+
+    async def _call(self, system: str, user: str) -> str:
+        messages = [SystemMessage(content=system), HumanMessage(content=user)]
+        if self._stream:
+            chunks = [str(chunk.content) async for chunk in self._model.astream(messages)]
+            return "".join(chunks)
+        result = await self._model.ainvoke(messages)
+        return str(result.content)
+
+    async def complete(self, *, system: str, user: str) -> str | None:
+        try:
+            return await asyncio.wait_for(self._call(system, user), self._timeout)
+        except Exception as exc:  # noqa: BLE001 - every failure means "use the grounded text"
+            log.warning("llm completion failed: %s", type(exc).__name__)
+            return None
+
+    async def answer(self, *, question: str, retrieval: Retrieval, knowledge: Knowledge) -> Composition:
+        grounded = self._fallback.compose(retrieval=retrieval, knowledge=knowledge)
+        if not retrieval.hits:
+            return grounded
+        allowed = set(retrieval.ids)
+        user = render("answer_user.md", context=self._context(retrieval, knowledge),
+                      question=delimit(question), reference=knowledge.standard.reference)
+        try:
+            raw = await asyncio.wait_for(self._call(load("answer_system.md"), user), self._timeout)
+            text, cited = parse_answer(raw, allowed)
+        except (TimeoutError, asyncio.TimeoutError):
+            return self._fell_back(grounded, "timeout")
+        except RejectedAnswer as exc:
+            return self._fell_back(grounded, str(exc))
+        except Exception as exc:  # noqa: BLE001 - HTTP errors, connection errors, bad payloads
+            return self._fell_back(grounded, f"error: {type(exc).__name__}")
+        ideas = {i: grounded.evidence_ideas[i] for i in cited if i in grounded.evidence_ideas}
+        return Composition(text=text, cited=cited, evidence_ideas=ideas, metadata={"composer": self.name})
+
+    def _fell_back(self, grounded: Composition, reason: str) -> Composition:
+        log.warning("llm answer rejected, grounded fallback: %s", reason)
+        grounded.metadata.update({"fallback": reason, "composer": "grounded"})
+        return grounded
+
+    def _context(self, retrieval: Retrieval, knowledge: Knowledge) -> str:
+        blocks = []
+        standard = knowledge.standard
+        for ksb_id in retrieval.ids:
+            ksb = standard.ksb(ksb_id)
+            if ksb is None:
+                continue
+            guide = knowledge.guidance.for_ksb(ksb_id)
+            duties = ", ".join(str(d) for d in standard.duties_for(ksb_id)) or "none"
+            block = f"[{ksb_id}] ({ksb.kind_name}; duties {duties}) \"{ksb.text}\""
+            if guide:
+                block += f"\nExplanation: {guide.explanation}\nEvidence ideas: " + " | ".join(guide.evidence)
+            blocks.append(block)
+        return "\n\n".join(blocks)
