@@ -36,6 +36,17 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", description="Python logging level.")
 
+    host: str = Field("127.0.0.1", description="Address `ksb-coach serve` binds to.")
+    port: int = Field(3000, ge=1, le=65535, description="Port `ksb-coach serve` listens on.")
+
+    # -- Slack (bot/adapters/slack.py) --
+
+    # -- Teams (bot/adapters/teams.py) --
+
+    # -- Scheduler (bot/scheduler) --
+
+    # -- Operations --
+
     @property
     def llm_enabled(self) -> bool:
         return bool(self.openai_api_key.get_secret_value() or self.openai_base_url)

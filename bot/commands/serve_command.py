@@ -1,0 +1,28 @@
+"""`ksb-coach serve`: the web server for Slack and Teams."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from bot.config import Settings
+
+
+def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
+    serve = sub.add_parser("serve", help="run the web server (Slack events, Teams messages, health)")
+    serve.add_argument("--host", default=None, help="bind address (default from HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default from PORT, 3000)")
+    serve.set_defaults(func=lambda a: cmd_serve(a, settings_factory()))
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.server import serve
+    from bot.wiring import make_coach
+
+    coach = make_coach(settings)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    asyncio.run(serve(settings=settings, coach=coach, host=host, port=port))
+    return 0
