@@ -1,0 +1,75 @@
+"""Suggest the KSBs a reflection evidences, each with a grounded one-line reason.
+
+A reflection usually evidences different KSBs in different sentences, so each
+sentence is scored on its own as well as the whole text, and a KSB keeps its
+best score. Below a floor nothing is suggested: "on leave, did emails" gets no
+confident tags.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.lexical import tokens
+from bot.ports import TagSuggestion
+from bot.retrieval import HybridRetriever
+
+_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
+
+
+@dataclass(frozen=True)
+class TagTuning:
+    sentence_weight: float = 0.7
+    floor: float = 0.53
+    keep_ratio: float = 0.85
+    min_sentence_words: int = 4
+
+
+def sentences(text: str, min_words: int) -> list[str]:
+    return [s.strip() for s in _SPLIT.split(text) if len(s.split()) >= min_words]
+
+
+class RetrievalTagger:
+    """Implements the Tagger port over the hybrid retriever."""
+
+    def __init__(self, *, retriever: HybridRetriever, tuning: TagTuning | None = None) -> None:
+        self._retriever = retriever
+        self._tuning = tuning or TagTuning()
+
+    def rank(self, text: str) -> list[tuple[str, float, str]]:
+        """Every KSB with a signal: (id, score, the sentence that scored it best), best first."""
+        t = self._tuning
+        whole = self._retriever.score_all(text)
+        best = {ksb_id: (score, text) for ksb_id, score in whole.items()}
+        for sentence in sentences(text, t.min_sentence_words):
+            for ksb_id, score in self._retriever.score_all(sentence).items():
+                blended = t.sentence_weight * score + (1 - t.sentence_weight) * whole.get(ksb_id, 0.0)
+                if blended > best.get(ksb_id, (0.0, ""))[0]:
+                    best[ksb_id] = (blended, sentence)
+        ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)
+        return [(ksb_id, score, source) for ksb_id, (score, source) in ranked]
+
+    def suggest(self, text: str, *, top: int = 3) -> list[TagSuggestion]:
+        ranked = self.rank(text)
+        if not ranked or ranked[0][1] < self._tuning.floor:
+            return []
+        cut = max(self._tuning.floor, ranked[0][1] * self._tuning.keep_ratio)
+        return [
+            TagSuggestion(id=ksb_id, confidence=round(score, 3), reason=self._reason(ksb_id, source))
+            for ksb_id, score, source in ranked[:top]
+            if score >= cut
+        ]
+
+    def _reason(self, ksb_id: str, source: str) -> str:
+        ksb = self._retriever.standard.ksb(ksb_id)
+        assert ksb is not None
+        guide = self._retriever.index.knowledge.guidance.for_ksb(ksb_id)
+        vocabulary = set(tokens(ksb.text + " " + " ".join(guide.keywords if guide else ())))
+        shared = [w for w in dict.fromkeys(re.findall(r"[A-Za-z][A-Za-z0-9-]+", source))
+                  if tokens(w) and tokens(w)[0] in vocabulary][:3]
+        words = ", ".join(f"\u201c{w}\u201d" for w in shared)
+        excerpt = ksb.text if len(ksb.text) <= 90 else ksb.text[:87].rsplit(" ", 1)[0] + "…"
+        if words:
+            return f"{words} in your entry match {ksb_id}: \u201c{excerpt}\u201d"
+        return f"What you describe is close to {ksb_id}: \u201c{excerpt}\u201d"
