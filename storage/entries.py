@@ -1,0 +1,66 @@
+"""Reflection entries: saved first, tagged after, so the user's words are never lost."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.models import TAGGING_STATUSES, Entry, utcnow
+
+
+def add_entry(session: Session, *, person_id: int, text: str, work_date: date,
+              otj_hours: float = 0.0, status: str = "pending") -> Entry:
+    if otj_hours < 0:
+        raise ValueError("off-the-job hours cannot be negative")
+    entry = Entry(person_id=person_id, text=text, work_date=work_date, otj_hours=otj_hours,
+                  tagging_status=_checked(status))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def get_entry(session: Session, *, entry_id: int) -> Entry | None:
+    return session.get(Entry, entry_id)
+
+
+def list_entries(session: Session, *, person_id: int, newest_first: bool = True,
+                 limit: int | None = None) -> list[Entry]:
+    order = (col(Entry.work_date).desc(), col(Entry.id).desc()) if newest_first else (
+        col(Entry.work_date), col(Entry.id))
+    query = select(Entry).where(Entry.person_id == person_id).order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def set_status(session: Session, *, entry_id: int, status: str) -> None:
+    session.execute(sa.update(Entry).where(col(Entry.id) == entry_id)
+                    .values(tagging_status=_checked(status), updated_at=utcnow()))
+
+
+def pending_entries(session: Session, *, limit: int = 50) -> list[Entry]:
+    query = (select(Entry).where(Entry.tagging_status == "pending")
+             .order_by(col(Entry.created_at), col(Entry.id)).limit(limit))
+    return list(session.exec(query))
+
+
+def total_hours(session: Session, *, person_id: int) -> float:
+    total = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(Entry.otj_hours), 0.0))
+        .where(col(Entry.person_id) == person_id)
+    ).scalar_one()
+    return float(total)
+
+
+def count_entries(session: Session, *, person_id: int) -> int:
+    return int(session.execute(
+        sa.select(sa.func.count()).select_from(Entry).where(col(Entry.person_id) == person_id)
+    ).scalar_one())
+
+
+def _checked(status: str) -> str:
+    if status not in TAGGING_STATUSES:
+        raise ValueError(f"unknown tagging status {status!r}")
+    return status

@@ -1,0 +1,193 @@
+"""Table models: one `table=True` class per entity.
+
+The schema itself is owned by the Alembic migrations in `storage/migrations/`;
+these classes must match them (a test compares the two). Timestamps are aware
+UTC datetimes (sqlmodel's UTCDateTime), so SQLite and PostgreSQL agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+ROLES = ("apprentice", "manager", "admin")
+TAG_SOURCES = ("suggested", "confirmed", "removed")
+TAGGING_STATUSES = ("ok", "pending")
+SEND_KINDS = ("prompt", "nudge")
+FEEDBACK_VALUES = ("up", "down")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+def _json() -> sa.Column[Any]:
+    return sa.Column(sa.JSON, nullable=False)
+
+
+def _person_fk(*, index: bool = True) -> Any:
+    return Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id"), nullable=False,
+                                     index=index))
+
+
+class Person(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("platform", "workspace_id", "user_id",
+                                          name="uq_person_identity"),
+                      _one_of("role", ROLES, "ck_person_role"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    workspace_id: str = Field(max_length=128)
+    user_id: str = Field(max_length=128)
+    display_name: str = Field(default="", max_length=200)
+    timezone: str = Field(default="", max_length=64)
+    role: str = Field(default="apprentice", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ManagerLink(SQLModel, table=True):
+    __tablename__ = "manager_link"
+    __table_args__ = (sa.UniqueConstraint("manager_id", "apprentice_id", name="uq_manager_link"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    manager_id: int = _person_fk()
+    apprentice_id: int = _person_fk()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Enrolment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id"),
+                                               nullable=False, unique=True))
+    standard_ref: str = Field(max_length=32)
+    start_date: date
+    planned_epa_date: date
+    weekly_hours: float = 30.0
+    otj_target_hours: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Entry(SQLModel, table=True):
+    __table_args__ = (_one_of("tagging_status", TAGGING_STATUSES, "ck_entry_tagging_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    work_date: date
+    otj_hours: float = 0.0
+    tagging_status: str = Field(default="pending", max_length=16, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EntryTag(SQLModel, table=True):
+    __tablename__ = "entry_tag"
+    __table_args__ = (sa.UniqueConstraint("entry_id", "ksb_id", name="uq_entry_tag"),
+                      _one_of("source", TAG_SOURCES, "ck_entry_tag_source"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("entry.id"),
+                                              nullable=False, index=True))
+    ksb_id: str = Field(max_length=8)
+    source: str = Field(max_length=16)
+    confidence: float | None = None
+    reason: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what. Person ids only (no names), so a deletion can find and drop them all."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, index=True)
+    subject_id: int | None = Field(default=None, index=True)
+    related_id: int | None = Field(default=None, index=True)
+    action: str = Field(max_length=64)
+    target: str = Field(default="", max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AnswerFeedback(SQLModel, table=True):
+    __tablename__ = "answer_feedback"
+    __table_args__ = (_one_of("value", FEEDBACK_VALUES, "ck_answer_feedback_value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    answer_id: str = Field(default="", max_length=64)
+    value: str = Field(max_length=8)
+    cited_ids: list[str] = Field(default_factory=list, sa_column=_json())
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Chat events already handled, so platform retries are answered once."""
+
+    __tablename__ = "processed_event"
+    __table_args__ = (sa.UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    event_id: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ConversationRef(SQLModel, table=True):
+    __tablename__ = "conversation_ref"
+    __table_args__ = (sa.UniqueConstraint("person_id", "platform", name="uq_conversation_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk(index=False)
+    platform: str = Field(max_length=32)
+    reference: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    installed: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PromptSetting(SQLModel, table=True):
+    __tablename__ = "prompt_setting"
+    __table_args__ = (sa.CheckConstraint("weekday BETWEEN 0 AND 6",
+                                         name="ck_prompt_setting_weekday"),)
+
+    person_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id"),
+                                               primary_key=True))
+    weekday: int = 4
+    local_time: time = Field(default=time(15, 0))
+    enabled: bool = True
+    snoozed_until: date | None = None
+    last_ksb_id: str | None = Field(default=None, max_length=8)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduledSend(SQLModel, table=True):
+    """A claim on one weekly send: the unique key lets exactly one replica win it."""
+
+    __tablename__ = "scheduled_send"
+    __table_args__ = (sa.UniqueConstraint("person_id", "kind", "week", name="uq_scheduled_send"),
+                      _one_of("kind", SEND_KINDS, "ck_scheduled_send_kind"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk(index=False)
+    kind: str = Field(max_length=16)
+    week: str = Field(max_length=10)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    attempts: int = 0
+
+
+ALL_TABLES: tuple[type[SQLModel], ...] = (
+    Person, ManagerLink, Enrolment, Entry, EntryTag, AuditEvent, AnswerFeedback,
+    ProcessedEvent, ConversationRef, PromptSetting, ScheduledSend,
+)

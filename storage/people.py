@@ -1,0 +1,116 @@
+"""People, their roles and the manager–apprentice links."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.enrolments import default_enrolment
+from storage.models import ROLES, ManagerLink, Person
+
+
+def find_person(session: Session, *, platform: str, workspace_id: str,
+                user_id: str) -> Person | None:
+    return session.exec(
+        select(Person).where(Person.platform == platform, Person.workspace_id == workspace_id,
+                             Person.user_id == user_id)
+    ).first()
+
+
+def get_person(session: Session, *, person_id: int) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def ensure_person(session: Session, *, platform: str, workspace_id: str, user_id: str,
+                  display_name: str = "", timezone: str = "", standard_ref: str,
+                  today: date) -> Person:
+    """The person behind a platform identity; first contact makes an enrolled apprentice.
+
+    Two replicas may see someone's first message at once: the unique identity
+    key lets one insert win and the other re-read it.
+    """
+    person = find_person(session, platform=platform, workspace_id=workspace_id, user_id=user_id)
+    if person is None:
+        try:
+            with session.begin_nested():
+                person = Person(platform=platform, workspace_id=workspace_id, user_id=user_id,
+                                display_name=display_name, timezone=timezone)
+                session.add(person)
+                session.flush()
+                assert person.id is not None
+                session.add(default_enrolment(person_id=person.id, standard_ref=standard_ref,
+                                              start=today))
+                session.flush()
+        except IntegrityError:
+            person = find_person(session, platform=platform, workspace_id=workspace_id,
+                                 user_id=user_id)
+            if person is None:
+                raise
+        return person
+    if (display_name and display_name != person.display_name) or (
+            timezone and timezone != person.timezone):
+        person.display_name = display_name or person.display_name
+        person.timezone = timezone or person.timezone
+        session.add(person)
+        session.flush()
+    return person
+
+
+def set_role(session: Session, *, person_id: int, role: str) -> Person:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    person = session.get(Person, person_id)
+    if person is None:
+        raise LookupError(f"no person {person_id}")
+    person.role = role
+    session.add(person)
+    session.flush()
+    return person
+
+
+def link(session: Session, *, manager_id: int, apprentice_id: int) -> ManagerLink:
+    existing = _link(session, manager_id=manager_id, apprentice_id=apprentice_id)
+    if existing is not None:
+        return existing
+    row = ManagerLink(manager_id=manager_id, apprentice_id=apprentice_id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def unlink(session: Session, *, manager_id: int, apprentice_id: int) -> bool:
+    existing = _link(session, manager_id=manager_id, apprentice_id=apprentice_id)
+    if existing is None:
+        return False
+    session.delete(existing)
+    session.flush()
+    return True
+
+
+def is_linked(session: Session, *, manager_id: int, apprentice_id: int) -> bool:
+    return _link(session, manager_id=manager_id, apprentice_id=apprentice_id) is not None
+
+
+def apprentices_of(session: Session, *, manager_id: int) -> list[Person]:
+    rows = session.exec(
+        select(Person).join(ManagerLink, col(ManagerLink.apprentice_id) == col(Person.id))
+        .where(ManagerLink.manager_id == manager_id).order_by(col(Person.id))
+    )
+    return list(rows)
+
+
+def managers_of(session: Session, *, apprentice_id: int) -> list[Person]:
+    rows = session.exec(
+        select(Person).join(ManagerLink, col(ManagerLink.manager_id) == col(Person.id))
+        .where(ManagerLink.apprentice_id == apprentice_id).order_by(col(Person.id))
+    )
+    return list(rows)
+
+
+def _link(session: Session, *, manager_id: int, apprentice_id: int) -> ManagerLink | None:
+    return session.exec(
+        select(ManagerLink).where(ManagerLink.manager_id == manager_id,
+                                  ManagerLink.apprentice_id == apprentice_id)
+    ).first()
