@@ -1,0 +1,75 @@
+"""The CLI as a user runs it: a fresh process, real index, exit codes and JSON Lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.retrieval import HybridRetriever
+
+FIXTURE = Path(__file__).parent / "data" / "mini_standard.json"
+
+
+def run(index_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SLACK_", "MICROSOFT_"))}
+    env["DATA_DIR"] = str(index_dir)
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
+
+
+@pytest.fixture
+def index(index_dir: Path, retriever: HybridRetriever) -> Path:
+    """The session index, already built by the retriever fixture."""
+    return index_dir
+
+
+def test_search_json_lines_contract(index: Path) -> None:
+    lines = "\n".join([json.dumps({"id": "a", "text": "what counts for S24?"}),
+                       json.dumps({"text": "a vegan lasagne recipe"})])
+    result = run(index, "search", "--top", "3", "-", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["id"] == "a" and first["query"] == "what counts for S24?"
+    assert first["results"][0]["id"] == "S24" and isinstance(first["results"][0]["score"], float)
+    assert second == {"id": None, "query": "a vegan lasagne recipe", "results": []}
+
+
+def test_search_reports_bad_lines_and_keeps_going(index: Path) -> None:
+    lines = "not json\n" + json.dumps({"text": ""}) + "\n" + json.dumps({"text": "k24"}) + "\n"
+    result = run(index, "search", "--json", "-", stdin=lines)
+    assert result.returncode == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [bool(o.get("error")) for o in out] == [True, True, False]
+    assert out[2]["results"][0]["id"] == "K24"
+    assert "line 1: not valid JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("   ", "empty text"), ("x" * 50_000, "too long"), ("hello\x07there", "control characters")],
+)
+def test_ask_rejects_bad_input_clearly(index: Path, text: str, message: str) -> None:
+    result = run(index, "ask", text)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ask_answers_from_the_standard(index: Path) -> None:
+    result = run(index, "ask", "--json", "what counts for S24?")
+    assert result.returncode == 0, result.stderr
+    reply = json.loads(result.stdout)
+    assert reply["cited"] == ["S24"] and reply["metadata"]["composer"] == "grounded"
+
+
+def test_standards_add(tmp_path: Path) -> None:
+    result = run(tmp_path, "standards", "add", str(FIXTURE))
+    assert result.returncode == 0 and "ST9999" in result.stdout
+    assert "ST9999" in run(tmp_path, "standards", "list").stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    failed = run(tmp_path, "standards", "add", str(bad))
+    assert failed.returncode == 2 and "not valid JSON" in failed.stderr
