@@ -21,7 +21,8 @@ PROMPT_SETTINGS = "prompt_settings"
 OTHERS_DATA = "others_data"
 EMPTY = "empty"
 
-_HELP = re.compile(r"^\s*(help|\?+|hi|hello|hey|start|menu|what can you do\??|how do (i|you) use (this|you)\??)\s*[!.]*\s*$", re.I)
+_HELP = re.compile(
+    r"^\s*(help|\?+|hi|hello|hey|start|menu|what can you do\??|how do (i|you) use (this|you)\??)\s*[!.]*\s*$", re.I)
 _REFLECT_PREFIX = re.compile(r"^\s*(reflect(ion)?|log( a reflection)?|journal|entry)\s*[:\-–]\s*", re.I)
 _REFLECT_ONLY = re.compile(r"^\s*(/?reflect|log a reflection|new reflection|add (a )?reflection)\s*$", re.I)
 _TAG_PREVIEW = re.compile(
@@ -33,7 +34,8 @@ _PROGRESS = re.compile(
     r"weak(est)? ksbs?)\b", re.I)
 _PORTFOLIO = re.compile(r"\b(export|download|build|make)\b.*\bportfolio\b", re.I)
 _EXPORT = re.compile(r"\b(export|download|send me|give me|get)\b.*\b(my|all my)\b.*\bdata\b", re.I)
-_DELETE = re.compile(r"\b(delete|erase|remove|forget|wipe)\b.*\b(my|all my|me)\b.*\b(data|account|everything|entries|history)\b"
+_DELETE = re.compile(r"\b(delete|erase|remove|forget|wipe)\b.*\b(my|all my|me)\b.*"
+                     r"\b(data|account|everything|entries|history)\b"
                      r"|\bforget me\b", re.I)
 _PROMPTS = re.compile(r"^\s*(weekly\s+)?(prompts?|reminders?|nudges?)\b(\s+(on|off|stop|start|pause|resume|"
                       r"mon|tue|wed|thu|fri|sat|sun|every|at|\d)).*$", re.I)
@@ -44,7 +46,8 @@ _THIRD_PARTY = re.compile(
     re.I)
 _PAST = re.compile(
     r"\b([a-z]{3,}ed|did|ran|wrote|built|met|set|taught|got|made|spent|picked|led|learnt|found|took|"
-    r"went|gave|began|chose|sat|saw|kept|held|brought|rebuilt|thought|told|understood|read|was|were|didnt|didn.t|wasnt|wasn.t|couldnt)\b", re.I)
+    r"went|gave|began|chose|sat|saw|kept|held|brought|rebuilt|thought|told|understood|read|was|were|"
+    r"didnt|didn.t|wasnt|wasn.t|couldnt)\b", re.I)
 _NARRATIVE = re.compile(
     r"\b(this week|today|yesterday|last week|this morning|this sprint|i (have|'ve)?\s*"
     r"(set up|built|wrote|ran|led|deployed|trained|fixed|presented|met|learned|learnt|spent|worked|did|"

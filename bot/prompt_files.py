@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from string import Template
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> str:
     return (PROMPTS_DIR / name).read_text(encoding="utf-8").strip()
 
 
-def render(name: str, **values: str) -> str:
+def render(template: str, **values: str) -> str:
     """`$name` placeholders; a value never re-expands, so user text cannot inject placeholders."""
-    return Template(load(name)).substitute(values)
+    return Template(load(template)).substitute(values)

@@ -15,7 +15,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings isolated from the developer's environment and `.env`."""
     values: dict[str, object] = {"data_dir": data_dir, "openai_api_key": "", "openai_base_url": ""}
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     run.set_defaults(func=lambda a: cmd_run(a, settings_factory()))
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_run(_args: argparse.Namespace, settings: Settings) -> int:
     from bot.commands.knowledge_commands import cmd_chat
 
     return cmd_chat(settings)

@@ -108,7 +108,7 @@ class LlmComposer:
         try:
             raw = await asyncio.wait_for(self._call(load("answer_system.md"), user), self._timeout)
             text, cited = parse_answer(raw, allowed)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             return self._fell_back(grounded, "timeout")
         except RejectedAnswer as exc:
             return self._fell_back(grounded, str(exc))
