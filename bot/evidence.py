@@ -1,0 +1,150 @@
+"""Evidence ideas for weak KSBs, tied to what the apprentice has already logged.
+
+Grounded by default: the ideas come from the guidance data and the link to an
+entry from a score (the retriever's, or a BM25 overlap computed here). An LLM
+may rephrase them, but its text is used only if every KSB id it names is one
+of the weak KSBs it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.lexical import Bm25, tokens
+from bot.ports import Composer
+from bot.prompt_files import render
+from bot.reflections import EntryView
+from knowledge.registry import Knowledge
+
+log = logging.getLogger(__name__)
+Scorer = Callable[[str], dict[str, float]]  # text -> {ksb id: score}, e.g. Retriever.score_all
+_KSB_ID = re.compile(r"\b([KSB]\d{1,3})\b")
+QUOTE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class EvidenceIdea:
+    ksb_id: str
+    idea: str
+    entry_id: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class EvidenceAdvice:
+    text: str
+    ideas: tuple[EvidenceIdea, ...]
+    source: str  # grounded | llm
+
+
+def short_quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def _as_clause(idea: str) -> str:
+    """Lower-case the first letter so the idea reads on from "if you add", except acronyms."""
+    idea = idea.strip().rstrip(".")
+    first = idea.split(" ", 1)[0]
+    return idea if len(first) > 1 and first.isupper() else idea[:1].lower() + idea[1:]
+
+
+def _vocabulary(knowledge: Knowledge, ksb_id: str) -> str:
+    ksb = knowledge.standard.ksb(ksb_id)
+    guide = knowledge.guidance.for_ksb(ksb_id)
+    parts = [ksb.text if ksb else ""]
+    if guide:
+        parts += [" ".join(guide.keywords), guide.explanation]
+    return " ".join(parts)
+
+
+def _closest(knowledge: Knowledge, ksb_id: str, candidates: Sequence[EntryView],
+             scorer: Scorer | None, bm25: Bm25 | None) -> EntryView | None:
+    eligible = [v for v in candidates if ksb_id not in {t.ksb_id for t in v.tags
+                                                       if t.source != "suggested"}]
+    if not eligible:
+        return None
+    if scorer is not None:
+        scored = [(scorer(v.entry.text).get(ksb_id, 0.0), v) for v in eligible]
+    else:
+        assert bm25 is not None
+        raw = bm25.score(tokens(_vocabulary(knowledge, ksb_id)))
+        scored = [(raw.get(str(v.entry.id), 0.0), v) for v in eligible]
+    best = max(scored, key=lambda sv: (sv[0], sv[1].entry.work_date, sv[1].entry.id or 0))
+    return best[1] if best[0] > 0 else None
+
+
+def _best_idea(ideas: Sequence[str], entry: EntryView | None) -> str:
+    if entry is None or len(ideas) == 1:
+        return ideas[0]
+    words = set(tokens(entry.entry.text))
+    return max(ideas, key=lambda idea: (len(words & set(tokens(idea))), -ideas.index(idea)))
+
+
+def grounded_ideas(*, knowledge: Knowledge, weak_ids: Sequence[str],
+                   entries: Sequence[EntryView], scorer: Scorer | None = None) -> list[EvidenceIdea]:
+    """One idea per weak KSB, linked to the apprentice's closest entry when one is close."""
+    bm25 = None if scorer is not None or not entries else Bm25(
+        {str(v.entry.id): v.entry.text for v in entries})
+    found: list[EvidenceIdea] = []
+    for ksb_id in weak_ids:
+        ksb = knowledge.standard.ksb(ksb_id)
+        if ksb is None:
+            continue
+        guide = knowledge.guidance.for_ksb(ksb.id)
+        ideas = list(guide.evidence) if guide and guide.evidence else []
+        entry = _closest(knowledge, ksb.id, entries, scorer, bm25) if entries else None
+        if not ideas:
+            found.append(EvidenceIdea(ksb.id, "", None,
+                                      render("evidence_plain.md", id=ksb.id, ksb_text=ksb.text)))
+            continue
+        idea = _best_idea(ideas, entry)
+        if entry is None:
+            text = render("evidence_idea.md", id=ksb.id, idea=idea.strip())
+            found.append(EvidenceIdea(ksb.id, idea, None, text))
+            continue
+        text = render("evidence_linked.md", id=ksb.id, quote=short_quote(entry.entry.text),
+                      date=entry.entry.work_date.isoformat(), idea=_as_clause(idea))
+        found.append(EvidenceIdea(ksb.id, idea, entry.entry.id, text))
+    return found
+
+
+def mentioned_ids(text: str) -> set[str]:
+    return {m.upper() for m in _KSB_ID.findall(text.upper())}
+
+
+async def suggest_evidence(*, knowledge: Knowledge, weak_ids: Sequence[str],
+                           entries: Sequence[EntryView], composer: Composer | None = None,
+                           scorer: Scorer | None = None, timeout: float = 8.0) -> EvidenceAdvice:
+    ideas = grounded_ideas(knowledge=knowledge, weak_ids=weak_ids, entries=entries, scorer=scorer)
+    grounded = EvidenceAdvice("\n".join(i.text for i in ideas), tuple(ideas), "grounded")
+    if composer is None or not ideas:
+        return grounded
+    weak = {i.ksb_id for i in ideas}
+    user = render("evidence_user.md", ksbs="\n".join(_ksb_line(knowledge, i) for i in ideas),
+                  ideas=grounded.text,
+                  entries="\n".join(f"- {short_quote(v.entry.text, 200)}" for v in entries[:10]))
+    try:
+        text = await asyncio.wait_for(
+            composer.complete(system=render("evidence_system.md"), user=user), timeout)
+    except Exception:  # an LLM failure of any kind falls back to the grounded text
+        log.warning("evidence LLM call failed; using grounded ideas", exc_info=True)
+        return grounded
+    if not text or not text.strip():
+        return grounded
+    named = mentioned_ids(text)
+    if not named or not named <= weak:
+        log.info("evidence LLM text named %s outside %s; rejected", sorted(named - weak), weak)
+        return grounded
+    return EvidenceAdvice(text.strip(), tuple(ideas), "llm")
+
+
+def _ksb_line(knowledge: Knowledge, idea: EvidenceIdea) -> str:
+    ksb = knowledge.standard.ksb(idea.ksb_id)
+    return f"{idea.ksb_id}: {ksb.text if ksb else ''}"

@@ -1,0 +1,34 @@
+"""Storage-backed handlers for the coach: reflections, progress, portfolio, data rights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from bot.coach import Handler
+from bot.evidence import Scorer
+from bot.handlers.common import Services
+from bot.handlers.data import data_handlers
+from bot.handlers.progress import progress_handlers
+from bot.handlers.reflect import reflect_handlers
+from bot.ports import Composer, Tagger
+from bot.reflections import Reflections
+from knowledge.registry import Knowledge
+from storage.db import SessionFactory
+
+
+def storage_handlers(*, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,
+                     composer: Composer, scorer: Scorer | None = None,
+                     tagging_timeout: float = 5.0, evidence_timeout: float = 8.0,
+                     today: Callable[[], date] = date.today) -> dict[str, Handler]:
+    """Handlers keyed by intent name or action id, for `Coach(handlers=...)`."""
+    reflections = Reflections(session_factory=session_factory, knowledge=knowledge, tagger=tagger,
+                              timeout=tagging_timeout)
+    services = Services(sessions=session_factory, knowledge=knowledge, reflections=reflections,
+                        composer=composer, scorer=scorer, today=today,
+                        evidence_timeout=evidence_timeout)
+    return {**reflect_handlers(services), **progress_handlers(services),
+            **data_handlers(services)}
+
+
+__all__ = ["Services", "storage_handlers"]

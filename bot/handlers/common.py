@@ -1,0 +1,99 @@
+"""What every storage-backed handler shares: the services, who is talking, and failure replies."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.authz import Actor, Forbidden
+from bot.coach import Handler
+from bot.data_rights import DataRights
+from bot.evidence import Scorer
+from bot.intents import Intent
+from bot.messages import Citation, Incoming, Reply, UserRef
+from bot.portfolio import PortfolioService
+from bot.ports import Composer
+from bot.progress import ProgressService
+from bot.prompt_files import render
+from bot.reflections import Reflections
+from knowledge.registry import Knowledge
+from storage import people
+from storage.db import SessionFactory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    sessions: SessionFactory
+    knowledge: Knowledge
+    reflections: Reflections
+    composer: Composer
+    scorer: Scorer | None = None
+    today: Callable[[], date] = date.today
+    evidence_timeout: float = 8.0
+    progress: ProgressService = field(init=False)
+    portfolio: PortfolioService = field(init=False)
+    data_rights: DataRights = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.progress = ProgressService(session_factory=self.sessions, knowledge=self.knowledge)
+        self.portfolio = PortfolioService(session_factory=self.sessions, knowledge=self.knowledge)
+        self.data_rights = DataRights(session_factory=self.sessions)
+
+    async def actor(self, user: UserRef) -> Actor:
+        """The person behind this chat identity, created as an apprentice on first contact."""
+        return await asyncio.to_thread(self._ensure, user)
+
+    async def existing_actor(self, user: UserRef) -> Actor | None:
+        return await asyncio.to_thread(self._find, user)
+
+    def _ensure(self, user: UserRef) -> Actor:
+        with self.sessions() as session:
+            person = people.ensure_person(
+                session, platform=user.platform, workspace_id=user.workspace_id,
+                user_id=user.user_id, display_name=user.display_name, timezone=user.timezone,
+                standard_ref=self.knowledge.standard.reference, today=self.today())
+            session.commit()
+            return Actor.of(person)
+
+    def _find(self, user: UserRef) -> Actor | None:
+        with self.sessions() as session:
+            person = people.find_person(session, platform=user.platform,
+                                        workspace_id=user.workspace_id, user_id=user.user_id)
+            return Actor.of(person) if person else None
+
+    def citations(self, ids: list[str]) -> list[Citation]:
+        standard = self.knowledge.standard
+        return [Citation(id=k.id, text=k.text, duties=tuple(standard.duties_for(k.id)))
+                for i in ids if (k := standard.ksb(i)) is not None]
+
+
+def user_text(incoming: Incoming, intent: Intent) -> str:
+    return intent.text or str(incoming.payload.get("text", "")) or incoming.text
+
+
+def guarded(handler: Handler) -> Handler:
+    """Turn storage outages and refused access into friendly replies that keep the user's text."""
+
+    @functools.wraps(handler)
+    async def wrapper(incoming: Incoming, intent: Intent) -> Reply:
+        try:
+            return await handler(incoming, intent)
+        except Forbidden as exc:
+            return Reply(text=render("forbidden.md", reason=str(exc)), intent="forbidden")
+        except SQLAlchemyError:
+            log.exception("database failure in %s", getattr(handler, "__name__", "handler"))
+            return Reply(text=render("db_unavailable.md", text=user_text(incoming, intent)),
+                         intent="error", metadata={"error": "database"})
+
+    return wrapper
+
+
+HandlerFactory = Callable[[Services], Handler]

@@ -1,0 +1,72 @@
+"""Data rights (export, delete with confirmation) and answer feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from bot import intents
+from bot.coach import Handler
+from bot.data_rights import row_count
+from bot.handlers.common import Services, guarded
+from bot.intents import Intent
+from bot.messages import DATA_DELETE_CONFIRM, FEEDBACK, Action, Incoming, Reply
+from bot.prompt_files import render
+from storage import entries, feedback
+
+
+def data_handlers(s: Services) -> dict[str, Handler]:
+    async def export(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await s.actor(incoming.user)
+        data = await asyncio.to_thread(s.data_rights.export, actor=actor, person_id=actor.id)
+        content = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
+        return Reply(text=render("export_data.md", rows=str(row_count(data))),
+                     intent=intents.EXPORT_DATA,
+                     metadata={"export": {"format": "json", "filename": "ksb-coach-my-data.json",
+                                          "content": content}})
+
+    async def delete(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await s.existing_actor(incoming.user)
+        count = 0
+        if actor is not None:
+            count = await asyncio.to_thread(_entry_count, s, actor.id)
+        return Reply(text=render("delete_confirm.md", entries=str(count)),
+                     intent=intents.DELETE_DATA,
+                     actions=[Action(render("label_delete_confirm.md"), DATA_DELETE_CONFIRM, {},
+                                     style="danger")])
+
+    async def confirm(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await s.existing_actor(incoming.user)
+        if actor is None:
+            return Reply(text=render("delete_nothing.md"), intent=DATA_DELETE_CONFIRM)
+        counts = await asyncio.to_thread(s.data_rights.delete, actor=actor, person_id=actor.id,
+                                         confirmed=True)
+        return Reply(text=render("delete_done.md", rows=str(sum(counts.values()))),
+                     intent=DATA_DELETE_CONFIRM, metadata={"deleted": counts})
+
+    async def give_feedback(incoming: Incoming, _intent: Intent) -> Reply:
+        value = str(incoming.payload.get("value", "")).lower()
+        if value not in {"up", "down"}:
+            return Reply(text=render("feedback_invalid.md"), intent=FEEDBACK)
+        actor = await s.actor(incoming.user)
+        cited = incoming.payload.get("cited_ids") or incoming.payload.get("cited") or []
+        await asyncio.to_thread(_store_feedback, s, actor.id, value,
+                                str(incoming.payload.get("answer_id", "")), cited)
+        return Reply(text=render("feedback_thanks.md"), intent=FEEDBACK)
+
+    return {intents.EXPORT_DATA: guarded(export), intents.DELETE_DATA: guarded(delete),
+            DATA_DELETE_CONFIRM: guarded(confirm), FEEDBACK: guarded(give_feedback)}
+
+
+def _entry_count(s: Services, person_id: int) -> int:
+    with s.sessions() as session:
+        return entries.count_entries(session, person_id=person_id)
+
+
+def _store_feedback(s: Services, person_id: int, value: str, answer_id: str, cited: Any) -> None:
+    ids = [str(c) for c in cited] if isinstance(cited, list | tuple) else []
+    with s.sessions() as session:
+        feedback.add_feedback(session, person_id=person_id, value=value, answer_id=answer_id,
+                              cited_ids=[i for i in ids if s.knowledge.standard.ksb(i)])
+        session.commit()

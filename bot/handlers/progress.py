@@ -1,0 +1,95 @@
+"""Progress and portfolio replies, and the progress text the CLI prints too."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import intents
+from bot.coach import Handler
+from bot.evidence import EvidenceAdvice, suggest_evidence
+from bot.handlers.common import Services, guarded
+from bot.intents import Intent
+from bot.messages import Incoming, Reply
+from bot.progress import DutyProgress, KsbProgress, Progress
+from bot.prompt_files import render
+
+_RULES = {"standard-minimum": "otj_rule_standard_minimum.md", "6h-per-week": "otj_rule_weekly.md",
+          "override": "otj_rule_override.md"}
+
+
+def _duty_line(duty: DutyProgress) -> str:
+    gaps = [k.id for k in duty.ksbs if k.confirmed == 0]
+    covered = len(duty.ksbs) - len(gaps)
+    gap_text = render("progress_duty_gaps.md", ids=", ".join(gaps)) if gaps else ""
+    if duty.number == 0:
+        return render("progress_other_duty.md", covered=str(covered), total=str(len(duty.ksbs)),
+                      gaps=gap_text)
+    return render("progress_duty_line.md", number=str(duty.number), covered=str(covered),
+                  total=str(len(duty.ksbs)), gaps=gap_text)
+
+
+def _weak_line(k: KsbProgress) -> str:
+    last = render("progress_weak_last.md", date=k.last_evidenced.isoformat()) \
+        if k.last_evidenced else ""
+    return render("progress_weak_line.md", id=k.id, confirmed=str(k.confirmed),
+                  suggested=str(k.suggested), last=last, text=k.text)
+
+
+def _readiness(p: Progress) -> str:
+    r = p.readiness
+    if r.ready:
+        return render("progress_ready.md")
+    missing = []
+    if r.missing_ksbs:
+        missing.append(render("progress_missing_ksbs.md", count=str(len(r.missing_ksbs)),
+                              ids=", ".join(r.missing_ksbs)))
+    if r.hours_short:
+        missing.append(render("progress_missing_hours.md", hours=f"{r.hours_short:g}"))
+    return render("progress_not_ready.md", missing="; ".join(missing))
+
+
+def progress_text(p: Progress, advice: EvidenceAdvice | None) -> str:
+    return render(
+        "progress.md", reference=p.standard_ref, covered=str(p.covered), total=str(p.total),
+        coverage=f"{p.coverage:g}", entries=str(p.entries), hours_logged=f"{p.hours_logged:g}",
+        hours_target=f"{p.otj.hours:g}", otj_rule=render(_RULES[p.otj.rule]),
+        duties="\n".join(_duty_line(d) for d in p.duties),
+        weakest="\n".join(_weak_line(k) for k in p.weakest) or render("progress_none_weak.md"),
+        ideas=advice.text if advice and advice.text else render("progress_none_weak.md"),
+        readiness=_readiness(p))
+
+
+async def progress_reply(s: Services, incoming: Incoming) -> tuple[Progress, EvidenceAdvice, str]:
+    actor = await s.actor(incoming.user)
+    progress = await s.progress.for_person_async(actor=actor, apprentice_id=actor.id,
+                                                 today=s.today())
+    views = await asyncio.to_thread(s.reflections.entries, actor=actor, person_id=actor.id)
+    advice = await suggest_evidence(knowledge=s.knowledge, weak_ids=[k.id for k in progress.weakest],
+                                    entries=views, composer=s.composer, scorer=s.scorer,
+                                    timeout=s.evidence_timeout)
+    return progress, advice, progress_text(progress, advice)
+
+
+def progress_handlers(s: Services) -> dict[str, Handler]:
+    async def progress(incoming: Incoming, _intent: Intent) -> Reply:
+        p, advice, text = await progress_reply(s, incoming)
+        return Reply(text=text, citations=s.citations([k.id for k in p.weakest]),
+                     intent=intents.PROGRESS,
+                     metadata={"coverage": p.coverage, "hours_logged": p.hours_logged,
+                               "hours_target": p.otj.hours, "weakest": [k.id for k in p.weakest],
+                               "gateway_ready": p.readiness.ready, "evidence": advice.source})
+
+    async def portfolio(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await s.actor(incoming.user)
+        built, markdown = await asyncio.to_thread(s.portfolio.export, actor=actor,
+                                                  person_id=actor.id, fmt="md", today=s.today())
+        pr = built.progress
+        text = render("portfolio_reply.md", covered=str(pr.covered), total=str(pr.total),
+                      coverage=f"{pr.coverage:g}", hours_logged=f"{pr.hours_logged:g}",
+                      markdown=markdown)
+        filename = f"portfolio-{built.reference.lower()}-{built.generated.isoformat()}.md"
+        return Reply(text=text, intent=intents.PORTFOLIO,
+                     metadata={"export": {"format": "md", "filename": filename,
+                                          "content": markdown}})
+
+    return {intents.PROGRESS: guarded(progress), intents.PORTFOLIO: guarded(portfolio)}
