@@ -9,6 +9,7 @@ from bot.embeddings import make_embeddings
 from bot.ports import Composer
 from bot.retrieval import HybridRetriever
 from knowledge.index import ChromaTarget, KsbIndex
+from storage.db import Database, open_database
 from knowledge.registry import Knowledge, StandardRegistry
 
 
@@ -54,9 +55,31 @@ def make_composer(settings: Settings) -> Composer:
                        stream=settings.llm_stream)
 
 
-def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None) -> Coach:
-    """The coach with every part the settings call for."""
+def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
+               database: Database | None = None, with_storage: bool = True) -> Coach:
+    """The coach with every part the settings call for.
+
+    With storage (the default) the database is migrated on start-up and the
+    reflection, progress and data-rights handlers are plugged in.
+    """
     retriever = retriever or make_retriever(settings)
     composer = make_composer(settings)
-    coach = Coach(knowledge=retriever.index.knowledge, retriever=retriever, composer=composer)
+    knowledge = retriever.index.knowledge
+    coach = Coach(knowledge=knowledge, retriever=retriever, composer=composer)
+    if with_storage:
+        from bot.handlers import storage_handlers
+        from bot.tagging import RetrievalTagger
+
+        database = database or open_settings_database(settings)
+        coach.add_handlers(storage_handlers(
+            session_factory=database.session, knowledge=knowledge,
+            tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
+        ))
     return coach
+
+
+def open_settings_database(settings: Settings) -> Database:
+    """The migrated database the settings point at (a SQLite file under DATA_DIR by default)."""
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return open_database(settings.effective_database_url)
