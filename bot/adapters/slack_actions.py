@@ -1,0 +1,163 @@
+"""Buttons, the reflection modal and the App Home: the interactive half of the Slack adapter.
+
+A button's value carries the coach's action id and payload; a click becomes an
+`Incoming` with that action. Where the reply goes depends on the action: tag
+and settings changes rewrite the message they sit on, feedback swaps the vote
+buttons for a thank-you, everything else answers in the same thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from bot import intents
+from bot.adapters.slack_adapter import SlackAdapter
+from bot.adapters.slack_blocks import SlackMessage, decode_value, resolve_buttons, without_feedback
+from bot.adapters.slack_escape import to_mrkdwn
+from bot.adapters.slack_views import home_view, reflection_modal, reflection_values
+from bot.messages import (
+    DATA_DELETE_CONFIRM,
+    FEEDBACK,
+    PROMPT_SKIP,
+    PROMPT_SNOOZE,
+    REFLECT_OPEN,
+    REFLECT_SUBMIT,
+    TAG_ADD,
+    TAG_CONFIRM,
+    TAG_REMOVE,
+    Form,
+    Incoming,
+    Reply,
+    UserRef,
+)
+from bot.prompt_files import render
+
+log = logging.getLogger(__name__)
+
+TAG_ACTIONS = frozenset({TAG_CONFIRM, TAG_REMOVE, TAG_ADD})
+REWRITES_MESSAGE = TAG_ACTIONS | {DATA_DELETE_CONFIRM, PROMPT_SNOOZE, PROMPT_SKIP, intents.PROMPT_SETTINGS}
+
+
+def team_of(body: dict[str, Any]) -> str:
+    user = body.get("user") or {}
+    team = body.get("team") or {}
+    return str(user.get("team_id") or team.get("id") or body.get("team_id") or "")
+
+
+async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> None:
+    try:
+        name, payload = decode_value(value)
+    except (ValueError, KeyError):
+        log.warning("slack button with an unreadable value")
+        return
+    user = await adapter.person(team_of(body), str((body.get("user") or {}).get("id") or ""))
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    ts = str(message.get("ts") or container.get("message_ts") or "")
+    thread_ts = str(message.get("thread_ts") or ts)
+    response_url = str(body.get("response_url") or "")
+    incoming = Incoming(user=user, action=name, payload=payload, conversation_id=channel,
+                        event_id=str(body.get("trigger_id") or ""))
+
+    trigger_id = str(body.get("trigger_id") or "")
+    # a form opened from our DM thread reports back there; from anywhere else, to the user's DM
+    where = {"channel": channel, "thread_ts": thread_ts} if channel.startswith("D") and message else {}
+    if name == REFLECT_OPEN:
+        await open_reflection(adapter, incoming, trigger_id=trigger_id, where=where)
+        return
+    reply = await adapter.ask(incoming)
+    if reply.form is not None and trigger_id:  # e.g. "Log a reflection": the form, not a button to it
+        await show_form(adapter, reply.form, trigger_id=trigger_id, where=where)
+    elif container.get("type") == "view":  # the Home tab: answers go to the DM, then redraw Home
+        if name not in REWRITES_MESSAGE and name != FEEDBACK:
+            await adapter.post(await adapter.dm_channel(user), reply, feedback_id=incoming.event_id)
+        await publish_home(adapter, user)
+    elif container.get("is_ephemeral") or not message:
+        if response_url:
+            rewrite = name in REWRITES_MESSAGE
+            await adapter.respond(response_url, _thanks(reply) if name == FEEDBACK else reply,
+                                  replace=rewrite, feedback_id="" if rewrite else incoming.event_id)
+    elif name == FEEDBACK:
+        blocks = without_feedback(list(message.get("blocks") or []), _thanks(reply).text)
+        await adapter.replace(channel, ts, _message(message, blocks))
+    elif name in TAG_ACTIONS and reply.intent != "error":
+        blocks = resolve_buttons(list(message.get("blocks") or []), payload, to_mrkdwn(reply.text))
+        await adapter.replace(channel, ts, _message(message, blocks))
+    elif name in REWRITES_MESSAGE and name not in TAG_ACTIONS:
+        await adapter.replace(channel, ts, reply)
+    elif name in TAG_ACTIONS:  # something broke: say so in the thread, keep the buttons to retry
+        await adapter.post(channel, reply, thread_ts=thread_ts)
+    else:
+        await adapter.post(channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
+
+
+def _thanks(reply: Reply) -> Reply:
+    """The coach's acknowledgement of a vote, or our own line when it had nothing to say."""
+    if reply.intent in {"error", FEEDBACK} and reply.text and reply.text != render("unavailable.md"):
+        return Reply(text=reply.text, intent=FEEDBACK)
+    return Reply(text=render("slack_feedback_thanks.md"), intent=FEEDBACK)
+
+
+def _message(message: dict[str, Any], blocks: list[dict[str, Any]]) -> SlackMessage:
+    return SlackMessage(text=str(message.get("text") or "KSB Coach"), blocks=blocks)
+
+
+async def open_reflection(adapter: SlackAdapter, incoming: Incoming, *, trigger_id: str,
+                          where: dict[str, str]) -> None:
+    """The reflection modal, pre-filled by the coach (suggested KSBs) or by the button's payload."""
+    reply = await adapter.ask(Incoming(user=incoming.user, action=REFLECT_OPEN, payload=incoming.payload,
+                                       conversation_id=incoming.conversation_id))
+    form = reply.form or Form(kind="reflection", prefill=dict(incoming.payload))
+    await show_form(adapter, form, trigger_id=trigger_id, where=where)
+
+
+async def show_form(adapter: SlackAdapter, form: Form, *, trigger_id: str, where: dict[str, str]) -> None:
+    view = reflection_modal(form=form, standard=adapter.coach.knowledge.standard, metadata=where)
+    await adapter.client.views_open(trigger_id=trigger_id, view=view)
+
+
+def check_reflection(view: dict[str, Any]) -> dict[str, str]:
+    """Errors Slack shows under the fields; empty when the form can be saved."""
+    payload = reflection_values(view)
+    return {} if payload["text"] else {"text": "Tell me what you did: a sentence or two is enough."}
+
+
+async def on_reflection_submitted(adapter: SlackAdapter, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Save through the coach; the saved entry (with its tag buttons) lands in a DM, never a channel."""
+    user = await adapter.person(team_of(body), str((body.get("user") or {}).get("id") or ""))
+    try:
+        where = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        where = {}
+    channel = str(where.get("channel") or "") or await adapter.dm_channel(user)
+    incoming = Incoming(user=user, action=REFLECT_SUBMIT, payload=reflection_values(view),
+                        conversation_id=channel, event_id=str(view.get("id") or ""))
+    reply = await adapter.ask(incoming)
+    await adapter.post(channel, reply, thread_ts=str(where.get("thread_ts") or ""))
+
+
+async def home_sections(adapter: SlackAdapter, user: UserRef) -> list[tuple[str, Reply]]:
+    """Progress and prompt settings, each as the coach renders them for this user."""
+    unavailable = render("unavailable.md")
+    parts: list[tuple[str, Reply]] = []
+    for heading, action in (("Your progress", intents.PROGRESS),
+                            ("Weekly reflection prompt", intents.PROMPT_SETTINGS)):
+        reply = await adapter.ask(Incoming(user=user, action=action, payload={"text": ""}))
+        if reply.text and reply.text != unavailable and reply.intent != "error":
+            parts.append((heading, reply))
+    return parts
+
+
+async def publish_home(adapter: SlackAdapter, user: UserRef) -> None:
+    standard = adapter.coach.knowledge.standard
+    sections = await home_sections(adapter, user)
+    if not sections:
+        sections = [("Getting started", Reply(text=render("slack_home_empty.md"),
+                                              followups=["What counts for S24?", "Log a reflection",
+                                                         "How am I doing?"]))]
+    view = home_view(title=f"KSB Coach · {standard.reference} {standard.title}", sections=sections,
+                     footer="Message me any time: ask about a KSB, or start with \"reflect:\".")
+    await adapter.client.views_publish(user_id=user.user_id, view=view)

@@ -1,0 +1,214 @@
+"""The Slack side of a turn: payload → `Incoming` → `coach.handle` → Block Kit, after the ack.
+
+Listeners (slack_listeners.py) ack at once and hand the slow part to `spawn`;
+everything here runs in those background tasks. Nothing here decides what to
+say: that is the coach's job. This only decides where a reply goes (thread,
+DM, ephemeral, the message a button sits on) and keeps Slack's rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.adapters.slack_blocks import SlackMessage, render_reply, render_single, section
+from bot.adapters.slack_escape import escape, plain_limit
+from bot.coach import Coach
+from bot.messages import Incoming, Reply, UserRef
+from bot.prompt_files import render
+
+log = logging.getLogger(__name__)
+
+Claim = Callable[[str], Awaitable[bool]]
+THINKING = "is thinking…"
+_REBUILD_AS_TEXT = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments"}
+
+
+class SlackAdapter:
+    """Holds the coach, the Web API client and the background work of one Slack app."""
+
+    def __init__(self, *, coach: Coach, client: AsyncWebClient, claim: Claim | None = None,
+                 session: aiohttp.ClientSession | None = None) -> None:
+        self.coach = coach
+        self.client = client
+        self._claim = claim
+        self._session = session
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._people: dict[tuple[str, str], UserRef] = {}
+        self._dms: dict[tuple[str, str], str] = {}
+
+    # --- background work ---------------------------------------------------
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the ack; kept referenced so it is neither collected nor orphaned."""
+        task = asyncio.get_running_loop().create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the user already got the ack; log the detail, never raise into Slack
+            log.exception("slack background work failed")
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Let in-flight answers finish (shutdown, tests); cancel what is still running after `timeout`."""
+        pending = set(self._tasks)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
+
+    @property
+    def busy(self) -> int:
+        return len(self._tasks)
+
+    async def first_time(self, event_id: str) -> bool:
+        """False when this event was already handled here or on another replica (Slack retries)."""
+        if not event_id or self._claim is None:
+            return True
+        try:
+            return await self._claim(event_id)
+        except Exception:  # no database: answering twice beats not answering
+            log.exception("could not record slack event %s", event_id)
+            return True
+
+    # --- who ----------------------------------------------------------------
+    async def person(self, team_id: str, user_id: str) -> UserRef:
+        """Identity is team + user id; name and time zone are looked up once and cached."""
+        key = (team_id, user_id)
+        known = self._people.get(key)
+        if known is not None:
+            return known
+        name = timezone = ""
+        try:
+            info = (await self.client.users_info(user=user_id)).get("user") or {}
+            profile = info.get("profile") or {}
+            name = str(profile.get("display_name") or profile.get("real_name") or info.get("real_name") or "")
+            timezone = str(info.get("tz") or "")
+        except SlackApiError as exc:
+            log.warning("users.info failed for a slack user: %s", exc.response.get("error"))
+        user = UserRef(platform="slack", workspace_id=team_id, user_id=user_id,
+                       display_name=name, timezone=timezone)
+        if len(self._people) > 10_000:
+            self._people.clear()
+        self._people[key] = user
+        return user
+
+    async def dm_channel(self, user: UserRef) -> str:
+        key = (user.workspace_id, user.user_id)
+        if key not in self._dms:
+            opened = await self.client.conversations_open(users=user.user_id)
+            self._dms[key] = str(opened["channel"]["id"])
+        return self._dms[key]
+
+    # --- the coach ----------------------------------------------------------
+    async def ask(self, incoming: Incoming) -> Reply:
+        """The coach's reply; any failure becomes a short friendly message, details in the log."""
+        try:
+            return await self.coach.handle(incoming)
+        except Exception:
+            log.exception("coach failed on a slack %s", incoming.action or "message")
+            return Reply(text=render("slack_error.md"), intent="error")
+
+    async def answer(self, *, incoming: Incoming, channel: str, thread_ts: str,
+                     assistant: bool = False) -> None:
+        """A message or mention: answered once, in its thread, with a status while working."""
+        if not await self.first_time(incoming.event_id):
+            log.info("slack event %s already handled; skipping the retry", incoming.event_id)
+            return
+        if assistant:
+            await self.assistant_call(self.client.assistant_threads_setStatus, channel_id=channel,
+                                      thread_ts=thread_ts, status=THINKING)
+        reply = await self.ask(incoming)
+        await self.post(channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
+        await self.deliver_export(incoming.user, reply, channel=channel, thread_ts=thread_ts)
+
+    async def deliver_export(self, user: UserRef, reply: Reply, *, channel: str = "", thread_ts: str = "") -> None:
+        """An export (data, portfolio) goes up as a file, and only ever into the user's own DM."""
+        export = reply.metadata.get("export")
+        if not isinstance(export, dict) or not export.get("content"):
+            return
+        dm = await self.dm_channel(user)
+        kwargs: dict[str, Any] = {"channel": dm, "filename": str(export.get("filename") or "export.txt"),
+                                  "content": str(export["content"]), "title": str(export.get("filename") or "")}
+        if channel == dm and thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        try:
+            await self.client.files_upload_v2(**kwargs)
+        except SlackApiError as exc:
+            log.error("slack file upload failed: %s", exc.response.get("error"))
+
+    async def assistant_call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> None:
+        """Status, title and prompts are niceties: their failure must not stop the answer."""
+        try:
+            await method(**kwargs)
+        except SlackApiError as exc:
+            log.warning("slack assistant call failed: %s", exc.response.get("error"))
+
+    # --- out ------------------------------------------------------------------
+    async def post(self, channel: str, reply: Reply, *, thread_ts: str = "",
+                   feedback_id: str = "") -> list[str]:
+        """Post the reply (split if long) and return the message timestamps."""
+        stamps: list[str] = []
+        for message in render_reply(reply, feedback_id=feedback_id[:64]):
+            kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks}
+            if thread_ts:
+                kwargs["thread_ts"] = thread_ts
+            sent = await self._send(self.client.chat_postMessage, kwargs)
+            if sent:
+                stamps.append(sent)
+        return stamps
+
+    async def replace(self, channel: str, ts: str, reply: Reply | SlackMessage) -> None:
+        message = reply if isinstance(reply, SlackMessage) else render_single(reply)
+        await self._send(self.client.chat_update,
+                         {"channel": channel, "ts": ts, "text": message.text, "blocks": message.blocks})
+
+    async def _send(self, method: Callable[..., Awaitable[Any]], kwargs: dict[str, Any]) -> str:
+        """Send; if Slack still rejects the blocks, fall back to escaped plain text."""
+        try:
+            response = await method(**kwargs)
+            return str(response.get("ts") or "")
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error not in _REBUILD_AS_TEXT or "blocks" not in kwargs:
+                log.error("slack call failed: %s", error)
+                return ""
+            log.warning("slack rejected our blocks (%s); sending plain text", error)
+            kwargs = dict(kwargs, blocks=[section(plain_limit(kwargs["text"], 2900))])
+            try:
+                return str((await method(**kwargs)).get("ts") or "")
+            except SlackApiError as again:
+                log.error("slack call failed again: %s", again.response.get("error"))
+                return ""
+
+    async def respond(self, response_url: str, reply: Reply, *, replace: bool = False,
+                      feedback_id: str = "") -> None:
+        """Ephemeral answers to slash commands and buttons on them, through `response_url`."""
+        messages = render_reply(reply, feedback_id=feedback_id[:64])
+        webhook = AsyncWebhookClient(url=response_url, session=self._session)
+        for n, message in enumerate(messages):
+            body = {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks,
+                    "replace_original": replace and n == 0}
+            result = await webhook.send_dict(body)
+            if result.status_code >= 400:
+                log.error("slack response_url answered %s", result.status_code)
+
+    async def say(self, channel: str, text: str, *, thread_ts: str = "") -> None:
+        """A short line of our own (never user text unescaped)."""
+        kwargs: dict[str, Any] = {"channel": channel, "text": escape(text), "blocks": [section(escape(text))]}
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        await self._send(self.client.chat_postMessage, kwargs)

@@ -1,0 +1,169 @@
+"""Every Slack listener, registered once for both transports (HTTP and Socket Mode).
+
+Each listener acks first (bolt acks events for us before the listener runs)
+and hands the rest to `adapter.spawn`, so Slack hears back in milliseconds no
+matter how long retrieval, tagging or the LLM take.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncAssistant
+
+from bot import intents
+from bot.adapters import slack_actions as actions
+from bot.adapters.slack_adapter import SlackAdapter
+from bot.adapters.slack_blocks import ACTION_PREFIX
+from bot.adapters.slack_escape import from_slack, plain_limit
+from bot.adapters.slack_views import REFLECT_CALLBACK
+from bot.messages import REFLECT_OPEN, REFLECT_SUBMIT, Incoming, Reply
+from bot.prompt_files import render
+
+log = logging.getLogger(__name__)
+
+SUGGESTED_PROMPTS = ("What counts for S24?", "Log a reflection", "How am I doing?")
+_PLAIN_SUBTYPES = {None, "file_share", "thread_broadcast"}
+
+
+def from_person(event: dict[str, Any]) -> bool:
+    """A message a person typed: not a bot (ours or anyone's), not an edit or a join."""
+    return (event.get("subtype") in _PLAIN_SUBTYPES and not event.get("bot_id")
+            and bool(event.get("user")) and bool(event.get("text", "").strip()))
+
+
+def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
+    """Wire DMs, mentions, the AI-app thread, slash commands, buttons, the modal and App Home."""
+    titled: set[str] = set()
+
+    async def message_turn(body: dict[str, Any], context: Any, *, assistant: bool) -> None:
+        event = body["event"]
+        user = await adapter.person(str(body.get("team_id") or event.get("team") or ""), str(event["user"]))
+        text = from_slack(str(event.get("text") or ""), bot_user_id=str(context.get("bot_user_id") or ""))
+        channel = str(event["channel"])
+        thread_ts = str(event.get("thread_ts") or event["ts"])
+        if assistant and thread_ts not in titled and text:
+            titled.add(thread_ts)
+            await adapter.assistant_call(adapter.client.assistant_threads_setTitle, channel_id=channel,
+                                         thread_ts=thread_ts, title=plain_limit(text, 60))
+        incoming = Incoming(user=user, text=text, conversation_id=channel,
+                            event_id=str(body.get("event_id") or ""))
+        await adapter.answer(incoming=incoming, channel=channel, thread_ts=thread_ts, assistant=assistant)
+
+    async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        if event.get("channel_type") == "im" and from_person(event):
+            adapter.spawn(message_turn(body, context, assistant=False))
+
+    async def on_mention(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        if event.get("channel_type") != "im" and from_person(event):
+            adapter.spawn(message_turn(body, context, assistant=False))
+
+    async def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") == "home":
+            user = await adapter.person(str(body.get("team_id") or ""), str(event["user"]))
+            adapter.spawn(actions.publish_home(adapter, user))
+
+    app.event("message")(on_message)
+    app.event("app_mention")(on_mention)
+    app.event("app_home_opened")(on_home_opened)
+    app.assistant(_assistant(adapter, message_turn))
+    _register_commands(app, adapter)
+
+    async def on_button(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        adapter.spawn(actions.on_button(adapter, body, str(action.get("value") or "")))
+
+    async def on_reflection_form(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        errors = actions.check_reflection(view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        adapter.spawn(actions.on_reflection_submitted(adapter, body, view))
+
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack listener error (%s) on a %s request", type(error).__name__, body.get("type"))
+
+    app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(on_button)
+    app.view(REFLECT_CALLBACK)(on_reflection_form)
+    app.error(on_error)
+
+
+def _assistant(adapter: SlackAdapter, message_turn: Any) -> AsyncAssistant:
+    """Slack's AI-app thread: suggested prompts on open, status and title while answering."""
+    assistant = AsyncAssistant()
+
+    async def greet(event: dict[str, Any]) -> None:
+        thread = event.get("assistant_thread") or {}
+        channel, thread_ts = str(thread.get("channel_id") or ""), str(thread.get("thread_ts") or "")
+        await adapter.say(channel, render("slack_welcome.md"), thread_ts=thread_ts)
+        await adapter.assistant_call(adapter.client.assistant_threads_setSuggestedPrompts,
+                                     channel_id=channel, thread_ts=thread_ts,
+                                     prompts=[{"title": p, "message": p} for p in SUGGESTED_PROMPTS])
+
+    async def on_thread_started(event: dict[str, Any]) -> None:
+        adapter.spawn(greet(event))
+
+    async def on_user_message(body: dict[str, Any], payload: dict[str, Any], context: Any) -> None:
+        if from_person(payload):
+            adapter.spawn(message_turn(body, context, assistant=True))
+
+    async def on_context_changed() -> None:
+        """We answer from the standard, not the channel being viewed: nothing to store."""
+
+    assistant.thread_started(on_thread_started)
+    assistant.user_message(on_user_message)
+    assistant.thread_context_changed(on_context_changed)
+    return assistant
+
+
+def _register_commands(app: AsyncApp, adapter: SlackAdapter) -> None:
+    """`/ksb`, `/progress` answer privately in place; `/reflect` saves to the user's DM log."""
+
+    async def reply_to_command(body: dict[str, Any], incoming_text: str, action: str = "") -> None:
+        user = await adapter.person(str(body.get("team_id") or ""), str(body.get("user_id") or ""))
+        incoming = Incoming(user=user, text=incoming_text if not action else "", action=action,
+                            payload={"text": incoming_text} if action else {},
+                            conversation_id=str(body.get("channel_id") or ""),
+                            event_id=str(body.get("trigger_id") or ""))
+        reply = await adapter.ask(incoming)
+        await adapter.respond(str(body.get("response_url") or ""), reply, feedback_id=incoming.event_id)
+        await adapter.deliver_export(user, reply)
+
+    async def reflect(body: dict[str, Any], text: str) -> None:
+        user = await adapter.person(str(body.get("team_id") or ""), str(body.get("user_id") or ""))
+        trigger_id = str(body.get("trigger_id") or "")
+        if not text:
+            incoming = Incoming(user=user, action=REFLECT_OPEN, event_id=trigger_id)
+            await actions.open_reflection(adapter, incoming, trigger_id=trigger_id, where={})
+            return
+        channel = await adapter.dm_channel(user)
+        incoming = Incoming(user=user, action=REFLECT_SUBMIT, payload={"text": text},
+                            conversation_id=channel, event_id=trigger_id)
+        await adapter.post(channel, await adapter.ask(incoming))
+        if body.get("channel_id") != channel and body.get("response_url"):
+            await adapter.respond(str(body["response_url"]),
+                                  _note(render("slack_reflection_saved.md")))
+
+    async def on_ksb(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        text = from_slack(str(body.get("text") or ""))
+        adapter.spawn(reply_to_command(body, text or "help"))
+
+    async def on_reflect(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        adapter.spawn(reflect(body, from_slack(str(body.get("text") or ""))))
+
+    async def on_progress(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        adapter.spawn(reply_to_command(body, from_slack(str(body.get("text") or "")), intents.PROGRESS))
+
+    app.command("/ksb")(on_ksb)
+    app.command("/reflect")(on_reflect)
+    app.command("/progress")(on_progress)
+
+
+def _note(text: str) -> Reply:
+    return Reply(text=text, intent="note")
