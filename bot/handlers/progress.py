@@ -6,7 +6,7 @@ import asyncio
 
 from bot import intents
 from bot.coach import Handler
-from bot.evidence import EvidenceAdvice, suggest_evidence
+from bot.evidence import EvidenceAdvice, short_quote, suggest_evidence
 from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
@@ -20,7 +20,7 @@ _RULES = {"standard-minimum": "otj_rule_standard_minimum.md", "6h-per-week": "ot
 def _duty_line(duty: DutyProgress) -> str:
     gaps = [k.id for k in duty.ksbs if k.confirmed == 0]
     covered = len(duty.ksbs) - len(gaps)
-    gap_text = render("progress_duty_gaps.md", ids=", ".join(gaps)) if gaps else ""
+    gap_text = " " + render("progress_duty_gaps.md", ids=", ".join(gaps)) if gaps else ""
     if duty.number == 0:
         return render("progress_other_duty.md", covered=str(covered), total=str(len(duty.ksbs)),
                       gaps=gap_text)
@@ -32,7 +32,14 @@ def _weak_line(k: KsbProgress) -> str:
     last = render("progress_weak_last.md", date=k.last_evidenced.isoformat()) \
         if k.last_evidenced else ""
     return render("progress_weak_line.md", id=k.id, confirmed=str(k.confirmed),
-                  suggested=str(k.suggested), last=last, text=k.text)
+                  suggested=str(k.suggested), last=last, text=short_quote(k.text, 90))
+
+
+def _some(ids: tuple[str, ...], limit: int = 8) -> str:
+    shown = ", ".join(ids[:limit])
+    if len(ids) <= limit:
+        return shown
+    return f"{shown}, {render('progress_more.md', count=str(len(ids) - limit))}"
 
 
 def _readiness(p: Progress) -> str:
@@ -42,7 +49,7 @@ def _readiness(p: Progress) -> str:
     missing = []
     if r.missing_ksbs:
         missing.append(render("progress_missing_ksbs.md", count=str(len(r.missing_ksbs)),
-                              ids=", ".join(r.missing_ksbs)))
+                              ids=_some(r.missing_ksbs)))
     if r.hours_short:
         missing.append(render("progress_missing_hours.md", hours=f"{r.hours_short:g}"))
     return render("progress_not_ready.md", missing="; ".join(missing))

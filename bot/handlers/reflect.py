@@ -31,12 +31,13 @@ def _lines(suggestions: tuple[TagSuggestion, ...] | list[TagSuggestion]) -> str:
 
 
 def saved_text(recorded: Recorded, *, work_date: date, hours: float, reference: str) -> str:
-    extra = ""
+    notes = []
     if recorded.confirmed:
-        extra += render("reflect_confirmed_line.md", ids=", ".join(recorded.confirmed))
+        notes.append(render("reflect_confirmed_line.md", ids=", ".join(recorded.confirmed)))
     if recorded.ignored:
-        extra += render("reflect_ignored_line.md", ids=", ".join(recorded.ignored),
-                        reference=reference)
+        notes.append(render("reflect_ignored_line.md", ids=", ".join(recorded.ignored),
+                            reference=reference))
+    extra = "".join(" " + note for note in notes)
     common = {"date": work_date.isoformat(), "hours": f"{hours:g}", "confirmed": extra}
     if recorded.problem:
         return render("reflect_pending.md", **common)
