@@ -54,6 +54,25 @@ class Settings(BaseSettings):
     # -- Teams (bot/adapters/teams.py) --
 
     # -- Scheduler (bot/scheduler) --
+    scheduler: bool = Field(True, description="Run weekly prompts and nudges inside `serve`; "
+                                              "SCHEDULER=off on web-only replicas.")
+    scheduler_interval: float = Field(60.0, gt=0, description="Seconds between scheduler ticks in `serve`.")
+    scheduler_lease: float = Field(300.0, ge=30, description="Seconds a claimed send is held before "
+                                                             "another replica may retry it.")
+    scheduler_grace_hours: float = Field(24.0, gt=0, description="How late a missed weekly send may still go out.")
+    scheduler_batch: int = Field(100, ge=1, le=1000, description="Sends claimed per database round trip.")
+    scheduler_concurrency: int = Field(16, ge=1, le=256, description="Sends in flight at once.")
+    scheduler_max_attempts: int = Field(5, ge=1, description="Tries per send before it is given up.")
+    default_timezone: str = Field("Europe/London", description="Time zone for people whose platform "
+                                                               "profile gives none.")
+    prompt_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
+        "friday", description="Default day of the apprentices' weekly reflection prompt.")
+    prompt_time: str = Field("15:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                             description="Default local time (HH:MM) of the weekly prompt.")
+    nudge_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
+        "monday", description="Default day of the managers' weekly nudge summary.")
+    nudge_time: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                            description="Default local time (HH:MM) of the weekly nudge.")
 
     # -- Operations --
     log_format: Literal["json", "text"] = Field(

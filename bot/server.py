@@ -77,6 +77,11 @@ async def serve(*, settings: Settings, coach: Coach, host: str, port: int,
                 stop: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or `stop`), then drain for up to SHUTDOWN_TIMEOUT seconds."""
     app = await build_app(settings=settings, coach=coach)
+    if settings.scheduler:  # weekly prompts and nudges, claimed in the database per send
+        from bot.scheduler.runtime import scheduler_context
+
+        app.cleanup_ctx.append(scheduler_context(settings, knowledge=coach.knowledge,
+                                                 composer=coach.composer))
     runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()

@@ -75,6 +75,10 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
             session_factory=database.session, knowledge=knowledge,
             tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
         ))
+        from bot.scheduler.runtime import prompt_settings_handlers
+
+        coach.add_handlers(prompt_settings_handlers(settings, sessions=database.session,
+                                                    knowledge=knowledge))
     return coach
 
 

@@ -1,0 +1,152 @@
+"""`ksb-coach schedule tick|preview` and `ksb-coach demo-data`: the scheduler from the shell.
+
+`schedule tick` is what a cron job or a one-off catch-up runs; it is safe to
+run alongside `serve` replicas because every send is claimed in the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.scheduler.clock import Clock
+    from bot.scheduler.tick import Scheduler, TickReport
+    from storage.db import Database
+
+EXIT_BAD_INPUT = 2
+
+
+def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
+    schedule = sub.add_parser("schedule", help="weekly reflection prompts and manager nudges")
+    actions = schedule.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
+    tick = actions.add_parser("tick", help="send everything due now (up to 24 hours late), once")
+    tick.add_argument("--now", default=None, help="pretend it is this ISO-8601 instant")
+    tick.set_defaults(func=lambda a: cmd_tick(a, settings_factory()))
+    preview = actions.add_parser("preview", help="print what a person would be sent, and when")
+    preview.add_argument("person", help="person id, platform user id or display name")
+    preview.add_argument("--now", default=None, help="pretend it is this ISO-8601 instant")
+    preview.add_argument("--png", type=Path, default=None, help="save a nudge's picture here")
+    preview.set_defaults(func=lambda a: cmd_preview(a, settings_factory()))
+
+    demo = sub.add_parser("demo-data", help="fill the database with synthetic apprentices")
+    demo.add_argument("--apprentices", type=int, default=20)
+    demo.add_argument("--managers", type=int, default=3)
+    demo.add_argument("--platform", choices=("slack", "teams"), default="slack")
+    demo.add_argument("--weeks", type=int, default=4, help="weeks of entries per apprentice")
+    demo.add_argument("--seed", type=int, default=None, help="repeatable names and entries")
+    demo.add_argument("--today", type=date.fromisoformat, default=None,
+                      help="the day the entries lead up to (YYYY-MM-DD)")
+    demo.set_defaults(func=lambda a: cmd_demo(a, settings_factory()))
+
+
+def _clock(text: str | None) -> Clock:
+    from bot.scheduler.clock import FixedClock, SystemClock, parse_instant
+
+    return FixedClock(parse_instant(text)) if text else SystemClock()
+
+
+def _scheduler(settings: Settings, now: str | None) -> tuple[Database, Scheduler]:
+    from bot.scheduler.runtime import make_scheduler
+    from bot.wiring import load_knowledge, make_composer
+    from storage.db import open_database
+
+    database = open_database(settings.effective_database_url)
+    scheduler = make_scheduler(settings, sessions=database.session,
+                               knowledge=load_knowledge(settings),
+                               composer=make_composer(settings), clock=_clock(now))
+    return database, scheduler
+
+
+def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        database, scheduler = _scheduler(settings, args.now)
+    except ValueError as exc:
+        print(f"ksb-coach: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not any(scheduler.sender.handles(p) for p in ("slack", "teams")):
+        print("ksb-coach: no chat platform configured (SLACK_BOT_TOKEN or Teams credentials); "
+              "nothing can be sent", file=sys.stderr)
+        database.dispose()
+        return 1
+
+    async def run() -> TickReport:
+        try:
+            return await scheduler.tick()
+        finally:
+            await scheduler.sender.close()
+
+    try:
+        report = asyncio.run(run())
+    finally:
+        database.dispose()
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.adapters.console import render_plain
+    from bot.scheduler.handlers import when
+    from bot.scheduler.preview import preview
+    from storage.schedule_data import find_person_ids
+
+    try:
+        database, scheduler = _scheduler(settings, args.now)
+    except ValueError as exc:
+        print(f"ksb-coach: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        with database.session() as session:
+            ids = find_person_ids(session, key=args.person)
+        if not ids:
+            print(f"ksb-coach: nobody matches {args.person!r}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        items = [item for pid in ids for item in asyncio.run(preview(scheduler, pid))]
+    finally:
+        database.dispose()
+    if not items:
+        print("nothing is scheduled for them (not an apprentice, and no apprentices linked)")
+    for item in items:
+        state = "due now" if item.due_now else "next"
+        sent = " (already sent)" if item.already_sent else ""
+        print(f"== {item.kind} for {item.name or 'person'} (id {item.person_id}), {state}: "
+              f"{when(item.when)} {item.timezone}{sent}")
+        if item.reply is not None:
+            print(render_plain(item.reply))
+            if item.reply.actions:
+                print("Buttons: " + " | ".join(a.label for a in item.reply.actions))
+        if item.picture is not None:
+            print(f"[picture: {item.picture.filename}, {len(item.picture.png)} bytes]")
+            if args.png:
+                args.png.write_bytes(item.picture.png)
+        print()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.scheduler.demo_data import DemoSpec, generate
+    from bot.scheduler.runtime import defaults_from
+    from bot.wiring import load_knowledge
+    from storage.db import open_database
+
+    if args.apprentices < 0 or args.managers < 0 or args.weeks < 0:
+        print("ksb-coach: counts must not be negative", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    spec = DemoSpec(apprentices=args.apprentices, managers=args.managers,
+                    platform=args.platform, weeks=args.weeks, today=args.today, seed=args.seed)
+    started = time.perf_counter()
+    with open_database(settings.effective_database_url) as database:
+        result = generate(database.session, load_knowledge(settings), spec,
+                          defaults_from(settings))
+    took = time.perf_counter() - started
+    print(f"created {len(result.apprentice_ids)} apprentices, {len(result.manager_ids)} managers, "
+          f"{result.entries} entries, {result.tags} tags on {args.platform} in {took:.1f}s")
+    return 0

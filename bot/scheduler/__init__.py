@@ -1,0 +1,1 @@
+"""Weekly reflection prompts and manager nudges, each sent exactly once across replicas."""

@@ -1,0 +1,132 @@
+"""Chat handlers for prompt settings and the prompt's Snooze / Skip buttons.
+
+They work the same from a typed message ("prompts friday 4pm"), a button, or
+the Slack App Home, which asks for PROMPT_SETTINGS with empty text to draw the
+current setting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from typing import Protocol
+
+from bot import intents
+from bot.authz import Actor
+from bot.coach import Handler
+from bot.handlers.common import guarded
+from bot.intents import Intent
+from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE, Action, Incoming, Reply, UserRef
+from bot.prompt_files import render
+from bot.scheduler.due import NUDGE, WEEKDAYS, Occurrence
+from bot.scheduler.settings import PromptSettings, SettingsView, parse_change
+from storage import audit, people
+from storage.db import SessionFactory
+
+PROMPT_SETTINGS = intents.PROMPT_SETTINGS  # also the action id of the settings buttons
+PRESETS = (("Fridays 3pm", "friday 3pm"), ("Mondays 9am", "monday 9am"))
+
+
+class People(Protocol):
+    """Who is talking; `bot.handlers.common.Services` is one, `Directory` another."""
+
+    sessions: SessionFactory
+
+    async def actor(self, user: UserRef) -> Actor: ...
+
+
+class Directory:
+    """The chat identity's person, created as an enrolled apprentice on first contact."""
+
+    def __init__(self, *, sessions: SessionFactory, standard_ref: str,
+                 today: Callable[[], date] = date.today) -> None:
+        self.sessions = sessions
+        self._standard_ref = standard_ref
+        self._today = today
+
+    async def actor(self, user: UserRef) -> Actor:
+        return await asyncio.to_thread(self._ensure, user)
+
+    def _ensure(self, user: UserRef) -> Actor:
+        with self.sessions() as session:
+            person = people.ensure_person(
+                session, platform=user.platform, workspace_id=user.workspace_id,
+                user_id=user.user_id, display_name=user.display_name, timezone=user.timezone,
+                standard_ref=self._standard_ref, today=self._today())
+            session.commit()
+            return Actor.of(person)
+
+
+def when(occurrence: Occurrence | None) -> str:
+    if occurrence is None:
+        return "never (they are off)"
+    local = occurrence.local
+    return f"{WEEKDAYS[local.weekday()].capitalize()} {local.day} {local:%B} at {local:%H:%M}"
+
+
+def _word(view: SettingsView) -> str:
+    return "nudges" if view.kind == NUDGE else "prompts"
+
+
+def describe(view: SettingsView) -> Reply:
+    """The setting in words, with buttons to change it."""
+    word = _word(view)
+    what = "manager summary" if view.kind == NUDGE else "reflection prompt"
+    schedule = view.schedule
+    if schedule.enabled:
+        state = (f"every {WEEKDAYS[schedule.weekday].capitalize()} at {schedule.at:%H:%M} "
+                 f"({view.timezone}). Next: {when(view.next)}.")
+    else:
+        state = f"off. Say “{word} on” to turn them back on."
+    actions = [Action(f"Turn {word} {'off' if schedule.enabled else 'on'}", PROMPT_SETTINGS,
+                      {"text": f"{word} {'off' if schedule.enabled else 'on'}"})]
+    actions += [Action(label, PROMPT_SETTINGS, {"text": f"{word} {text}"})
+                for label, text in PRESETS]
+    return Reply(text=render("prompt_settings.md", what=what, state=state, word=word),
+                 actions=actions, intent=intents.PROMPT_SETTINGS,
+                 metadata={"enabled": schedule.enabled, "weekday": schedule.weekday,
+                           "time": schedule.at.isoformat(timespec="minutes"),
+                           "timezone": view.timezone})
+
+
+def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Handler]:
+    """PROMPT_SETTINGS, PROMPT_SNOOZE and PROMPT_SKIP, keyed for `Coach.add_handlers`."""
+
+    @guarded
+    async def on_settings(incoming: Incoming, intent: Intent) -> Reply:
+        actor = await services.actor(incoming.user)
+        change = parse_change(intent.text or str(incoming.payload.get("text", "")))
+        if change is None:
+            view = await asyncio.to_thread(settings.view, actor.id)
+            return Reply(text=render("prompt_settings_unknown.md", word=_word(view)),
+                         intent=intents.PROMPT_SETTINGS)
+        view = await asyncio.to_thread(settings.change, actor.id, change)
+        return describe(view)
+
+    @guarded
+    async def on_snooze(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await services.actor(incoming.user)
+        view, skipped = await asyncio.to_thread(settings.snooze, actor.id)
+        if skipped is None:
+            return describe(view)
+        return Reply(text=render("prompt_snoozed.md", skipped=when(skipped), next=when(view.next)),
+                     intent=PROMPT_SNOOZE)
+
+    @guarded
+    async def on_skip(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await services.actor(incoming.user)
+        detail: dict[str, object] = {k: str(incoming.payload[k]) for k in ("week", "ksb")
+                                     if k in incoming.payload}
+
+        def record() -> SettingsView:
+            with services.sessions() as session:
+                audit.record(session, action="prompt.skipped", actor_id=actor.id,
+                             subject_id=actor.id, detail=detail)
+                session.commit()
+            return settings.view(actor.id)
+
+        view = await asyncio.to_thread(record)
+        return Reply(text=render("prompt_skipped.md", next=when(view.next)), intent=PROMPT_SKIP)
+
+    return {PROMPT_SETTINGS: on_settings, PROMPT_SNOOZE: on_snooze, PROMPT_SKIP: on_skip}

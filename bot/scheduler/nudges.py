@@ -1,0 +1,148 @@
+"""A manager's weekly nudge as words: grounded by default, LLM-written when one is configured.
+
+The LLM version is a rewrite of the same numbers; it is used only if every KSB
+id it mentions is one the data handed to it contains. Anything else (no model,
+a timeout, an invented id, an empty answer) falls back to the grounded text,
+which is built from templates and cannot cite what it was not given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from bot.messages import Citation, Reply
+from bot.ports import Composer
+from bot.prompt_files import load, render
+from bot.scheduler.nudge_data import ApprenticeSummary
+from knowledge.registry import Knowledge
+
+log = logging.getLogger(__name__)
+_ID = re.compile(r"\b([KSB])\s?(\d{1,3})\b")
+MAX_LLM_CHARS = 6000
+
+
+def mentioned_ids(text: str) -> set[str]:
+    return {f"{m.group(1)}{int(m.group(2))}" for m in _ID.finditer(text)}
+
+
+def starters(summary: ApprenticeSummary, knowledge: Knowledge) -> tuple[str, str]:
+    """Two conversation starters, most pressing first: quiet, behind on hours, gaps."""
+    name = summary.name
+    options: list[str] = []
+    if summary.quiet_days is not None:
+        options.append(render("nudge_starter_quiet.md", days=str(summary.quiet_days), name=name))
+    gap = round(summary.expected_by_now - summary.hours_total, 1)
+    if gap >= 1:
+        options.append(render("nudge_starter_hours.md", name=name, gap=f"{gap:g}"))
+    duty = summary.weakest_duty
+    if duty is not None:
+        options.append(render("nudge_starter_duty.md", number=str(duty.number), name=name,
+                              covered=str(duty.covered), total=str(duty.total)))
+    for ksb_id in summary.weakest_ksbs:
+        ksb = knowledge.standard.ksb(ksb_id)
+        if ksb is not None:
+            options.append(render("nudge_starter_ksb.md", ksb_id=ksb.id, ksb_text=ksb.text,
+                                  name=name))
+    options.append(render("nudge_starter_review.md", name=name))
+    return options[0], options[1]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def apprentice_block(summary: ApprenticeSummary, knowledge: Knowledge) -> str:
+    first, second = starters(summary, knowledge)
+    quiet = " " + render("nudge_quiet.md", days=str(summary.quiet_days)) \
+        if summary.quiet_days is not None else ""
+    duty = summary.weakest_duty
+    duty_text = (f"duty {duty.number}, {duty.covered} of {duty.total} KSBs evidenced"
+                 if duty else "none")
+    return render(
+        "nudge_apprentice.md", name=summary.name, quiet=quiet,
+        entries=_plural(summary.entries_week, "entry").replace("entrys", "entries"),
+        hours=f"{summary.hours_week:g}", weekly=f"{summary.weekly_target:g}",
+        total=f"{summary.hours_total:g}", target=f"{summary.target_total:g}",
+        expected=f"{summary.expected_by_now:g}", coverage=f"{summary.coverage:g}",
+        change=f"{summary.coverage_change:+g} points", duty=duty_text, first=first,
+        second=second)
+
+
+def cited(text: str, summaries: Sequence[ApprenticeSummary], knowledge: Knowledge
+          ) -> list[Citation]:
+    """The standard's words for every KSB the summary text names (and had in its data)."""
+    named = mentioned_ids(text)
+    ids = [k for s in summaries for k in s.weakest_ksbs if k in named]
+    standard = knowledge.standard
+    return [Citation(k.id, k.text, tuple(standard.duties_for(k.id)))
+            for i in dict.fromkeys(ids) if (k := standard.ksb(i)) is not None]
+
+
+def grounded_nudge(*, manager: str, summaries: Sequence[ApprenticeSummary],
+                   knowledge: Knowledge, day: date) -> Reply:
+    body = "\n\n".join(apprentice_block(s, knowledge) for s in summaries)
+    text = render("nudge_summary.md", name=manager or "there", day=day.isoformat(),
+                  count=_plural(len(summaries), "apprentice"), body=body)
+    return Reply(text=text, citations=cited(text, summaries, knowledge), intent="manager_nudge",
+                 metadata={"kind": "nudge", "composer": "grounded"})
+
+
+def nudge_data(summaries: Sequence[ApprenticeSummary], knowledge: Knowledge) -> str:
+    """The facts handed to the model: names made inert, numbers as they are."""
+    rows = []
+    for s in summaries:
+        first, second = starters(s, knowledge)
+        duty = s.weakest_duty
+        rows.append({
+            "name": s.name.replace("<", "‹").replace(">", "›"),
+            "entries_last_7_days": s.entries_week, "otj_hours_last_7_days": s.hours_week,
+            "weekly_otj_target": s.weekly_target, "otj_hours_total": s.hours_total,
+            "otj_expected_by_now": s.expected_by_now, "coverage_percent": s.coverage,
+            "coverage_change_points": s.coverage_change,
+            "weakest_duty": {"number": duty.number, "evidenced": duty.covered,
+                             "of": duty.total} if duty else None,
+            "weakest_ksbs": {i: k.text for i in s.weakest_ksbs
+                             if (k := knowledge.standard.ksb(i)) is not None},
+            "quiet_days": s.quiet_days, "suggested_starters": [first, second],
+        })
+    return json.dumps(rows, ensure_ascii=False, indent=1)
+
+
+async def llm_nudge(*, composer: Composer, manager: str, summaries: Sequence[ApprenticeSummary],
+                    knowledge: Knowledge, day: date) -> Reply | None:
+    """The model's summary, or None when it is absent, fails or names a KSB it was not given."""
+    data = nudge_data(summaries, knowledge)
+    user = render("nudge_user.md", reference=knowledge.standard.reference,
+                  manager=manager.replace("<", "‹").replace(">", "›"), day=day.isoformat(),
+                  data=data)
+    try:
+        raw = await composer.complete(system=load("nudge_system.md"), user=user)
+    except Exception as exc:  # noqa: BLE001 - any failure means the grounded text
+        log.warning("nudge completion failed: %s", type(exc).__name__)
+        return None
+    text = (raw or "").strip()
+    if not text or len(text) > MAX_LLM_CHARS:
+        return None
+    allowed = {i for s in summaries for i in s.weakest_ksbs}
+    invented = mentioned_ids(text) - allowed
+    if invented:
+        log.warning("llm nudge rejected, ids not in its data: %s", ",".join(sorted(invented)))
+        return None
+    body = render("nudge_llm.md", name=manager or "there", day=day.isoformat(), body=text)
+    return Reply(text=body, citations=cited(text, summaries, knowledge), intent="manager_nudge",
+                 metadata={"kind": "nudge", "composer": "llm"})
+
+
+async def compose_nudge(*, composer: Composer | None, manager: str,
+                        summaries: Sequence[ApprenticeSummary], knowledge: Knowledge,
+                        day: date) -> Reply:
+    if composer is not None:
+        reply = await llm_nudge(composer=composer, manager=manager, summaries=summaries,
+                                knowledge=knowledge, day=day)
+        if reply is not None:
+            return reply
+    return grounded_nudge(manager=manager, summaries=summaries, knowledge=knowledge, day=day)

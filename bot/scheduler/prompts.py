@@ -1,0 +1,112 @@
+"""The weekly reflection prompt: one weak KSB, quoted, with a What? / So what? / Now what? nudge.
+
+The KSB rotates: among the apprentice's weakest KSBs the prompt takes the one
+after last week's (in the standard's order), so an apprentice with many gaps
+sees a different one each week instead of the same top of the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session
+
+from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE, REFLECT_OPEN, Action, Citation, Reply
+from bot.progress import KsbProgress, compute_progress
+from bot.prompt_files import load, render
+from knowledge.model import Ksb
+from knowledge.registry import Knowledge
+from storage.enrolments import default_enrolment
+from storage.schedule import Recipient
+from storage.schedule_data import enrolments_for, ksb_stats_for
+
+MIN_POOL = 3
+
+
+@dataclass(frozen=True)
+class PromptPlan:
+    """What one apprentice's prompt says, ready to send or preview."""
+
+    person_id: int
+    ksb_id: str
+    reply: Reply
+
+
+def choose_ksb(weakest: Sequence[KsbProgress], order: Sequence[str], last_ksb_id: str | None
+               ) -> str:
+    """The next KSB after `last_ksb_id` (cyclically, standard order) among the weakest tier.
+
+    `weakest` is sorted weakest first. The tier is every KSB as weak as the
+    weakest one, widened to at least MIN_POOL so a single gap still alternates.
+    """
+    if not weakest:
+        return order[(order.index(last_ksb_id) + 1) % len(order)] if last_ksb_id in order \
+            else order[0]
+    top = weakest[0]
+    tier = [k for k in weakest if (k.weakness, k.suggested) == (top.weakness, top.suggested)]
+    pool = tier if len(tier) >= MIN_POOL else list(weakest[:MIN_POOL])
+    if last_ksb_id is None:
+        return pool[0].id
+    position = {ksb_id: i for i, ksb_id in enumerate(order)}
+    last = position.get(last_ksb_id, -1)
+    ranked = sorted(pool, key=lambda k: position.get(k.id, 0))
+    after = [k for k in ranked if position.get(k.id, 0) > last]
+    return (after or ranked)[0].id
+
+
+def _questions(kind: str) -> tuple[str, str, str]:
+    lines = [line.strip() for line in load(f"prompt_question_{kind.lower()}.md").splitlines()
+             if line.strip()]
+    return lines[0], lines[1], lines[2]
+
+
+def weekly_prompt(*, knowledge: Knowledge, ksb: Ksb, name: str, week: str) -> Reply:
+    """The prompt message itself: text, the quoted KSB as a citation, and three buttons."""
+    what, so_what, now_what = _questions(ksb.kind)
+    guide = knowledge.guidance.for_ksb(ksb.id)
+    idea = "\n" + render("prompt_idea.md", idea=guide.evidence[0]) + "\n" \
+        if guide and guide.evidence else ""
+    text = render("prompt_weekly.md", name=name or "there", ksb_id=ksb.id,
+                  kind_name=ksb.kind_name, ksb_text=ksb.text, what=what, so_what=so_what,
+                  now_what=now_what, idea=idea)
+    duties = tuple(knowledge.standard.duties_for(ksb.id))
+    payload = {"week": week, "ksb": ksb.id}
+    actions = [
+        Action("Log a reflection", REFLECT_OPEN,
+               {"text": "", "ksbs": [ksb.id], "prompt": ksb.id}, style="primary"),
+        Action("Snooze a week", PROMPT_SNOOZE, payload),
+        Action("Skip", PROMPT_SKIP, payload),
+    ]
+    return Reply(text=text, citations=[Citation(ksb.id, ksb.text, duties)], actions=actions,
+                 intent="weekly_prompt", metadata={"kind": "prompt", "week": week,
+                                                   "ksb": ksb.id})
+
+
+def plan_prompts(session: Session, *, knowledge: Knowledge, recipients: Sequence[Recipient],
+                 weeks: dict[int, str], today: date) -> dict[int, PromptPlan]:
+    """Prompts for a batch of apprentices from two grouped reads (evidence, enrolments).
+
+    Hours do not change which KSBs are weakest, so they are not read here.
+    """
+    ids = [r.person_id for r in recipients]
+    stats = ksb_stats_for(session, person_ids=ids)
+    enrolments = enrolments_for(session, person_ids=ids)
+    standard = knowledge.standard
+    order = [k.id for k in standard.ksbs]
+    plans: dict[int, PromptPlan] = {}
+    for recipient in recipients:
+        pid = recipient.person_id
+        enrolment = enrolments.get(pid) or default_enrolment(
+            person_id=pid, standard_ref=standard.reference, start=today)
+        progress = compute_progress(standard=standard, stats=stats[pid], enrolment=enrolment,
+                                    hours_logged=0.0, entry_count=0, today=today,
+                                    weakest=len(order))
+        ksb_id = choose_ksb(progress.weakest, order, recipient.last_ksb_id)
+        ksb = standard.ksb(ksb_id)
+        assert ksb is not None
+        reply = weekly_prompt(knowledge=knowledge, ksb=ksb, name=recipient.display_name,
+                              week=weeks[pid])
+        plans[pid] = PromptPlan(person_id=pid, ksb_id=ksb_id, reply=reply)
+    return plans

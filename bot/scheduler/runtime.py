@@ -1,0 +1,112 @@
+"""Build the scheduler from settings, and run it inside the web server's lifetime.
+
+`serve` runs the loop in-process unless SCHEDULER=off; any number of replicas
+may do so at once, because every send is claimed in the database first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import time, timedelta
+
+from aiohttp import web
+
+from bot.coach import Handler
+from bot.config import Settings
+from bot.ports import Composer
+from bot.scheduler.clock import Clock, SystemClock
+from bot.scheduler.due import WEEKDAYS, Defaults, Schedule
+from bot.scheduler.senders import RoutingSender, Sender
+from bot.scheduler.tick import Scheduler, SchedulerConfig
+from knowledge.registry import Knowledge
+from storage.db import SessionFactory, open_database
+
+log = logging.getLogger(__name__)
+
+
+def defaults_from(settings: Settings) -> Defaults:
+    return Defaults(
+        prompt=Schedule(WEEKDAYS.index(settings.prompt_day), time.fromisoformat(settings.prompt_time)),
+        nudge=Schedule(WEEKDAYS.index(settings.nudge_day), time.fromisoformat(settings.nudge_time)),
+        timezone=settings.default_timezone)
+
+
+def config_from(settings: Settings) -> SchedulerConfig:
+    return SchedulerConfig(
+        defaults=defaults_from(settings), lease=timedelta(seconds=settings.scheduler_lease),
+        grace=timedelta(hours=settings.scheduler_grace_hours), batch=settings.scheduler_batch,
+        concurrency=settings.scheduler_concurrency, max_attempts=settings.scheduler_max_attempts)
+
+
+def make_sender(settings: Settings) -> RoutingSender:
+    """A sender for every platform whose credentials are configured (possibly none)."""
+    senders: dict[str, Sender] = {}
+    token = settings.slack_bot_token.get_secret_value()
+    if token:
+        from bot.scheduler.slack_sender import SlackSender
+
+        senders["slack"] = SlackSender(token=token, base_url=settings.slack_api_url)
+    teams = _teams_sender(settings)
+    if teams is not None:
+        senders["teams"] = teams
+    return RoutingSender(senders)
+
+
+def _teams_sender(settings: Settings) -> Sender | None:
+    try:
+        from bot.scheduler.teams_sender import make_teams_sender
+    except ImportError:  # the Teams adapter is not installed in this build
+        return None
+    sender: Sender | None = make_teams_sender(settings)
+    return sender
+
+
+def make_scheduler(settings: Settings, *, sessions: SessionFactory, knowledge: Knowledge,
+                   composer: Composer | None, sender: Sender | None = None,
+                   clock: Clock | None = None) -> Scheduler:
+    return Scheduler(sessions=sessions, knowledge=knowledge, composer=composer,
+                     sender=sender or make_sender(settings), clock=clock or SystemClock(),
+                     config=config_from(settings))
+
+
+def scheduler_context(settings: Settings, *, knowledge: Knowledge, composer: Composer | None
+                      ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    """An aiohttp cleanup context: the tick loop starts with the app and stops with it."""
+
+    @contextlib.asynccontextmanager
+    async def running(_app: web.Application) -> AsyncIterator[None]:
+        sender = make_sender(settings)
+        if not any(sender.handles(p) for p in ("slack", "teams")):
+            log.warning("scheduler idle: no chat platform is configured to send to")
+            yield
+            return
+        database = await asyncio.to_thread(open_database, settings.effective_database_url)
+        scheduler = make_scheduler(settings, sessions=database.session, knowledge=knowledge,
+                                   composer=composer, sender=sender)
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.run(interval=settings.scheduler_interval, stop=stop))
+        log.warning("scheduler running every %ss", settings.scheduler_interval)
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+            await sender.close()
+            database.dispose()
+
+    return running
+
+
+def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,
+                             knowledge: Knowledge) -> dict[str, Handler]:
+    """PROMPT_SETTINGS / PROMPT_SNOOZE / PROMPT_SKIP for the coach, timed like the scheduler."""
+    from bot.scheduler.handlers import Directory, prompt_handlers
+    from bot.scheduler.settings import PromptSettings
+
+    directory = Directory(sessions=sessions, standard_ref=knowledge.standard.reference)
+    service = PromptSettings(sessions=sessions, clock=SystemClock(),
+                             defaults=defaults_from(settings))
+    return prompt_handlers(directory, service)

@@ -1,0 +1,109 @@
+"""Proactive Slack DMs: conversations.open, chat.postMessage, and files_upload_v2 for the picture.
+
+Messages are drawn by the Slack adapter's own Block Kit renderer, so a prompt
+looks and behaves (buttons, limits, escaping) like every other coach reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_blocks import SlackMessage, render_reply
+from bot.messages import Reply
+from bot.scheduler.senders import Address, Backoff, Picture, RateLimited, retry_after
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class SlackSender:
+    """Implements `Sender` for Slack with one bot token and one pooled HTTP session."""
+
+    def __init__(self, *, token: str, base_url: str = "https://slack.com/api/",
+                 backoff: Backoff | None = None, connections: int = 32,
+                 timeout: int = 30) -> None:
+        self._token = token
+        self._base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._backoff = backoff or Backoff()
+        self._connections = connections
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._client: AsyncWebClient | None = None
+        self._channels: dict[str, str] = {}
+
+    def handles(self, platform: str) -> bool:
+        return platform == "slack"
+
+    @property
+    def client(self) -> AsyncWebClient:
+        if self._client is None:
+            connector = aiohttp.TCPConnector(limit=self._connections)
+            self._session = aiohttp.ClientSession(connector=connector)
+            self._client = AsyncWebClient(token=self._token, base_url=self._base_url,
+                                          session=self._session, timeout=self._timeout)
+        return self._client
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        async def once() -> T:
+            try:
+                return await operation()
+            except SlackApiError as exc:
+                if exc.response.status_code == 429:
+                    raise RateLimited(retry_after(exc.response.headers)) from exc
+                raise
+
+        return await self._backoff.run(once)
+
+    async def _channel(self, user_id: str) -> str:
+        channel = self._channels.get(user_id)
+        if channel is None:
+            response: Any = await self._call(lambda: self.client.conversations_open(users=user_id))
+            channel = str(response["channel"]["id"])
+            self._channels[user_id] = channel
+        return channel
+
+    async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None) -> bool:
+        try:
+            channel = await self._channel(to.user_id)
+            for message in render_reply(reply):
+                await self._post(channel, message)
+        except (SlackApiError, SlackRequestError, RateLimited, aiohttp.ClientError,
+                TimeoutError) as exc:
+            log.warning("slack send to person %s failed: %s", to.person_id, _reason(exc))
+            return False
+        if picture is not None:
+            await self._upload(channel, picture, to)
+        return True
+
+    async def _post(self, channel: str, message: SlackMessage) -> None:
+        await self._call(lambda: self.client.chat_postMessage(
+            channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False,
+            unfurl_media=False))
+
+    async def _upload(self, channel: str, picture: Picture, to: Address) -> None:
+        """The picture follows the text; if it fails, the summary has still been delivered."""
+        try:
+            await self._call(lambda: self.client.files_upload_v2(
+                channel=channel, file=picture.png, filename=picture.filename,
+                title=picture.title, alt_txt=picture.alt))
+        except (SlackApiError, SlackRequestError, RateLimited, aiohttp.ClientError,
+                TimeoutError) as exc:
+            log.warning("slack picture for person %s failed: %s", to.person_id, _reason(exc))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
+        self._client = None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "error"))
+    return type(exc).__name__

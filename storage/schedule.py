@@ -1,0 +1,185 @@
+"""Send claims and prompt settings: the SQL behind "each weekly send goes out exactly once".
+
+A claim is a row in `scheduled_send`, unique per (person, kind, week). Inserting
+it is the claim; the database's unique key decides between replicas. A claim
+whose send never completed (a crash) is taken over by one later tick with a
+conditional UPDATE once its lease has run out. Both are single statements, so
+they are atomic on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from storage.models import ManagerLink, Person, PromptSetting, ScheduledSend, utcnow
+
+SEND = ScheduledSend.__table__  # type: ignore[attr-defined]
+SETTING = PromptSetting.__table__  # type: ignore[attr-defined]
+PERSON = Person.__table__  # type: ignore[attr-defined]
+LINK = ManagerLink.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A send this process won; `attempts` fences the sent-mark against a later takeover."""
+
+    id: int
+    person_id: int
+    week: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a weekly send goes to, with their stored schedule (None where never set)."""
+
+    person_id: int
+    platform: str
+    workspace_id: str
+    user_id: str
+    display_name: str
+    timezone: str
+    weekday: int | None = None
+    local_time: time | None = None
+    enabled: bool | None = None
+    snoozed_until: date | None = None
+    last_ksb_id: str | None = None
+
+
+def _insert(session: Session, table: sa.Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _recipients(session: Session, where: sa.ColumnElement[bool]) -> list[Recipient]:
+    p, s = PERSON.c, SETTING.c
+    query = (sa.select(p.id, p.platform, p.workspace_id, p.user_id, p.display_name, p.timezone,
+                       s.weekday, s.local_time, s.enabled, s.snoozed_until, s.last_ksb_id)
+             .select_from(PERSON.outerjoin(SETTING, s.person_id == p.id))
+             .where(where).order_by(p.id))
+    return [Recipient(*row) for row in session.execute(query)]
+
+
+def apprentice_recipients(session: Session, *, person_ids: Sequence[int] | None = None
+                          ) -> list[Recipient]:
+    """Every apprentice, with their prompt setting if they have one."""
+    where = PERSON.c.role == "apprentice"
+    if person_ids is not None:
+        where = sa.and_(where, PERSON.c.id.in_(list(person_ids)))
+    return _recipients(session, where)
+
+
+def manager_recipients(session: Session, *, person_ids: Sequence[int] | None = None
+                       ) -> list[Recipient]:
+    """Everyone with at least one linked apprentice: a nudge has something to say to them."""
+    where = PERSON.c.id.in_(sa.select(LINK.c.manager_id).distinct())
+    if person_ids is not None:
+        where = sa.and_(where, PERSON.c.id.in_(list(person_ids)))
+    return _recipients(session, where)
+
+
+def settled(session: Session, *, kind: str, person_ids: Sequence[int],
+            max_attempts: int) -> set[tuple[int, str]]:
+    """(person, week) pairs needing no more work: sent, or given up after `max_attempts`."""
+    if not person_ids:
+        return set()
+    c = SEND.c
+    rows = session.execute(
+        sa.select(c.person_id, c.week)
+        .where(c.kind == kind, c.person_id.in_(list(person_ids)),
+               sa.or_(c.sent_at.is_not(None), c.attempts >= max_attempts)))
+    return {(int(pid), str(week)) for pid, week in rows}
+
+
+def claim(session: Session, *, kind: str, keys: Sequence[tuple[int, str]], now: datetime,
+          lease_cutoff: datetime, max_attempts: int) -> list[Claim]:
+    """Claim what nobody holds: new (person, week) rows, or unsent ones whose lease ran out.
+
+    Commits before returning, so other replicas see the claims at once.
+    """
+    if not keys:
+        return []
+    c = SEND.c
+    rows = [{"person_id": pid, "kind": kind, "week": week, "claimed_at": now, "attempts": 1}
+            for pid, week in keys]
+    inserted = session.execute(
+        _insert(session, SEND).values(rows)
+        .on_conflict_do_nothing(index_elements=["person_id", "kind", "week"])
+        .returning(c.id, c.person_id, c.week, c.attempts)).all()
+    won = {(int(r.person_id), str(r.week)) for r in inserted}
+    rest = [key for key in keys if key not in won]
+    taken: list[Any] = []
+    if rest:
+        taken = list(session.execute(
+            sa.update(SEND)
+            .where(c.kind == kind, sa.tuple_(c.person_id, c.week).in_(rest),
+                   c.sent_at.is_(None), c.claimed_at < lease_cutoff, c.attempts < max_attempts)
+            .values(claimed_at=now, attempts=c.attempts + 1)
+            .returning(c.id, c.person_id, c.week, c.attempts)).all())
+    session.commit()
+    return [Claim(int(r.id), int(r.person_id), str(r.week), int(r.attempts))
+            for r in [*inserted, *taken]]
+
+
+def mark_sent(session: Session, *, claims: Iterable[Claim], now: datetime) -> int:
+    """Record sends; a claim another replica has since taken over is left alone (and counted out)."""
+    fenced = [(c.id, c.attempts) for c in claims]
+    if not fenced:
+        return 0
+    result = session.execute(
+        sa.update(SEND)
+        .where(sa.tuple_(SEND.c.id, SEND.c.attempts).in_(fenced), SEND.c.sent_at.is_(None))
+        .values(sent_at=now))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def sends_for(session: Session, *, person_id: int) -> list[ScheduledSend]:
+    query = (sa.select(ScheduledSend).where(SEND.c.person_id == person_id)
+             .order_by(SEND.c.week, SEND.c.kind))
+    return list(session.scalars(query))
+
+
+# --- prompt settings ----------------------------------------------------------------
+
+def get_setting(session: Session, *, person_id: int) -> PromptSetting | None:
+    return session.get(PromptSetting, person_id)
+
+
+def save_setting(session: Session, *, person_id: int, weekday: int, local_time: time,
+                 enabled: bool, snoozed_until: date | None,
+                 last_ksb_id: str | None) -> None:
+    """Insert or replace a person's whole setting in one statement (safe under races)."""
+    values = {"person_id": person_id, "weekday": weekday, "local_time": local_time,
+              "enabled": enabled, "snoozed_until": snoozed_until, "last_ksb_id": last_ksb_id,
+              "updated_at": utcnow()}
+    statement = _insert(session, SETTING).values(values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["person_id"],
+        set_={k: statement.excluded[k] for k in values if k != "person_id"}))
+    session.expire_all()
+
+
+def set_last_ksbs(session: Session, *, chosen: dict[int, str], weekday: int,
+                  local_time: time) -> None:
+    """Remember each person's prompted KSB, creating default settings rows where missing."""
+    if not chosen:
+        return
+    now = utcnow()
+    rows = [{"person_id": pid, "weekday": weekday, "local_time": local_time, "enabled": True,
+             "last_ksb_id": ksb, "updated_at": now} for pid, ksb in chosen.items()]
+    statement = _insert(session, SETTING).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["person_id"],
+        set_={"last_ksb_id": statement.excluded.last_ksb_id,
+              "updated_at": statement.excluded.updated_at}))
+    session.commit()
