@@ -17,18 +17,31 @@ from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 
 
+def make_services(*, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,
+                  composer: Composer, scorer: Scorer | None = None, tagging_timeout: float = 5.0,
+                  evidence_timeout: float = 8.0,
+                  today: Callable[[], date] = date.today) -> Services:
+    reflections = Reflections(session_factory=session_factory, knowledge=knowledge, tagger=tagger,
+                              timeout=tagging_timeout)
+    return Services(sessions=session_factory, knowledge=knowledge, reflections=reflections,
+                    composer=composer, scorer=scorer, today=today,
+                    evidence_timeout=evidence_timeout)
+
+
+def handlers_for(services: Services) -> dict[str, Handler]:
+    return {**reflect_handlers(services), **progress_handlers(services),
+            **data_handlers(services)}
+
+
 def storage_handlers(*, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,
                      composer: Composer, scorer: Scorer | None = None,
                      tagging_timeout: float = 5.0, evidence_timeout: float = 8.0,
                      today: Callable[[], date] = date.today) -> dict[str, Handler]:
     """Handlers keyed by intent name or action id, for `Coach(handlers=...)`."""
-    reflections = Reflections(session_factory=session_factory, knowledge=knowledge, tagger=tagger,
-                              timeout=tagging_timeout)
-    services = Services(sessions=session_factory, knowledge=knowledge, reflections=reflections,
-                        composer=composer, scorer=scorer, today=today,
-                        evidence_timeout=evidence_timeout)
-    return {**reflect_handlers(services), **progress_handlers(services),
-            **data_handlers(services)}
+    return handlers_for(make_services(
+        session_factory=session_factory, knowledge=knowledge, tagger=tagger, composer=composer,
+        scorer=scorer, tagging_timeout=tagging_timeout, evidence_timeout=evidence_timeout,
+        today=today))
 
 
-__all__ = ["Services", "storage_handlers"]
+__all__ = ["Services", "handlers_for", "make_services", "storage_handlers"]

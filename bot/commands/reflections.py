@@ -1,0 +1,187 @@
+"""`ksb-coach reflect | log | progress | export | db`: the apprentice's log from a terminal.
+
+The local user is platform "console", workspace "local", user id $USER. Each
+command opens the database (migrating it, as the bot does at start-up), runs
+through the same handlers and services as chat, and disposes the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.commands.input_checks import BadInput, check_text
+from bot.config import Settings
+from bot.handlers import Services, handlers_for, make_services
+from bot.handlers.progress import progress_reply
+from bot.intents import Intent
+from bot.messages import REFLECT_SUBMIT, Incoming, Reply, UserRef
+from bot.ports import Tagger, TagSuggestion
+from storage.db import current_revisions, head_revisions, open_database, upgrade
+
+SettingsFactory = Callable[[], Settings]
+TaggerFactory = Callable[[Settings], Tagger]
+
+
+@dataclass(frozen=True)
+class Context:
+    args: argparse.Namespace
+    settings: Settings
+    tagger_factory: TaggerFactory
+EXIT_BAD_INPUT = 2
+EXIT_UNAVAILABLE = 1
+
+
+def local_user() -> UserRef:
+    name = os.environ.get("USER") or getpass.getuser() or "local"
+    return UserRef(platform="console", workspace_id="local", user_id=name, display_name=name)
+
+
+def retrieval_tagger(settings: Settings) -> Tagger:
+    from bot.tagging import RetrievalTagger
+    from bot.wiring import make_retriever
+
+    return RetrievalTagger(retriever=make_retriever(settings))
+
+
+class LazyTagger:
+    """Builds the real tagger (and its index) only when a command actually tags."""
+
+    def __init__(self, factory: Callable[[], Tagger]) -> None:
+        self._factory = factory
+        self._tagger: Tagger | None = None
+
+    def suggest(self, text: str, *, top: int = 3) -> list[TagSuggestion]:
+        if self._tagger is None:
+            self._tagger = self._factory()
+        return self._tagger.suggest(text, top=top)
+
+
+def register(sub: Any, settings_factory: SettingsFactory, *,
+             tagger_factory: TaggerFactory = retrieval_tagger) -> None:
+    def run(command: Callable[[Context], int]) -> Any:
+        return lambda args: command(Context(args, settings_factory(), tagger_factory))
+
+    reflect = sub.add_parser("reflect", help="save a reflection and suggest the KSBs it evidences")
+    reflect.add_argument("text", nargs="?", default="-", help="the reflection, or - for stdin")
+    reflect.add_argument("--date", help="date of the work, YYYY-MM-DD (default today)")
+    reflect.add_argument("--hours", type=float, default=0.0, help="off-the-job hours (default 0)")
+    reflect.set_defaults(func=run(cmd_reflect))
+
+    sub.add_parser("log", help="list your reflections with their KSB tags").set_defaults(
+        func=run(cmd_log))
+    sub.add_parser("progress", help="coverage, weakest KSBs, hours and gateway readiness") \
+        .set_defaults(func=run(cmd_progress))
+
+    export = sub.add_parser("export", help="export your portfolio for the end-point assessment")
+    export.add_argument("--format", choices=["md", "csv", "html"], default="md")
+    export.add_argument("--out", type=Path, help="write to FILE instead of standard output")
+    export.set_defaults(func=run(cmd_export))
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply database migrations").set_defaults(
+        func=run(cmd_db_upgrade))
+    db_sub.add_parser("status", help="is the database at the latest migration?").set_defaults(
+        func=run(cmd_db_status))
+
+
+@contextmanager
+def _services(ctx: Context) -> Iterator[Services]:
+    from bot.wiring import load_knowledge, make_composer
+
+    settings, tagger_factory = ctx.settings, ctx.tagger_factory
+    database = open_database(ctx.settings.effective_database_url)
+    try:
+        yield make_services(
+            session_factory=database.session, knowledge=load_knowledge(settings),
+            tagger=LazyTagger(lambda: tagger_factory(settings)), composer=make_composer(settings))
+    finally:
+        database.dispose()
+
+
+async def _submit(services: Services, incoming: Incoming, text: str) -> Reply:
+    return await handlers_for(services)[REFLECT_SUBMIT](incoming, Intent(REFLECT_SUBMIT, text))
+
+
+def _print_reply(reply: Reply) -> None:
+    print(reply.text)
+    if reply.citations:
+        print("\nFrom the standard:")
+        for c in reply.citations:
+            print(f"  {c.id}: \u201c{c.text}\u201d")
+
+
+def cmd_reflect(ctx: Context) -> int:
+    raw = sys.stdin.read() if ctx.args.text == "-" else ctx.args.text
+    try:
+        text = check_text(raw)
+        when = date.fromisoformat(ctx.args.date).isoformat() if ctx.args.date else ""
+    except (BadInput, ValueError) as exc:
+        print(f"ksb-coach reflect: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with _services(ctx) as services:
+        incoming = Incoming(user=local_user(), action=REFLECT_SUBMIT,
+                            payload={"text": text, "date": when, "hours": ctx.args.hours})
+        reply = asyncio.run(_submit(services, incoming, text))
+    _print_reply(reply)
+    return 0 if reply.metadata.get("entry_id") else EXIT_BAD_INPUT
+
+
+def cmd_log(ctx: Context) -> int:
+    with _services(ctx) as services:
+        actor = asyncio.run(services.actor(local_user()))
+        views = services.reflections.entries(actor=actor, person_id=actor.id)
+    if not views:
+        print("No reflections yet. Try: ksb-coach reflect \"this week I ...\"")
+    marks = {"confirmed": "\u2713", "suggested": "?"}
+    for view in views:
+        e = view.entry
+        shown = " ".join(f"{t.ksb_id}{marks[t.source]}" for t in view.tags if t.source in marks)
+        first = " ".join(e.text.split())
+        print(f"#{e.id}  {e.work_date.isoformat()}  {e.otj_hours:g} h  [{e.tagging_status}]  "
+              f"{shown or '-'}\n    {first[:100] + ('…' if len(first) > 100 else '')}")
+    return 0
+
+
+def cmd_progress(ctx: Context) -> int:
+    with _services(ctx) as services:
+        _, _, text = asyncio.run(progress_reply(services, Incoming(user=local_user())))
+    print(text)
+    return 0
+
+
+def cmd_export(ctx: Context) -> int:
+    with _services(ctx) as services:
+        actor = asyncio.run(services.actor(local_user()))
+        _, content = services.portfolio.export(actor=actor, person_id=actor.id, fmt=ctx.args.format)
+    if ctx.args.out:
+        ctx.args.out.write_text(content, encoding="utf-8")
+        print(f"wrote {ctx.args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(content)
+    return 0
+
+
+def cmd_db_upgrade(ctx: Context) -> int:
+    upgrade(ctx.settings.effective_database_url)
+    print(f"database at {', '.join(sorted(current_revisions(ctx.settings.effective_database_url)))}")
+    return 0
+
+
+def cmd_db_status(ctx: Context) -> int:
+    current = current_revisions(ctx.settings.effective_database_url)
+    heads = head_revisions()
+    state = "current" if current == heads else "needs `ksb-coach db upgrade`"
+    print(f"database at {', '.join(sorted(current)) or 'nothing'}; latest "
+          f"{', '.join(sorted(heads))}: {state}")
+    return 0 if current == heads else EXIT_UNAVAILABLE

@@ -1,0 +1,83 @@
+"""`ksb-coach reflect | log | progress | export | db` against a real database."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.commands import reflections
+from knowledge.registry import Knowledge
+from storage.db import is_current
+from tests.conftest import make_settings
+from tests.fakes.keyword_tagger import KeywordTagger
+
+DRIFT = "This week I set up drift monitoring dashboards and wrote the on-call runbook."
+Run = Callable[..., int]
+
+
+@pytest.fixture
+def run(tmp_path: Path, database_url: str, knowledge: Knowledge,
+        monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.setenv("USER", "cli-tester")
+    settings = make_settings(tmp_path, database_url=database_url)
+    parser = argparse.ArgumentParser(prog="ksb-coach")
+    sub = parser.add_subparsers(dest="command")
+    reflections.register(sub, lambda: settings, tagger_factory=lambda _s: KeywordTagger(knowledge))
+
+    def invoke(*argv: str, stdin: str = "") -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        args = parser.parse_args(list(argv))
+        return int(args.func(args))
+
+    return invoke
+
+
+def test_db_upgrade_and_status(run: Run, database_url: str,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("db", "status") == 1
+    assert "needs `ksb-coach db upgrade`" in capsys.readouterr().out
+    assert run("db", "upgrade") == 0
+    assert "database at 0001" in capsys.readouterr().out
+    assert is_current(database_url)
+    assert run("db", "status") == 0
+
+
+def test_reflect_log_progress_export(run: Run, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("reflect", DRIFT, "--date", "2026-01-05", "--hours", "2") == 0
+    out = capsys.readouterr().out
+    assert "Saved your reflection for 2026-01-05 (2 h" in out and "• S24" in out
+    assert "From the standard:" in out
+    assert run("reflect", "-", stdin="Another week of meetings and emails mostly.") == 0
+    assert "What did you do" in capsys.readouterr().out
+
+    assert run("log") == 0
+    log = capsys.readouterr().out
+    assert "#1  2026-01-05  2 h  [ok]  S10? S24? S28?" in log and "drift monitoring" in log
+
+    assert run("progress") == 0
+    assert "0 of 65 KSBs" in capsys.readouterr().out
+
+    out_file = tmp_path / "portfolio.html"
+    assert run("export", "--format", "html", "--out", str(out_file)) == 0
+    assert out_file.read_text().startswith("<!doctype html>")
+    assert run("export", "--format", "csv") == 0
+    assert capsys.readouterr().out.startswith("ksb_id,ksb_text,")
+
+
+def test_bad_input_gets_a_message_not_a_traceback(run: Run,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("reflect", "   ") == 2
+    assert "empty text" in capsys.readouterr().err
+    assert run("reflect", DRIFT, "--date", "last tuesday") == 2
+    assert capsys.readouterr().err.startswith("ksb-coach reflect: Invalid isoformat")
+
+
+def test_local_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USER", "sam")
+    user = reflections.local_user()
+    assert (user.platform, user.workspace_id, user.user_id) == ("console", "local", "sam")
