@@ -112,3 +112,21 @@ def test_text_format_for_terminals(tmp_path: Path) -> None:
     logging.getLogger("bot.test").warning("plain %s", "line", extra={"content": "private words"})
     out = stream.getvalue()
     assert "WARNING bot.test: plain line" in out and "private words" not in out
+
+
+@pytest.mark.usefixtures("restore_root")
+def test_sql_errors_do_not_leak_bound_user_text(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    reflection = "I retrained the fraud model after drift alerts"
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    stream = capture(tmp_path)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("INSERT INTO missing (text) VALUES (:t)"), {"t": reflection})
+    except sa.exc.OperationalError:
+        logging.getLogger("bot.handlers").exception("database failure")
+    finally:
+        engine.dispose()
+    out = stream.getvalue()
+    assert "no such table" in out and reflection not in out and "[parameters: hidden]" in out

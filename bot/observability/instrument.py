@@ -50,6 +50,8 @@ def instrument_coach(coach: Coach, metrics: Metrics) -> Coach:
                          metadata=reply.metadata)
         if reflection_was_saved(incoming, reply):
             metrics.reflection_saved(platform=platform)
+        if reply.metadata.get("error"):  # handlers turn outages into replies, e.g. "database"
+            metrics.error(str(reply.metadata["error"]))
         log.info("answered", extra={"platform": platform, "intent": reply.intent,
                                     "seconds": round(elapsed[0], 4),
                                     "composer": str(reply.metadata.get("composer", "")),

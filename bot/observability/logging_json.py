@@ -36,6 +36,8 @@ _TOKENS = re.compile(
     r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{12,}"
 )
 _URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]+):([^@\s]+)@")
+# SQLAlchemy errors quote the statement's bound values: a failed INSERT carries the reflection.
+_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\n|\s*\(Background|$)", re.S)
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
 
@@ -70,13 +72,20 @@ def secret_values(settings: Settings) -> set[str]:
 
 
 class Redactor:
-    """Replaces known secret values and token-looking strings with [REDACTED]."""
+    """Replaces known secret values and token-looking strings with [REDACTED].
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    Unless content logging is on, it also hides the bound values SQLAlchemy
+    prints in its errors, which would otherwise put user text in the logs.
+    """
+
+    def __init__(self, secrets: Iterable[str] = (), *, log_content: bool = False) -> None:
         ordered = sorted(set(secrets), key=len, reverse=True)
         self._secrets = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._log_content = log_content
 
     def __call__(self, text: str) -> str:
+        if not self._log_content:
+            text = _SQL_PARAMETERS.sub("[parameters: hidden]", text)
         if self._secrets is not None:
             text = self._secrets.sub(REDACTED, text)
         text = _TOKENS.sub(REDACTED, text)
@@ -155,7 +164,8 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> l
     else:
         fmt = TextFormatter()
     handler.setFormatter(fmt)
-    handler.addFilter(RedactingFilter(Redactor(secret_values(settings))))
+    redactor = Redactor(secret_values(settings), log_content=settings.log_content)
+    handler.addFilter(RedactingFilter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
