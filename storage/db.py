@@ -55,6 +55,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer; cheap commits
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at WAL checkpoints, safe with WAL
     cursor.close()
 
 

@@ -13,6 +13,7 @@ from bot.messages import Incoming, Reply
 from bot.progress import DutyProgress, KsbProgress, Progress
 from bot.prompt_files import render
 
+EVIDENCE_WINDOW = 100  # the most recent entries are searched for links to weak KSBs
 _RULES = {"standard-minimum": "otj_rule_standard_minimum.md", "6h-per-week": "otj_rule_weekly.md",
           "override": "otj_rule_override.md"}
 
@@ -70,7 +71,8 @@ async def progress_reply(s: Services, incoming: Incoming) -> tuple[Progress, Evi
     actor = await s.actor(incoming.user)
     progress = await s.progress.for_person_async(actor=actor, apprentice_id=actor.id,
                                                  today=s.today())
-    views = await asyncio.to_thread(s.reflections.entries, actor=actor, person_id=actor.id)
+    views = await asyncio.to_thread(s.reflections.entries, actor=actor, person_id=actor.id,
+                                    limit=EVIDENCE_WINDOW)
     advice = await suggest_evidence(knowledge=s.knowledge, weak_ids=[k.id for k in progress.weakest],
                                     entries=views, composer=s.composer, scorer=s.scorer,
                                     timeout=s.evidence_timeout)
