@@ -2,7 +2,9 @@
 
 The entry is committed before the tagger runs. If tagging fails or overruns
 its timeout the entry stays, marked 'pending', and `retag_pending` tries again
-later; the user's words are never lost to a tagging problem.
+later; the user's words are never lost to a tagging problem. (A tagger that
+overruns is abandoned, not killed: Python cannot stop a thread, so the port's
+implementations should keep their own work bounded.)
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.authz import Actor, check_own_entries
 from bot.ports import Tagger, TagSuggestion
@@ -68,7 +72,11 @@ class Reflections:
         if problem:
             return Recorded(entry_id, "pending", (), tuple(known), tuple(ignored), problem)
         fresh = [s for s in suggestions if s.id not in known]
-        await _run(self._store_suggestions, entry_id, fresh)
+        try:
+            await _run(self._store_suggestions, entry_id, fresh)
+        except SQLAlchemyError:  # the entry is saved; it stays pending and is retagged later
+            log.exception("storing suggestions for entry %s failed", entry_id)
+            return Recorded(entry_id, "pending", (), tuple(known), tuple(ignored), "error")
         return Recorded(entry_id, "ok", tuple(fresh), tuple(known), tuple(ignored))
 
     async def preview(self, text: str) -> tuple[list[TagSuggestion], str]:

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.authz import Actor
 from bot.coach import Coach
@@ -117,6 +118,22 @@ async def test_tagger_crash_leaves_entry_pending_then_retag(sessions: SessionFac
     assert status == "ok" and found == {"S24": "suggested", "S10": "suggested",
                                         "S28": "suggested"}
     assert await healthy.retag_pending() == 0
+
+
+async def test_database_failing_after_the_save_leaves_entry_pending(
+        sessions: SessionFactory, knowledge: Knowledge) -> None:
+    def break_tags_table(text: str) -> None:  # the tag table vanishes while tagging runs
+        with sessions() as session:
+            session.execute(sa.text("DROP TABLE entry_tag"))
+            session.commit()
+
+    service = Reflections(session_factory=sessions, knowledge=knowledge,
+                          tagger=ObservingTagger(break_tags_table, KeywordTagger(knowledge)))
+    recorded = await service.record(actor=actor_for(sessions), text=DRIFT)
+    assert (recorded.status, recorded.problem) == ("pending", "error")
+    with sessions() as session:
+        entry = entries.get_entry(session, entry_id=recorded.entry_id)
+        assert entry is not None and (entry.text, entry.tagging_status) == (DRIFT, "pending")
 
 
 @pytest.fixture
