@@ -18,12 +18,20 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from storage.models import ManagerLink, Person, PromptSetting, ScheduledSend, utcnow
+from storage.models import (
+    ConversationRef,
+    ManagerLink,
+    Person,
+    PromptSetting,
+    ScheduledSend,
+    utcnow,
+)
 
 SEND = ScheduledSend.__table__  # type: ignore[attr-defined]
 SETTING = PromptSetting.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
 LINK = ManagerLink.__table__  # type: ignore[attr-defined]
+REF = ConversationRef.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class Recipient:
     enabled: bool | None = None
     snoozed_until: date | None = None
     last_ksb_id: str | None = None
+    has_reference: bool = False  # an installed conversation reference on their platform
 
 
 def _insert(session: Session, table: sa.Table) -> Any:
@@ -62,8 +71,11 @@ def _insert(session: Session, table: sa.Table) -> Any:
 
 def _recipients(session: Session, where: sa.ColumnElement[bool]) -> list[Recipient]:
     p, s = PERSON.c, SETTING.c
+    has_reference = sa.exists().where(REF.c.person_id == p.id, REF.c.platform == p.platform,
+                                      REF.c.installed.is_(True))
     query = (sa.select(p.id, p.platform, p.workspace_id, p.user_id, p.display_name, p.timezone,
-                       s.weekday, s.local_time, s.enabled, s.snoozed_until, s.last_ksb_id)
+                       s.weekday, s.local_time, s.enabled, s.snoozed_until, s.last_ksb_id,
+                       has_reference)
              .select_from(PERSON.outerjoin(SETTING, s.person_id == p.id))
              .where(where).order_by(p.id))
     return [Recipient(*row) for row in session.execute(query)]

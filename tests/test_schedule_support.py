@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
+from bot.ports import Composer, Composition
 from bot.retrieval import Retrieval
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.senders import Backoff, RoutingSender
@@ -21,8 +22,8 @@ TOKEN = "xoxb-schedule-tests"
 START = date(2025, 9, 1)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def add_person(sessions: SessionFactory, user_id: str, *, tz: str = "Europe/London",
@@ -68,21 +69,21 @@ class NoWait:
 
 
 def slack_scheduler(sessions: SessionFactory, knowledge: Knowledge, fake: FakeSlackAPI,
-                    clock: FixedClock, *, composer: object | None = None,
+                    clock: FixedClock, *, composer: Composer | None = None,
                     config: SchedulerConfig | None = None,
                     sleep: NoWait | None = None) -> Scheduler:
     backoff = Backoff(sleep=sleep or NoWait())
     sender = RoutingSender({"slack": SlackSender(token=TOKEN, base_url=fake.url + "/api/",
                                                  backoff=backoff)})
     return Scheduler(sessions=sessions, knowledge=knowledge, sender=sender, clock=clock,
-                     composer=composer, config=config)  # type: ignore[arg-type]
+                     composer=composer, config=config)
 
 
 def posts_by_user(fake: FakeSlackAPI) -> dict[str, int]:
     """Messages posted per DM'd user: the DM channel id is derived from the user id."""
     opened = {c.params["users"] for c in fake.calls_to("conversations.open")}
     channels = {user: fake_channel(fake, user) for user in opened}
-    counts = {user: 0 for user in opened}
+    counts = dict.fromkeys(opened, 0)
     for call in fake.calls_to("chat.postMessage"):
         for user, channel in channels.items():
             if call.params.get("channel") == channel:
@@ -104,7 +105,7 @@ class ScriptedComposer:
         self.history: list[tuple[str, str]] = []
 
     async def answer(self, *, question: str, retrieval: Retrieval, knowledge: Knowledge
-                     ) -> object:
+                     ) -> Composition:
         raise AssertionError("the scheduler never answers questions")
 
     async def complete(self, *, system: str, user: str) -> str | None:

@@ -21,14 +21,13 @@ from bot.scheduler.due import NUDGE, Occurrence
 from bot.scheduler.nudge_data import ApprenticeSummary, load_summaries
 from bot.scheduler.nudges import compose_nudge
 from bot.scheduler.prompts import plan_prompts
-from bot.scheduler.senders import Address, Picture
+from bot.scheduler.senders import NEEDS_REFERENCE, Address, Picture
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 from storage.schedule import Recipient
 from storage.schedule_data import conversation_refs_for
 
 log = logging.getLogger(__name__)
-PLATFORMS_NEEDING_REFERENCE = ("teams",)
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ Due = tuple[Recipient, Occurrence]
 def addresses(sessions: SessionFactory, recipients: Sequence[Recipient]) -> dict[int, Address]:
     refs: dict[int, dict[str, object]] = {}
     with sessions() as session:
-        for platform in PLATFORMS_NEEDING_REFERENCE:
+        for platform in sorted(NEEDS_REFERENCE):
             ids = [r.person_id for r in recipients if r.platform == platform]
             refs.update(conversation_refs_for(session, person_ids=ids, platform=platform))
     return {r.person_id: Address(r.person_id, r.platform, r.workspace_id, r.user_id,

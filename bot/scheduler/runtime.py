@@ -49,19 +49,14 @@ def make_sender(settings: Settings) -> RoutingSender:
         from bot.scheduler.slack_sender import SlackSender
 
         senders["slack"] = SlackSender(token=token, base_url=settings.slack_api_url)
-    teams = _teams_sender(settings)
-    if teams is not None:
-        senders["teams"] = teams
+    senders["teams"] = _teams_sender(settings)  # reaches only people with a stored reference
     return RoutingSender(senders)
 
 
-def _teams_sender(settings: Settings) -> Sender | None:
-    try:
-        from bot.scheduler.teams_sender import make_teams_sender
-    except ImportError:  # the Teams adapter is not installed in this build
-        return None
-    sender: Sender | None = make_teams_sender(settings)
-    return sender
+def _teams_sender(settings: Settings) -> Sender:
+    from bot.scheduler.teams_sender import make_teams_sender
+
+    return make_teams_sender(settings)
 
 
 def make_scheduler(settings: Settings, *, sessions: SessionFactory, knowledge: Knowledge,

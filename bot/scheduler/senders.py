@@ -17,6 +17,7 @@ from bot.messages import Reply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+NEEDS_REFERENCE = frozenset({"teams"})  # platforms that can only message a chat they have seen
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -95,6 +96,11 @@ class Backoff:
                 self.waits.append(wait)
                 log.info("rate limited; waiting %.1fs (attempt %d)", wait, attempt)
                 await self.sleep(wait)
+
+
+def reachable(sender: Sender, *, platform: str, has_reference: bool) -> bool:
+    """Whether a send to this person can work at all (else it is not even claimed)."""
+    return sender.handles(platform) and (platform not in NEEDS_REFERENCE or has_reference)
 
 
 class RoutingSender:

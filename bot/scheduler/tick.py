@@ -23,7 +23,7 @@ from bot.ports import Composer
 from bot.scheduler.clock import Clock, zone
 from bot.scheduler.due import DEFAULT_GRACE, NUDGE, PROMPT, Defaults, Schedule, due
 from bot.scheduler.outgoing import Due, Outgoing, prepare_nudges, prepare_prompts
-from bot.scheduler.senders import Sender
+from bot.scheduler.senders import Sender, reachable
 from knowledge.registry import Knowledge
 from storage import schedule as claims
 from storage.db import SessionFactory
@@ -110,8 +110,8 @@ class Scheduler:
         report = TickReport(now=now)
         for kind, stats in ((PROMPT, report.prompts), (NUDGE, report.nudges)):
             recipients = await asyncio.to_thread(self._recipients, kind)
-            reachable = [r for r in recipients if self.sender.handles(r.platform)]
-            pending = self.due(kind, reachable, now)
+            pending = self.due(kind, [r for r in recipients if reachable(
+                self.sender, platform=r.platform, has_reference=r.has_reference)], now)
             stats.due = len(pending)
             for start in range(0, len(pending), self.config.batch):
                 batch = pending[start:start + self.config.batch]

@@ -1,0 +1,84 @@
+"""Scheduled sends on Teams: Adaptive Cards through stored references, to the loopback connector."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from bot.config import Settings
+from bot.scheduler.clock import FixedClock
+from bot.scheduler.senders import Backoff, RoutingSender
+from bot.scheduler.teams_sender import make_teams_sender
+from bot.scheduler.tick import Scheduler
+from knowledge.registry import Knowledge
+from storage import conversation_refs
+from storage.db import SessionFactory
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.test_schedule_support import NoWait, add_person, link, utc
+
+
+def _reference(service_url: str, n: int) -> dict[str, Any]:
+    return {"bot": {"id": "28:bot", "name": "KSB Coach"}, "channelId": "msteams",
+            "conversation": {"id": f"a:chat{n}", "conversationType": "personal",
+                             "tenantId": "tenant-1"},
+            "serviceUrl": service_url, "user": {"id": f"29:user{n}"}}
+
+
+def _teams_person(sessions: SessionFactory, n: int, service_url: str | None, **kw: Any) -> int:
+    pid = add_person(sessions, f"aad-{n}", platform="teams", **kw)
+    if service_url is not None:
+        with sessions() as session:
+            conversation_refs.save_reference(session, person_id=pid, platform="teams",
+                                             reference=_reference(service_url, n))
+            session.commit()
+    return pid
+
+
+def _scheduler(sessions: SessionFactory, knowledge: Knowledge, clock: FixedClock,
+               waits: NoWait) -> Scheduler:
+    sender = make_teams_sender(Settings(_env_file=None),  # type: ignore[call-arg]
+                               backoff=Backoff(sleep=waits))
+    return Scheduler(sessions=sessions, knowledge=knowledge, clock=clock,
+                     sender=RoutingSender({"teams": sender}))
+
+
+def _texts(activity: dict[str, Any]) -> str:
+    return str(activity.get("attachments"))
+
+
+async def test_prompts_reach_teams_chats_with_a_reference_only(sessions: SessionFactory,
+                                                               knowledge: Knowledge) -> None:
+    waits = NoWait()
+    async with FakeBotConnector() as fake:
+        _teams_person(sessions, 1, fake.url)
+        _teams_person(sessions, 2, fake.url)
+        _teams_person(sessions, 3, None)  # never talked to the bot: cannot be messaged first
+        fake.rate_limit("reply_to_activity", times=1, retry_after=4)
+        scheduler = _scheduler(sessions, knowledge, FixedClock(utc(2025, 10, 24, 14, 1)), waits)
+        report = await scheduler.tick()
+        again = await scheduler.tick()
+        activities = fake.activities()
+    assert (report.prompts.due, report.prompts.sent, again.prompts.sent) == (2, 2, 0)
+    assert waits.waits == [4.0]
+    delivered = [c for c in activities if "Log a reflection" in _texts(c)]
+    chats = [a["conversation"]["id"] for a in delivered]  # the refused attempt is recorded too
+    assert sorted(set(chats)) == ["a:chat1", "a:chat2"] and len(chats) == 2 + 1
+    assert all(a["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+               for a in delivered)
+
+
+async def test_teams_nudge_carries_an_inline_picture(sessions: SessionFactory,
+                                                     knowledge: Knowledge) -> None:
+    async with FakeBotConnector() as fake:
+        apprentice = _teams_person(sessions, 1, fake.url, name="Ada Okafor", weekday=6,
+                                   at=time(23))
+        manager = _teams_person(sessions, 2, fake.url, name="Manager One", role="manager")
+        link(sessions, manager, [apprentice])
+        scheduler = _scheduler(sessions, knowledge, FixedClock(utc(2025, 10, 27, 9, 5)), NoWait())
+        report = await scheduler.tick()
+        activities = fake.activities("a:chat2")
+    assert report.nudges.sent == 1
+    assert any("Ada Okafor" in _texts(a) for a in activities)
+    [picture] = [att for a in activities for att in a.get("attachments") or []
+                 if att["contentType"] == "image/png"]
+    assert picture["contentUrl"].startswith("data:image/png;base64,iVBOR")
