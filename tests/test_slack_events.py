@@ -17,17 +17,17 @@ from bot.retrieval import HybridRetriever, Retrieval
 from bot.wiring import make_coach
 from knowledge.registry import Knowledge
 from tests.fakes import FakeSlackAPI
-from tests.test_slack_support import (  # noqa: F401  (fixtures)
+from tests.test_slack_support import (
     BOT_USER,
     SlackHarness,
     blocks_text,
     buttons,
-    fake_slack,
     message_event,
     running_slack,
-    slack,
     slack_settings,
 )
+
+pytest_plugins = ["tests.test_slack_support"]  # the `slack` and `fake_slack` fixtures
 
 
 async def test_dm_question_gets_one_threaded_answer_citing_the_ksb(slack: SlackHarness) -> None:

@@ -63,6 +63,27 @@ def blocks_text(blocks: Any) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
 
+def visible_text(blocks: Any) -> str:
+    """Only what Slack displays (text objects), not button values that travel back to us."""
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in {"mrkdwn", "plain_text"} and isinstance(node.get("text"), str):
+                found.append(node["text"])
+            for key, value in node.items():
+                if key != "value":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return "\n".join(found)
+
+
 def buttons(blocks: Any) -> list[tuple[str, str, dict[str, Any], str]]:
     """(label, action, payload, raw value) of every button in `blocks`."""
     if isinstance(blocks, str):

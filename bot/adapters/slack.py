@@ -49,21 +49,23 @@ def make_client(settings: Settings, *, session: aiohttp.ClientSession | None = N
 
 
 def make_bolt_app(settings: Settings, client: AsyncWebClient) -> AsyncApp:
-    """An AsyncApp that acks before listeners run (process_before_response=False)."""
+    """An AsyncApp whose listeners run before the response, which is safe because they only
+    ack and `spawn`: the slow work is registered before Slack hears back, and no ack waits
+    on bolt's polling loop."""
     return AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value() or "socket-mode-unsigned",
-        process_before_response=False,
+        process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
 
 
 def database_claim(settings: Settings) -> tuple[Claim, Callable[[], None]]:
     """Event-id dedupe in the database, shared by every replica; returns (claim, close)."""
-    from storage.db import open_database
+    from bot.wiring import open_settings_database
     from storage.events import claim_event
 
-    database = open_database(settings.effective_database_url)
+    database = open_settings_database(settings)
 
     def claim_sync(event_id: str) -> bool:
         with database.session() as session:

@@ -1,8 +1,8 @@
 """Every Slack listener, registered once for both transports (HTTP and Socket Mode).
 
-Each listener acks first (bolt acks events for us before the listener runs)
-and hands the rest to `adapter.spawn`, so Slack hears back in milliseconds no
-matter how long retrieval, tagging or the LLM take.
+Each listener acks and hands the rest to `adapter.spawn` without awaiting
+anything else, so Slack hears back in milliseconds no matter how long
+retrieval, tagging or the LLM take. (Events are acked by bolt itself.)
 """
 
 from __future__ import annotations
@@ -60,10 +60,12 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
         if event.get("channel_type") != "im" and from_person(event):
             adapter.spawn(message_turn(body, context, assistant=False))
 
+    async def home_turn(team_id: str, user_id: str) -> None:
+        await actions.publish_home(adapter, await adapter.person(team_id, user_id))
+
     async def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab") == "home":
-            user = await adapter.person(str(body.get("team_id") or ""), str(event["user"]))
-            adapter.spawn(actions.publish_home(adapter, user))
+            adapter.spawn(home_turn(str(body.get("team_id") or ""), str(event["user"])))
 
     app.event("message")(on_message)
     app.event("app_mention")(on_mention)

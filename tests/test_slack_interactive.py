@@ -1,0 +1,206 @@
+"""Slash commands, buttons, the reflection modal and App Home, through the real server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.adapters.slack_blocks import FEEDBACK_BLOCK
+from bot.adapters.slack_views import REFLECT_CALLBACK
+from bot.messages import ASK, FEEDBACK, TAG_CONFIRM, TAG_REMOVE
+from bot.wiring import open_settings_database
+from storage import entries, people, tags
+from storage.db import Database
+from storage.models import AnswerFeedback, EntryTag
+from tests.test_slack_support import (
+    TEAM,
+    USER,
+    SlackHarness,
+    blocks_text,
+    buttons,
+    message_event,
+    visible_text,
+)
+
+pytest_plugins = ["tests.test_slack_support"]  # the `slack` and `fake_slack` fixtures
+
+REFLECTION = ("This week I set up Evidently dashboards to monitor data drift and model drift on our "
+              "churn model in production, and added alerts when the drift score passes a threshold.")
+
+
+@pytest.fixture
+def database(slack: SlackHarness) -> Iterator[Database]:
+    db = open_settings_database(slack.settings)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+def my_tags(database: Database) -> dict[str, str]:
+    with database.session() as session:
+        person = people.find_person(session, platform="slack", workspace_id=TEAM, user_id=USER)
+        assert person is not None and person.id is not None
+        [entry] = entries.list_entries(session, person_id=person.id)
+        assert entry.id is not None
+        return {t.ksb_id: t.source for t in tags.tags_for(session, entry_ids=[entry.id])[entry.id]}
+
+
+def as_message(post: dict[str, Any], ts: str = "1700000500.000500") -> dict[str, Any]:
+    blocks = post["blocks"]
+    return {"type": "message", "ts": ts, "text": post.get("text", ""), "user": "UBOT", "bot_id": "BBOT",
+            "blocks": json.loads(blocks) if isinstance(blocks, str) else blocks}
+
+
+async def test_slash_ksb_answers_privately_in_place(slack: SlackHarness) -> None:
+    status, body = await slack.command("/ksb", "S24")
+    assert status == 200 and body == ""
+    await slack.settle()
+    [answer] = slack.posted("respond")
+    assert answer["response_type"] == "ephemeral" and "*S24*" in blocks_text(answer["blocks"])
+    assert slack.posted() == []  # nothing posted where others can see it
+
+
+async def test_reflect_saves_the_entry_and_its_tag_buttons_change_its_tags(
+        slack: SlackHarness, database: Database) -> None:
+    status, _ = await slack.command("/reflect", REFLECTION)
+    assert status == 200
+    await slack.settle()
+    [saved] = slack.posted()
+    assert saved["channel"].startswith("D")  # the user's own DM, not the channel it was typed in
+    suggested = my_tags(database)
+    assert suggested and set(suggested.values()) == {"suggested"}
+    choices = {(action, payload["ksb"]): value for _, action, payload, value in buttons(saved["blocks"])
+               if action in {TAG_CONFIRM, TAG_REMOVE}}
+    first, *rest = sorted(suggested)
+    assert (TAG_CONFIRM, first) in choices and (TAG_REMOVE, first) in choices
+
+    message = as_message(saved)
+    await slack.click(choices[(TAG_CONFIRM, first)], message=message, channel=saved["channel"])
+    await slack.settle()
+    assert my_tags(database)[first] == "confirmed"
+    [update] = slack.posted("chat.update")
+    assert update["ts"] == message["ts"]
+    left = {(a, p.get("ksb")) for _, a, p, _ in buttons(update["blocks"])}
+    assert (TAG_CONFIRM, first) not in left and (TAG_REMOVE, first) not in left
+    assert all((TAG_CONFIRM, k) in left for k in rest)
+    assert f"Confirmed {first}" in blocks_text(update["blocks"])
+
+    if rest:
+        await slack.click(choices[(TAG_REMOVE, rest[0])], message=as_message(update), channel=saved["channel"])
+        await slack.settle()
+        assert my_tags(database)[rest[0]] == "removed"
+
+
+async def test_reflect_without_text_opens_the_form_and_saving_it_logs_the_entry(
+        slack: SlackHarness, database: Database) -> None:
+    status, _ = await slack.command("/reflect")
+    assert status == 200
+    await slack.settle()
+    [opened] = slack.posted("views.open")
+    view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
+    assert view["callback_id"] == REFLECT_CALLBACK and opened["trigger_id"].startswith("trig-")
+    assert [b["block_id"] for b in view["blocks"]] == ["text", "date", "hours", "ksbs"]
+
+    empty = submission(view, text="", day=date.today(), hours=None, ksbs=[])
+    status, body = await slack.interact(empty)
+    assert status == 200 and json.loads(body)["response_action"] == "errors"
+
+    status, _ = await slack.interact(submission(view, text=REFLECTION, day=date.today(), hours="2.5",
+                                                ksbs=["S24"]))
+    assert status == 200
+    await slack.settle()
+    [saved] = slack.posted()
+    assert saved["channel"].startswith("D") and "2.5 h" in blocks_text(saved["blocks"])
+    assert my_tags(database)["S24"] == "confirmed"
+
+
+def submission(view: dict[str, Any], *, text: str, day: date, hours: str | None,
+               ksbs: list[str]) -> dict[str, Any]:
+    values = {"text": {"text": {"type": "plain_text_input", "value": text}},
+              "date": {"date": {"type": "datepicker", "selected_date": day.isoformat()}},
+              "hours": {"hours": {"type": "number_input", "value": hours}},
+              "ksbs": {"ksbs": {"type": "multi_static_select",
+                                "selected_options": [{"value": k} for k in ksbs]}}}
+    return {"type": "view_submission",
+            "view": {**view, "id": "V123", "state": {"values": values}}}
+
+
+async def test_user_text_echoed_back_cannot_ping_or_link(slack: SlackHarness) -> None:
+    """A reflection dated in the future is refused and echoed back: the echo must be inert."""
+    status, _ = await slack.command("/reflect")
+    await slack.settle()
+    view = slack.posted("views.open")[0]["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    hostile = "<!channel> <!here> @everyone see <https://evil.example|our wiki> and <@U999> " + REFLECTION
+    await slack.interact(submission(view, text=hostile, day=date.today() + timedelta(days=3), hours=None,
+                                    ksbs=[]))
+    await slack.settle()
+    [echo] = slack.posted()
+    shown = visible_text(echo["blocks"]) + echo["text"]
+    for live in ("<!channel>", "<!here>", "<https://", "<@U999>", "@everyone"):
+        assert live not in shown
+    assert "&lt;!channel&gt;" in shown and "&lt;https://evil.example|our wiki&gt;" in shown
+
+
+async def test_feedback_is_stored_and_the_vote_buttons_say_thanks(slack: SlackHarness, database: Database) -> None:
+    await slack.event(message_event("what counts for S24?"), event_id="EvFEEDBACK")
+    await slack.settle()
+    [answer] = slack.posted()
+    [up] = [value for label, action, payload, value in buttons(answer["blocks"])
+            if action == FEEDBACK and payload["value"] == "up"]
+    await slack.click(up, message=as_message(answer))
+    await slack.settle()
+    with database.session() as session:
+        [row] = session.exec(select(AnswerFeedback)).all()
+    assert row.value == "up" and row.answer_id == "EvFEEDBACK" and row.cited_ids == ["S24"]
+    [update] = slack.posted("chat.update")
+    assert FEEDBACK_BLOCK not in blocks_text(update["blocks"]) and "*S24*" in blocks_text(update["blocks"])
+
+
+async def test_a_follow_up_button_answers_in_the_same_thread(slack: SlackHarness) -> None:
+    await slack.event(message_event("what counts for S24?", ts="1700000600.000600"))
+    await slack.settle()
+    [answer] = slack.posted()
+    [follow] = [value for label, action, _, value in buttons(answer["blocks"])
+                if action == ASK and label == "How could I evidence S24?"]
+    await slack.click(follow, message=as_message(answer, ts="1700000601.000601") | {
+        "thread_ts": "1700000600.000600"})
+    await slack.settle()
+    second = slack.posted()[-1]
+    assert len(slack.posted()) == 2 and second["thread_ts"] == "1700000600.000600"
+
+
+async def test_app_home_publishes_progress(slack: SlackHarness) -> None:
+    event = {"type": "app_home_opened", "user": USER, "channel": "D1", "tab": "home",
+             "event_ts": "1700000700.000700"}
+    assert await slack.event(event) == 200
+    await slack.settle()
+    [published] = slack.posted("views.publish")
+    view = json.loads(published["view"]) if isinstance(published["view"], str) else published["view"]
+    assert published["user_id"] == USER and view["type"] == "home" and len(view["blocks"]) <= 100
+    shown = blocks_text(view["blocks"])
+    assert "Your progress" in shown and "Weekly reflection prompt" in shown
+
+
+async def test_tag_rows_are_per_person(slack: SlackHarness, database: Database) -> None:
+    """Another user's click on my tag buttons changes nothing of mine."""
+    await slack.command("/reflect", REFLECTION)
+    await slack.settle()
+    [saved] = slack.posted()
+    before = my_tags(database)
+    [(value, ksb)] = [(v, p["ksb"]) for _, a, p, v in buttons(saved["blocks"]) if a == TAG_CONFIRM][:1]
+    payload = {"type": "block_actions", "user": {"id": "U666", "team_id": TEAM},
+               "channel": {"id": saved["channel"]}, "message": as_message(saved),
+               "container": {"type": "message", "channel_id": saved["channel"]},
+               "actions": [{"type": "button", "action_id": "ksb:0", "value": value}]}
+    await slack.interact(payload)
+    await slack.settle()
+    assert my_tags(database) == before
+    with database.session() as session:
+        assert session.exec(select(EntryTag).where(EntryTag.ksb_id == ksb)).one().source == "suggested"
