@@ -116,6 +116,13 @@ def default_readiness(settings: Settings, coach: Any) -> tuple[Readiness, Callab
     return readiness, database.close
 
 
+async def warm_up(coach: Any) -> None:
+    """Load the embedding model before the first user waits for it (in a thread: it is blocking)."""
+    retrieve = getattr(getattr(coach, "retriever", None), "retrieve", None)
+    if callable(retrieve):
+        await asyncio.to_thread(retrieve, "how do I evidence monitoring a model in production", top=1)
+
+
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 

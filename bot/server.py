@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.coach import Coach
 from bot.config import Settings
-from bot.health import READINESS_KEY, Readiness, default_readiness, healthz, readyz
+from bot.health import READINESS_KEY, Readiness, default_readiness, healthz, readyz, warm_up
 from bot.observability import METRICS_KEY, Metrics
 from bot.observability.instrument import instrument_coach
 from bot.observability.metrics import CONTENT_TYPE_LATEST
@@ -90,6 +90,7 @@ async def serve(*, settings: Settings, coach: Coach, host: str, port: int,
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
+        await warm_up(coach)
         site = web.TCPSite(runner, host, port)
         await site.start()
         bound = runner.addresses[0][1] if runner.addresses else port
