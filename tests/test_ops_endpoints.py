@@ -71,7 +71,8 @@ async def test_readyz_green_on_migrated_database_and_built_index(
 
 async def test_readyz_red_names_the_unmigrated_database(serve: Serve, settings: Settings,
                                                         retriever: HybridRetriever) -> None:
-    base, _ = await serve(settings, make_coach(settings, retriever=retriever), mounts=[])
+    coach = make_coach(settings, retriever=retriever, with_storage=False)  # storage would migrate
+    base, _ = await serve(settings, coach, mounts=[])
     status, body, _ = await get(base + "/readyz")
     assert status == 503
     assert "migrations not current" in body and '"index": {"ok": true' in body
