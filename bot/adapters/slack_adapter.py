@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 Claim = Callable[[str], Awaitable[bool]]
 THINKING = "is thinking…"
+# Answers in progress at once. Under a burst the rest wait their turn without
+# taking loop time, so new requests are still acked at once: a late answer is
+# fine, a late ack makes Slack retry and show the user an error.
+MAX_WORKING = 8
 _REBUILD_AS_TEXT = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments"}
 
 
@@ -35,12 +39,13 @@ class SlackAdapter:
     """Holds the coach, the Web API client and the background work of one Slack app."""
 
     def __init__(self, *, coach: Coach, client: AsyncWebClient, claim: Claim | None = None,
-                 session: aiohttp.ClientSession | None = None) -> None:
+                 session: aiohttp.ClientSession | None = None, max_working: int = MAX_WORKING) -> None:
         self.coach = coach
         self.client = client
         self._claim = claim
         self._session = session
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max_working)
         self._people: dict[tuple[str, str], UserRef] = {}
         self._dms: dict[tuple[str, str], str] = {}
 
@@ -53,7 +58,8 @@ class SlackAdapter:
 
     async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
         try:
-            await work
+            async with self._slots:
+                await work
         except asyncio.CancelledError:
             raise
         except Exception:  # the user already got the ack; log the detail, never raise into Slack
