@@ -52,6 +52,50 @@ class Settings(BaseSettings):
         "https://slack.com/api/", description="Slack Web API base URL; tests point it at a loopback fake.")
 
     # -- Teams (bot/adapters/teams.py) --
+    microsoft_app_id: str = Field(
+        "", description="Azure Bot app (client) id; empty runs /api/messages UNAUTHENTICATED (Emulator only).")
+    microsoft_app_password: SecretStr = Field(
+        SecretStr(""), description="Client secret of the bot's app registration (or use a certificate).")
+    microsoft_app_tenant_id: str = Field(
+        "", description="Directory (tenant) id; required for SingleTenant and UserAssignedMSI.")
+    microsoft_app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field(
+        "MultiTenant", description="How the bot's identity is registered in Azure.")
+    microsoft_app_certificate_thumbprint: str = Field(
+        "", description="Thumbprint of a certificate used instead of MICROSOFT_APP_PASSWORD.")
+    microsoft_app_certificate_key_file: Path | None = Field(
+        None, description="PEM private key of that certificate.")
+    teams_reply_deadline: float = Field(
+        10.0, gt=0, lt=15, description="Seconds a Teams turn waits for an answer before replying "
+                                       "proactively instead (Teams gives up at 15).")
+    teams_app_name: str = Field("KSB Coach", max_length=30, description="Short app name in the Teams package.")
+    teams_app_developer: str = Field("KSB Coach", description="Developer name in the Teams package.")
+    teams_app_website: str = Field(
+        "https://example.com/ksb-coach", pattern=r"^https://", description="Website URL in the Teams package; "
+                                                                          "privacy and terms pages hang off it.")
+    teams_app_version: str = Field("1.0.0", pattern=r"^\d+\.\d+\.\d+$",
+                                   description="Version of the Teams package; raise it for every upload.")
+
+    @model_validator(mode="after")
+    def _teams_identity_is_complete(self) -> Self:
+        """An app id without a way to prove it would start, then fail every reply with a 401 from Azure."""
+        if not self.microsoft_app_id:
+            return self
+        kind = self.microsoft_app_type
+        if kind in {"SingleTenant", "UserAssignedMSI"} and not self.microsoft_app_tenant_id:
+            raise ValueError(f"MICROSOFT_APP_TYPE={kind} needs MICROSOFT_APP_TENANT_ID")
+        has_cert = bool(self.microsoft_app_certificate_thumbprint)
+        if has_cert != (self.microsoft_app_certificate_key_file is not None):
+            raise ValueError("MICROSOFT_APP_CERTIFICATE_THUMBPRINT and MICROSOFT_APP_CERTIFICATE_KEY_FILE "
+                             "go together; set both or neither")
+        if kind != "UserAssignedMSI" and not has_cert and not self.microsoft_app_password.get_secret_value():
+            raise ValueError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not (nor a certificate); "
+                             "set one, or neither id nor password for the Emulator")
+        return self
+
+    @property
+    def teams_authenticated(self) -> bool:
+        """False means /api/messages accepts anyone: only for the Bot Framework Emulator on localhost."""
+        return bool(self.microsoft_app_id)
 
     # -- Scheduler (bot/scheduler) --
     scheduler: bool = Field(True, description="Run weekly prompts and nudges inside `serve`; "
@@ -146,11 +190,9 @@ class Settings(BaseSettings):
         return "http" if self.slack_signing_secret.get_secret_value() else ""
 
 
-
 # (set, then also required, unless this one is set): Socket Mode needs no signing secret.
 _PAIRS = [
     ("slack_bot_token", "slack_signing_secret", "slack_app_token"),
-    ("microsoft_app_id", "microsoft_app_password", ""),
     ("teams_app_id", "teams_app_password", ""),
 ]
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "your-", "your_", "<", "todo", "replace",

@@ -70,6 +70,9 @@ def configured_mounts(settings: Settings) -> list[Mount]:
         from bot.adapters.slack import mount as slack_mount
 
         mounts.append(slack_mount)
+    from bot.adapters.teams import mount as teams_mount  # always: unauthenticated (Emulator) without an app id
+
+    mounts.append(teams_mount)
     return mounts
 
 

@@ -1,0 +1,249 @@
+"""The Teams side of a turn: `Incoming` → `coach.handle` → Adaptive Cards, inside Teams' 15 seconds.
+
+teams_bot.py turns activities into `Incoming`; this decides where and when the
+reply goes. A reply ready within the deadline is sent in the turn (with a
+typing indicator meanwhile); a later one goes out with `continue_conversation`.
+Private replies (progress, reflections, data) asked for in a channel or group
+chat go to the person's 1:1 chat instead. Nothing here decides what to say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import date
+from typing import Any
+
+import jwt
+from aiohttp import web
+from botbuilder.core import TurnContext, serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+
+from bot import intents
+from bot.adapters.teams_bot import TeamsBot
+from bot.adapters.teams_cards import CARD_TYPE, Card, note_card, reflection_form, render_reply
+from bot.adapters.teams_files import export_offer
+from bot.adapters.teams_refs import (
+    ConversationStore,
+    address_proactive,
+    is_personal,
+    reference_from,
+    reference_of,
+    user_of,
+)
+from bot.coach import Coach
+from bot.messages import REFLECT_OPEN, Form, Incoming, Reply
+from bot.prompt_files import render
+
+log = logging.getLogger(__name__)
+
+Claim = Callable[[str], Awaitable[bool]]
+# replies that may be said where others can read them; everything else goes to the 1:1 chat
+PUBLIC_INTENTS = frozenset({intents.QUESTION, "lookup", intents.HELP, intents.EMPTY, intents.OTHERS_DATA, "error"})
+TYPING_EVERY = 3.0
+
+
+def card_message(card: Card) -> Activity:
+    return Activity(type=ActivityTypes.message, attachments=[Attachment(content_type=CARD_TYPE, content=card)])
+
+
+class TeamsAdapter:
+    """The coach, the CloudAdapter and the background deliveries of one Teams bot."""
+
+    def __init__(self, *, coach: Coach, cloud: CloudAdapter, app_id: str = "", deadline: float = 10.0,
+                 store: ConversationStore | None = None, claim: Claim | None = None) -> None:
+        self.coach = coach
+        self.cloud = cloud
+        self.app_id = app_id
+        self.deadline = deadline
+        self.store = store
+        self._claim = claim
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.bot = TeamsBot(self)
+        cloud.on_turn_error = self._on_turn_error
+
+    # --- HTTP -------------------------------------------------------------------
+    async def handle_request(self, request: web.Request) -> web.Response:
+        """Authenticate and run the turn through the CloudAdapter; bad tokens are 401, bad bodies 400.
+
+        This is `CloudAdapter.process` minus its last step, which serializes an
+        invoke response's body a second time and fails on every Action.Execute.
+        """
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            raise web.HTTPUnsupportedMediaType(text="expected application/json")
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body) if isinstance(body, dict) else None
+        except ValueError:
+            activity = None
+        if activity is None or not activity.type:
+            raise web.HTTPBadRequest(text="not a Bot Framework activity")
+        try:
+            invoke = await self.cloud.process_activity(request.headers.get("Authorization", ""), activity,
+                                                       self.bot.on_turn)
+        except (PermissionError, jwt.PyJWTError) as exc:
+            log.warning("teams request refused: %s", type(exc).__name__)
+            raise web.HTTPUnauthorized() from None
+        if invoke is None:
+            return web.Response(status=201)
+        payload = invoke.body if invoke.body is None or isinstance(invoke.body, dict | list) \
+            else serializer_helper(invoke.body)
+        return web.json_response(payload, status=invoke.status)
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        log.error("teams turn failed", exc_info=error)
+        if context.activity.type == ActivityTypes.message:
+            await self.say(context, render("teams_error.md"))
+
+    # --- turns ------------------------------------------------------------------
+    async def first_time(self, activity: Activity) -> bool:
+        """False when this activity was already handled here or on another replica (a channel retry)."""
+        if self._claim is None or not activity.id:
+            return True
+        return await self._claim(f"{activity.conversation.id}|{activity.id}")
+
+    async def note_conversation(self, activity: Activity) -> None:
+        """Remember where this person's 1:1 chat is, so prompts can reach them later."""
+        user = user_of(activity)
+        if self.store is None or user is None or not is_personal(activity):
+            return
+        try:
+            if await self.store.remember(user, reference_of(activity)):
+                log.info("teams conversation reference stored")
+        except Exception:  # a reply matters more than the reference; the next message retries
+            log.exception("could not store the teams conversation reference")
+
+    async def forget_conversation(self, activity: Activity) -> None:
+        user = user_of(activity)
+        if self.store is not None and user is not None and is_personal(activity):
+            await self.store.forget(user)
+
+    async def say(self, context: TurnContext, text: str) -> None:
+        await context.send_activity(card_message(note_card(text)))
+
+    async def welcome(self, context: TurnContext) -> None:
+        """A first hello in a new 1:1 chat, with the usual starting points as buttons."""
+        reply = Reply(text=render("teams_welcome.md"),
+                      followups=["What counts for S24?", "Log a reflection", "How am I doing?"])
+        await context.send_activities([card_message(c) for c in render_reply(reply)])
+
+    async def ask(self, incoming: Incoming) -> Reply:
+        return await self.coach.handle(incoming)
+
+    async def answer(self, incoming: Incoming, activity: Activity) -> list[Activity]:
+        """The coach's reply as activities: a form card when it wants a form, otherwise answer cards."""
+        reply = await self.ask(incoming)
+        if incoming.action == REFLECT_OPEN:
+            form = reply.form or Form(kind="reflection", prefill=dict(incoming.payload))
+            return [card_message(self.form_card(form))]
+        if reply.form is not None:
+            return [card_message(self.form_card(reply.form, notice=reply.text))]
+        messages = [card_message(c) for c in render_reply(reply)]
+        offer = export_offer(reply, incoming)
+        if offer is not None:
+            messages.append(offer)
+        return await self._privately(reply, activity, messages)
+
+    def form_card(self, form: Form, *, notice: str = "") -> Card:
+        return reflection_form(form, self.coach.knowledge.standard, today=date.today(), notice=notice)
+
+    async def _privately(self, reply: Reply, activity: Activity, messages: list[Activity]) -> list[Activity]:
+        """Progress, reflections and data go to the person's 1:1 chat, never to a channel or group."""
+        if is_personal(activity) or reply.intent in PUBLIC_INTENTS:
+            return messages
+        user = user_of(activity)
+        stored = await self.store.lookup(user) if self.store is not None and user is not None else None
+        if stored is None:
+            return [card_message(note_card(render("teams_export_personal_only.md")))]
+        self.spawn(self.send(reference_from(stored), messages))
+        return [card_message(note_card(render("teams_export_sent.md")))]
+
+    async def respond(self, context: TurnContext, incoming: Incoming) -> None:
+        """Typing while the coach works; the reply in this turn if it is ready in time, else proactively."""
+        work = asyncio.ensure_future(self.answer(incoming, context.activity))
+        if await self._wait_typing(context, work):
+            await context.send_activities(work.result())
+            return
+        reference = TurnContext.get_conversation_reference(context.activity)
+        await context.send_activity(card_message(note_card(render("teams_working.md"))))
+        self.spawn(self._deliver_later(work, reference))
+
+    async def _wait_typing(self, context: TurnContext, work: asyncio.Future[Any]) -> bool:
+        """Wait up to the deadline, showing (and every few seconds renewing) the typing indicator."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.deadline
+        typing = getattr(context.activity.conversation, "conversation_type", "") != "channel"  # none in channels
+        while not work.done():
+            left = until - loop.time()
+            if left <= 0:
+                return False
+            if typing:
+                try:
+                    await context.send_activity(Activity(type=ActivityTypes.typing))
+                except Exception:  # the indicator is a nicety
+                    log.debug("typing indicator failed", exc_info=True)
+                    typing = False
+            await asyncio.wait({work}, timeout=min(TYPING_EVERY, max(until - loop.time(), 0)))
+        return True
+
+    async def respond_invoke(self, context: TurnContext, incoming: Incoming) -> Card:
+        """The card that replaces the one clicked (Action.Execute); late answers follow as a message."""
+        work = asyncio.ensure_future(self.answer(incoming, context.activity))
+        done, _ = await asyncio.wait({work}, timeout=self.deadline)
+        if not done:
+            self.spawn(self._deliver_later(work, TurnContext.get_conversation_reference(context.activity)))
+            return note_card(render("teams_working.md"))
+        messages = work.result()
+        first = messages[0].attachments[0].content if messages and messages[0].attachments else None
+        if len(messages) > 1:
+            await context.send_activities(messages[1:])
+        return first if isinstance(first, dict) else note_card(render("teams_error.md"))
+
+    async def _deliver_later(self, work: asyncio.Future[list[Activity]], reference: ConversationReference) -> None:
+        try:
+            messages = await work
+        except Exception:
+            log.exception("late teams answer failed")
+            messages = [card_message(note_card(render("teams_error.md")))]
+        await self.send(reference, messages)
+
+    # --- proactive ----------------------------------------------------------------
+    async def send(self, reference: ConversationReference, messages: list[Activity]) -> None:
+        """Post `messages` into a conversation outside any turn (continue_conversation)."""
+
+        async def deliver(context: TurnContext) -> None:
+            address_proactive(context, reference)
+            await context.send_activities(messages)
+
+        await self.cloud.continue_conversation(reference, deliver, bot_app_id=self.app_id or None)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the turn; kept referenced so it is neither collected nor orphaned."""
+        task = asyncio.get_running_loop().create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("teams background delivery failed")
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Let late answers finish (shutdown, tests); cancel what is still running after `timeout`."""
+        pending = set(self._tasks)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)
+
+    @property
+    def busy(self) -> int:
+        return len(self._tasks)

@@ -1,0 +1,138 @@
+"""Proactive Teams messages for the scheduler: `TeamsSender.send(to=..., reply=..., picture=...)`.
+
+It fits the scheduler's `Sender` port (bot/scheduler/senders.py) by shape
+alone, so the scheduler never imports botbuilder. A message goes out with
+`continue_conversation` on the person's stored 1:1 reference (from `to` or,
+failing that, the database), rendered by the same cards as live replies. A
+picture follows as an inline image (a base64 data URL: nothing to host); if
+only the picture fails, the message still counts as delivered. A 429 is
+retried after Teams' Retry-After; a 403/404 (app removed, chat gone, bot
+blocked) retires the reference so later sends skip the person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ErrorResponseException
+
+from bot.adapters.teams import make_cloud_adapter
+from bot.adapters.teams_adapter import card_message
+from bot.adapters.teams_cards import render_reply
+from bot.adapters.teams_refs import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
+from bot.config import Settings
+from bot.messages import Reply
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+GONE = frozenset({403, 404})
+
+
+class PictureLike(Protocol):
+    @property
+    def png(self) -> bytes: ...
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+
+def image_message(picture: PictureLike) -> Activity:
+    """An inline PNG: Teams renders an image attachment whose contentUrl is a data URL."""
+    url = "data:image/png;base64," + base64.b64encode(picture.png).decode("ascii")
+    return Activity(type=ActivityTypes.message, text=picture.title or None,
+                    attachments=[Attachment(content_type="image/png", content_url=url, name=picture.filename)])
+
+
+def _status(exc: ErrorResponseException) -> tuple[int, float]:
+    response = getattr(exc, "response", None)
+    status = int(getattr(response, "status_code", 0) or 0)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        wait = float(headers.get("Retry-After", 1))
+    except (TypeError, ValueError):
+        wait = 1.0
+    return status, max(wait, 0.0)
+
+
+class TeamsSender:
+    """Implements the scheduler's `Sender` for Teams, with its own CloudAdapter and database handle."""
+
+    def __init__(self, *, settings: Settings, database: Database | None = None, cloud: CloudAdapter | None = None,
+                 retries: int = 3, max_wait: float = 60.0, sleep: Sleep = asyncio.sleep) -> None:
+        self._settings = settings
+        self._owned = database is None
+        if database is None:
+            from bot.wiring import open_settings_database
+
+            database = open_settings_database(settings)
+        self._database = database
+        self._store = ConversationStore(sessions=database.session, standard_ref=settings.standard)
+        self._cloud = cloud or make_cloud_adapter(settings)  # no on_turn_error: failures reach `send`
+        self._retries = retries
+        self._max_wait = max_wait
+        self._sleep = sleep
+
+    def handles(self, platform: str) -> bool:
+        return platform == PLATFORM
+
+    async def send(self, *, to: PersonKey, reply: Reply, picture: PictureLike | None = None) -> bool:
+        """True once delivered; False when the person can't be reached (no 1:1 chat, or uninstalled).
+
+        `to` is the scheduler's `Address` (its `reference` is used when filled)
+        or any person key such as a `UserRef` (the reference is looked up).
+        """
+        given = getattr(to, "reference", None)
+        stored = dict(given) if isinstance(given, dict) and given else await self._store.lookup(to)
+        if not stored:
+            log.info("teams send skipped: no installed conversation for this person")
+            return False
+        messages = [card_message(card) for card in render_reply(reply)]
+        for attempt in range(self._retries + 1):
+            try:
+                await self._deliver(stored, messages, picture)
+                return True
+            except ErrorResponseException as exc:
+                status, wait = _status(exc)
+                if status == 429 and attempt < self._retries:
+                    await self._sleep(min(wait, self._max_wait))
+                    continue
+                if status in GONE:
+                    await self._store.mark_unreachable(to)
+                log.warning("teams send failed with HTTP %s", status)
+                return False
+        return False
+
+    async def _deliver(self, stored: dict[str, Any], messages: list[Activity], picture: PictureLike | None) -> None:
+        reference = reference_from(stored)
+
+        async def callback(context: TurnContext) -> None:
+            address_proactive(context, reference)
+            await context.send_activities(messages)
+            if picture is not None:
+                try:
+                    await context.send_activity(image_message(picture))
+                except ErrorResponseException:
+                    log.warning("teams picture failed after the message was delivered")
+
+        await self._cloud.continue_conversation(reference, callback,
+                                                bot_app_id=self._settings.microsoft_app_id or None)
+
+    async def close(self) -> None:
+        if self._owned:
+            self._database.dispose()
+
+
+def make_sender(settings: Settings) -> TeamsSender:
+    """For the scheduler: a sender from settings alone (works in a process without the web server)."""
+    return TeamsSender(settings=settings)
