@@ -195,3 +195,18 @@ def set_last_ksbs(session: Session, *, chosen: dict[int, str], weekday: int,
         set_={"last_ksb_id": statement.excluded.last_ksb_id,
               "updated_at": statement.excluded.updated_at}))
     session.commit()
+
+
+def save_references(session: Session, *, found: dict[int, tuple[str, dict[str, Any]]]) -> None:
+    """Store references learned while sending (e.g. Slack DM channels), one statement."""
+    if not found:
+        return
+    now = utcnow()
+    rows = [{"person_id": pid, "platform": platform, "reference": reference, "installed": True,
+             "updated_at": now} for pid, (platform, reference) in found.items()]
+    statement = _insert(session, REF).values(rows)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["person_id", "platform"],
+        set_={"reference": statement.excluded.reference, "installed": True,
+              "updated_at": statement.excluded.updated_at}))
+    session.commit()

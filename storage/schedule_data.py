@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -125,17 +125,59 @@ def find_person_ids(session: Session, *, key: str) -> list[int]:
     return [int(pid) for (pid,) in rows]
 
 
+def _new_ids(session: Session, table: sa.Table, count: int) -> list[int]:
+    """Ids for rows about to be inserted, so the insert needs no RETURNING (much faster in bulk)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :count)"), {"table": table.name, "count": count})
+        return [int(i) for (i,) in rows]
+    start = int(session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)))
+                .scalar_one()) + 1
+    return list(range(start, start + count))
+
+
+def _copy(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL COPY: several times faster than INSERT for hundreds of thousands of rows.
+
+    Aware timestamps are written as naive UTC, the form the columns hold.
+    """
+    columns = list(rows[0])
+    stamps = [i for i, c in enumerate(columns)
+              if isinstance(getattr(table.c[c].type, "impl", table.c[c].type), sa.DateTime)]
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            values = [row[c] for c in columns]
+            for i in stamps:
+                stamp = values[i]
+                if stamp is not None and stamp.tzinfo is not None:
+                    values[i] = stamp.astimezone(UTC).replace(tzinfo=None)
+            copy.write_row(values)
+
+
 def bulk_insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]], *,
                 chunk: int = 5000) -> list[int]:
-    """Insert many rows in few round trips; returns the new ids in the order given."""
+    """Insert many rows in few round trips; returns the new ids in the order given.
+
+    Ids come from the table's sequence (PostgreSQL) or after its highest id
+    (SQLite, whose writer holds the database lock), so nothing is read back.
+    PostgreSQL gets COPY unless the table holds JSON (which COPY would need
+    adapting); everything else goes as executemany batches.
+    """
     table = model.__table__  # type: ignore[attr-defined]
     ids: list[int] = []
+    if not rows:
+        return ids
+    if "id" in table.c:
+        ids = _new_ids(session, table, len(rows))
+        rows = [{**row, "id": i} for row, i in zip(rows, ids, strict=True)]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and not any(isinstance(c.type, sa.JSON) for c in table.c):
+        _copy(session, table, rows)
+        return ids
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        if "id" in table.c:
-            result = session.execute(
-                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), part)
-            ids.extend(int(i) for i in result.scalars())
-        else:
-            session.execute(sa.insert(table), part)
+        session.execute(sa.insert(table), rows[start:start + chunk])
     return ids

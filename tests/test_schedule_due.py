@@ -6,11 +6,14 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from bot.progress import KsbProgress
+from bot.progress import KsbProgress, compute_progress
 from bot.scheduler.clock import parse_instant, zone
 from bot.scheduler.due import Schedule, due, latest, upcoming, week_key
-from bot.scheduler.prompts import choose_ksb
+from bot.scheduler.prompts import choose_ksb, weakest
 from bot.scheduler.settings import Change, parse_change
+from knowledge.registry import Knowledge
+from storage.enrolments import default_enrolment
+from storage.tags import KsbStat
 from tests.test_schedule_support import utc
 
 FRIDAY_3PM = Schedule(weekday=4, at=time(15, 0))
@@ -118,6 +121,18 @@ def test_prompt_ksb_rotates_through_the_weakest_tier() -> None:
     third = choose_ksb(weakest, order, second)
     fourth = choose_ksb(weakest, order, third)
     assert [first, second, third, fourth] == ["K2", "K4", "S1", "K2"]
+
+
+def test_weakest_orders_like_progress(knowledge: Knowledge) -> None:
+    enrolment = default_enrolment(person_id=1, standard_ref="ST1398", start=date(2025, 1, 6))
+    stats = {"K1": KsbStat("K1", 1, 0), "S24": KsbStat("S24", 0, 2), "B1": KsbStat("B1", 3, 0),
+             "K5": KsbStat("K5", 0, 1)}
+    today = date(2025, 10, 24)
+    full = compute_progress(standard=knowledge.standard, stats=stats, enrolment=enrolment,
+                            hours_logged=0.0, entry_count=0, today=today, weakest=65)
+    lean = weakest(knowledge.standard, stats, enrolment, today)
+    assert [(k.id, k.weakness, k.suggested) for k in full.weakest] == [
+        (k.id, k.weakness, k.suggested) for k in lean]
 
 
 def test_a_single_gap_still_alternates() -> None:

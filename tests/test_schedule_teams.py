@@ -36,7 +36,7 @@ def _teams_person(sessions: SessionFactory, n: int, service_url: str | None, **k
 
 def _scheduler(sessions: SessionFactory, knowledge: Knowledge, clock: FixedClock,
                waits: NoWait) -> Scheduler:
-    sender = make_teams_sender(Settings(_env_file=None),  # type: ignore[call-arg]
+    sender = make_teams_sender(Settings(_env_file=None),
                                backoff=Backoff(sleep=waits))
     return Scheduler(sessions=sessions, knowledge=knowledge, clock=clock,
                      sender=RoutingSender({"teams": sender}))

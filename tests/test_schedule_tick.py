@@ -197,3 +197,22 @@ async def test_prompt_quotes_a_rotating_weak_ksb(sessions: SessionFactory,
     assert ksb.text[:60] in blocks  # the standard's own words
     for label in ("Log a reflection", "Snooze a week", "Skip"):
         assert label in blocks
+
+
+async def test_dm_channels_are_remembered_and_reopened_when_stale(
+        sessions: SessionFactory, knowledge: Knowledge) -> None:
+    add_person(sessions, "U1")
+    add_person(sessions, "U2")
+    clock = FixedClock(utc(2025, 10, 24, 14, 5))
+    async with FakeSlackAPI(token=TOKEN) as fake:
+        scheduler = slack_scheduler(sessions, knowledge, fake, clock)
+        await scheduler.tick()
+        assert len(fake.calls_to("conversations.open")) == 2
+        clock.set(utc(2025, 10, 31, 15, 5))
+        assert (await scheduler.tick()).prompts.sent == 2
+        assert len(fake.calls_to("conversations.open")) == 2  # next week: no new opens
+        fake.fail("chat.postMessage", "channel_not_found")
+        clock.set(utc(2025, 11, 7, 15, 5))
+        assert (await scheduler.tick()).prompts.sent == 2
+        await scheduler.sender.close()
+        assert len(fake.calls_to("conversations.open")) == 3  # the stale one was opened afresh

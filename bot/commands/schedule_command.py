@@ -84,11 +84,13 @@ def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await scheduler.sender.close()
 
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         report = asyncio.run(run())
     finally:
         database.dispose()
     print("\n".join(report.lines()))
+    print(f"took {time.perf_counter() - started:.2f}s ({time.process_time() - cpu:.2f}s CPU)")
     return 0
 
 

@@ -74,7 +74,13 @@ def weakest_duty(progress: Progress) -> DutyGap | None:
     return min(gaps, key=lambda g: (g.covered / g.total, g.number))
 
 
-def summarise(*, knowledge: Knowledge, person: Person, progress: Progress, before: Progress,
+def coverage(standard_size: int, stats: dict[str, KsbStat]) -> float:
+    """Percentage of KSBs with confirmed evidence, as `Progress.coverage` counts it."""
+    covered = sum(1 for stat in stats.values() if stat.confirmed)
+    return round(100.0 * covered / standard_size, 1) if standard_size else 0.0
+
+
+def summarise(*, knowledge: Knowledge, person: Person, progress: Progress, before: float,
               stats: dict[str, KsbStat], entries_week: int, hours_week: float,
               last_entry: date | None, start: date, epa: date, today: date) -> ApprenticeSummary:
     """One apprentice's line in the nudge, from already-loaded numbers (pure, so testable)."""
@@ -87,7 +93,7 @@ def summarise(*, knowledge: Knowledge, person: Person, progress: Progress, befor
         weekly_target=round(progress.otj.hours / weeks, 1),
         hours_total=round(progress.hours_logged, 1), target_total=progress.otj.hours,
         expected_by_now=round(progress.otj.hours * progress.elapsed, 1),
-        coverage=progress.coverage, coverage_change=round(progress.coverage - before.coverage, 1),
+        coverage=progress.coverage, coverage_change=round(progress.coverage - before, 1),
         weakest_duty=weakest_duty(progress),
         weakest_ksbs=tuple(k.id for k in progress.weakest[:2]),
         quiet_days=since if since >= QUIET_DAYS else None,
@@ -121,7 +127,7 @@ def load_summaries(session: Session, *, knowledge: Knowledge, manager_ids: Seque
         progress = _progress(knowledge, stats[pid], enrolment, act, today)
         by_person[pid] = summarise(
             knowledge=knowledge, person=person, progress=progress,
-            before=_progress(knowledge, stats_before[pid], enrolment, act, today), stats=stats[pid],
+            before=coverage(len(standard.ksbs), stats_before[pid]), stats=stats[pid],
             entries_week=act.entries_window, hours_week=act.hours_window,
             last_entry=act.last_entry, start=enrolment.start_date,
             epa=enrolment.planned_epa_date, today=today)

@@ -21,7 +21,7 @@ from bot.scheduler.due import NUDGE, Occurrence
 from bot.scheduler.nudge_data import ApprenticeSummary, load_summaries
 from bot.scheduler.nudges import compose_nudge
 from bot.scheduler.prompts import plan_prompts
-from bot.scheduler.senders import NEEDS_REFERENCE, Address, Picture
+from bot.scheduler.senders import Address, Picture
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 from storage.schedule import Recipient
@@ -44,9 +44,10 @@ Due = tuple[Recipient, Occurrence]
 
 
 def addresses(sessions: SessionFactory, recipients: Sequence[Recipient]) -> dict[int, Address]:
+    """Where each recipient is reached, with any stored reference (Teams chat, Slack DM channel)."""
     refs: dict[int, dict[str, object]] = {}
     with sessions() as session:
-        for platform in sorted(NEEDS_REFERENCE):
+        for platform in sorted({r.platform for r in recipients}):
             ids = [r.person_id for r in recipients if r.platform == platform]
             refs.update(conversation_refs_for(session, person_ids=ids, platform=platform))
     return {r.person_id: Address(r.person_id, r.platform, r.workspace_id, r.user_id,

@@ -10,17 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from sqlmodel import Session
 
 from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE, REFLECT_OPEN, Action, Citation, Reply
-from bot.progress import KsbProgress, compute_progress
+from bot.progress import THIN_EVIDENCE, elapsed_share, weakness
 from bot.prompt_files import load, render
-from knowledge.model import Ksb
+from knowledge.model import Ksb, Standard
 from knowledge.registry import Knowledge
 from storage.enrolments import default_enrolment
+from storage.models import Enrolment
 from storage.schedule import Recipient
 from storage.schedule_data import enrolments_for, ksb_stats_for
+from storage.tags import KsbStat
 
 MIN_POOL = 3
 
@@ -34,19 +37,56 @@ class PromptPlan:
     reply: Reply
 
 
-def choose_ksb(weakest: Sequence[KsbProgress], order: Sequence[str], last_ksb_id: str | None
-               ) -> str:
+class Weak(Protocol):
+    """What choosing needs to know about a weak KSB (`bot.progress.KsbProgress` is one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def weakness(self) -> float: ...
+
+    @property
+    def suggested(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class WeakKsb:
+    id: str
+    weakness: float
+    suggested: int
+
+
+def weakest(standard: Standard, stats: dict[str, KsbStat], enrolment: Enrolment,
+            today: date) -> list[WeakKsb]:
+    """Thin KSBs weakest first, ordered exactly as `bot.progress` orders them.
+
+    Built directly rather than through `compute_progress`, which would also
+    group duties and targets: at ten thousand apprentices per tick that adds up.
+    """
+    elapsed = elapsed_share(enrolment, today)
+    rows: list[tuple[float, int, int, str]] = []
+    for order, ksb in enumerate(standard.ksbs):
+        stat = stats.get(ksb.id)
+        confirmed, suggested = (stat.confirmed, stat.suggested) if stat else (0, 0)
+        if confirmed < THIN_EVIDENCE:
+            rows.append((-weakness(confirmed=confirmed, elapsed=elapsed), suggested, order, ksb.id))
+    rows.sort()
+    return [WeakKsb(ksb_id, -negative, suggested) for negative, suggested, _, ksb_id in rows]
+
+
+def choose_ksb(weak: Sequence[Weak], order: Sequence[str], last_ksb_id: str | None) -> str:
     """The next KSB after `last_ksb_id` (cyclically, standard order) among the weakest tier.
 
-    `weakest` is sorted weakest first. The tier is every KSB as weak as the
+    `weak` is sorted weakest first. The tier is every KSB as weak as the
     weakest one, widened to at least MIN_POOL so a single gap still alternates.
     """
-    if not weakest:
+    if not weak:
         return order[(order.index(last_ksb_id) + 1) % len(order)] if last_ksb_id in order \
             else order[0]
-    top = weakest[0]
-    tier = [k for k in weakest if (k.weakness, k.suggested) == (top.weakness, top.suggested)]
-    pool = tier if len(tier) >= MIN_POOL else list(weakest[:MIN_POOL])
+    top = weak[0]
+    tier = [k for k in weak if (k.weakness, k.suggested) == (top.weakness, top.suggested)]
+    pool = tier if len(tier) >= MIN_POOL else list(weak[:MIN_POOL])
     if last_ksb_id is None:
         return pool[0].id
     position = {ksb_id: i for i, ksb_id in enumerate(order)}
@@ -100,10 +140,8 @@ def plan_prompts(session: Session, *, knowledge: Knowledge, recipients: Sequence
         pid = recipient.person_id
         enrolment = enrolments.get(pid) or default_enrolment(
             person_id=pid, standard_ref=standard.reference, start=today)
-        progress = compute_progress(standard=standard, stats=stats[pid], enrolment=enrolment,
-                                    hours_logged=0.0, entry_count=0, today=today,
-                                    weakest=len(order))
-        ksb_id = choose_ksb(progress.weakest, order, recipient.last_ksb_id)
+        ksb_id = choose_ksb(weakest(standard, stats[pid], enrolment, today), order,
+                            recipient.last_ksb_id)
         ksb = standard.ksb(ksb_id)
         assert ksb is not None
         reply = weekly_prompt(knowledge=knowledge, ksb=ksb, name=recipient.display_name,

@@ -51,6 +51,10 @@ class Sender(Protocol):
         """True once the message is delivered (a failed picture alone does not undo that)."""
         ...
 
+    def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
+        """References found while sending ({person: (platform, reference)}), to store for reuse."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -117,6 +121,12 @@ class RoutingSender:
         if sender is None:
             return False
         return await sender.send(to=to, reply=reply, picture=picture)
+
+    def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
+        found: dict[int, tuple[str, dict[str, Any]]] = {}
+        for sender in self._senders.values():
+            found.update(sender.learned())
+        return found
 
     async def close(self) -> None:
         for sender in self._senders.values():

@@ -20,6 +20,8 @@ from bot.scheduler.senders import Address, Backoff, Picture, RateLimited, retry_
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+ERRORS = (SlackApiError, SlackRequestError, RateLimited, aiohttp.ClientError, TimeoutError)
+STALE_CHANNEL = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
 
 class SlackSender:
@@ -35,7 +37,7 @@ class SlackSender:
         self._timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
-        self._channels: dict[str, str] = {}
+        self._learned: dict[int, dict[str, Any]] = {}
 
     def handles(self, platform: str) -> bool:
         return platform == "slack"
@@ -60,26 +62,46 @@ class SlackSender:
 
         return await self._backoff.run(once)
 
-    async def _channel(self, user_id: str) -> str:
-        channel = self._channels.get(user_id)
-        if channel is None:
-            response: Any = await self._call(lambda: self.client.conversations_open(users=user_id))
-            channel = str(response["channel"]["id"])
-            self._channels[user_id] = channel
+    async def _open(self, to: Address) -> str:
+        response: Any = await self._call(lambda: self.client.conversations_open(users=to.user_id))
+        channel = str(response["channel"]["id"])
+        self._learned[to.person_id] = {"channel": channel}
         return channel
 
     async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None) -> bool:
+        """Delivered once the first message is posted; later pages and the picture are extras.
+
+        A DM channel remembered from an earlier week saves a conversations.open
+        (a rate-limited method); if Slack no longer knows it, it is opened afresh.
+        """
+        first, *rest = render_reply(reply)
+        cached = str(to.reference.get("channel") or "")
         try:
-            channel = await self._channel(to.user_id)
-            for message in render_reply(reply):
-                await self._post(channel, message)
-        except (SlackApiError, SlackRequestError, RateLimited, aiohttp.ClientError,
-                TimeoutError) as exc:
+            channel = cached or await self._open(to)
+            try:
+                await self._post(channel, first)
+            except SlackApiError as exc:
+                if not cached or _reason(exc) not in STALE_CHANNEL:
+                    raise
+                channel = await self._open(to)
+                await self._post(channel, first)
+        except ERRORS as exc:
             log.warning("slack send to person %s failed: %s", to.person_id, _reason(exc))
             return False
+        try:
+            for message in rest:
+                await self._post(channel, message)
+        except ERRORS as exc:
+            log.warning("slack continuation for person %s failed: %s", to.person_id, _reason(exc))
         if picture is not None:
             await self._upload(channel, picture, to)
         return True
+
+    def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
+        """DM channels opened since the last call, to remember for next week's sends."""
+        found = {pid: ("slack", ref) for pid, ref in self._learned.items()}
+        self._learned.clear()
+        return found
 
     async def _post(self, channel: str, message: SlackMessage) -> None:
         await self._call(lambda: self.client.chat_postMessage(
@@ -92,8 +114,7 @@ class SlackSender:
             await self._call(lambda: self.client.files_upload_v2(
                 channel=channel, file=picture.png, filename=picture.filename,
                 title=picture.title, alt_txt=picture.alt))
-        except (SlackApiError, SlackRequestError, RateLimited, aiohttp.ClientError,
-                TimeoutError) as exc:
+        except ERRORS as exc:
             log.warning("slack picture for person %s failed: %s", to.person_id, _reason(exc))
 
     async def close(self) -> None:

@@ -71,6 +71,9 @@ class TeamsSender:
                             type(exc).__name__)
         return True
 
+    def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
+        return {}  # references come from the Teams adapter, never from sending
+
     async def close(self) -> None:
         return None
 

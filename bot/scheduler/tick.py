@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -40,6 +41,7 @@ class SchedulerConfig:
     batch: int = 100
     concurrency: int = 16
     max_attempts: int = 5
+    pipeline: int = 3  # batches in progress at once
     safety: float = 0.8  # share of the lease after which a claimed send is left for later
 
 
@@ -105,21 +107,33 @@ class Scheduler:
             return claims.apprentice_recipients(session)
 
     async def tick(self) -> TickReport:
-        """Send everything due and not yet sent (up to the grace period late)."""
+        """Send everything due and not yet sent (up to the grace period late).
+
+        Batches overlap (`pipeline` at a time) so one batch's database work and
+        message building run while another's sends are in flight; `concurrency`
+        caps the sends in flight across all of them.
+        """
         now = self.clock.now()
         report = TickReport(now=now)
+        gate = asyncio.Semaphore(self.config.concurrency)
+        lanes = asyncio.Semaphore(self.config.pipeline)
         for kind, stats in ((PROMPT, report.prompts), (NUDGE, report.nudges)):
             recipients = await asyncio.to_thread(self._recipients, kind)
             pending = self.due(kind, [r for r in recipients if reachable(
                 self.sender, platform=r.platform, has_reference=r.has_reference)], now)
             stats.due = len(pending)
-            for start in range(0, len(pending), self.config.batch):
-                batch = pending[start:start + self.config.batch]
-                try:
-                    await self._batch(kind, batch, now, stats)
-                except SQLAlchemyError:
-                    log.exception("scheduler batch failed; its claims retry after the lease")
-                    stats.failed += len(batch)
+
+            async def lane(batch: Sequence[Due], kind: str = kind,
+                           stats: KindReport = stats) -> None:
+                async with lanes:
+                    try:
+                        await self._batch(kind, batch, now, stats, gate)
+                    except SQLAlchemyError:
+                        log.exception("scheduler batch failed; its claims retry after the lease")
+                        stats.failed += len(batch)
+
+            size = self.config.batch
+            await asyncio.gather(*(lane(pending[i:i + size]) for i in range(0, len(pending), size)))
         return report
 
     def _claim(self, kind: str, batch: Sequence[Due], now: datetime) -> list[Claim]:
@@ -133,7 +147,7 @@ class Scheduler:
                                 lease_cutoff=now - config.lease, max_attempts=config.max_attempts)
 
     async def _batch(self, kind: str, batch: Sequence[Due], now: datetime,
-                     stats: KindReport) -> None:
+                     stats: KindReport, gate: asyncio.Semaphore) -> None:
         won = await asyncio.to_thread(self._claim, kind, batch, now)
         stats.claimed += len(won)
         if not won:
@@ -145,8 +159,6 @@ class Scheduler:
         else:
             out = await asyncio.to_thread(prepare_prompts, self.sessions, self.knowledge, mine,
                                           now.date())
-        gate = asyncio.Semaphore(self.config.concurrency)
-
         async def deliver(claim: Claim) -> str:
             outgoing = out.get(claim.person_id)
             if outgoing is None:
@@ -161,7 +173,7 @@ class Scheduler:
         stats.empty += results.count("empty")
         stats.failed += results.count("failed")
         done = [c for c, result in zip(won, results, strict=True) if result != "failed"]
-        await asyncio.to_thread(self._record, kind, done, out)
+        await asyncio.to_thread(self._record, kind, done, out, self.sender.learned())
 
     async def _send(self, outgoing: Outgoing, reply: Reply, started: float) -> bool:
         if time.monotonic() - started > self.config.lease.total_seconds() * self.config.safety:
@@ -172,9 +184,11 @@ class Scheduler:
             log.exception("send to person %s failed", outgoing.to.person_id)
             return False
 
-    def _record(self, kind: str, sent: Sequence[Claim], out: dict[int, Outgoing]) -> None:
+    def _record(self, kind: str, sent: Sequence[Claim], out: dict[int, Outgoing],
+                learned: dict[int, tuple[str, dict[str, Any]]]) -> None:
         with self.sessions() as session:
             claims.mark_sent(session, claims=sent, now=self.clock.now())
+            claims.save_references(session, found=learned)
             if kind == PROMPT:
                 prompt = self.config.defaults.prompt
                 chosen = {c.person_id: ksb for c in sent
