@@ -19,14 +19,14 @@ from storage import entries, people
 from storage.db import open_database
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector
-from tests.test_teams_support import (  # noqa: F401  (fixtures)
+from tests.test_teams_support import (
     TeamsHarness,
     card_actions,
     card_text,
-    fake_connector,
     start,
-    teams,
 )
+
+pytest_plugins = ["tests.test_teams_support"]  # the `teams` and `fake_connector` fixtures
 
 APP_ID = "6f0b1a2c-3d4e-4f50-8a6b-7c8d9e0f1a2b"
 

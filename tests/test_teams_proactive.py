@@ -15,13 +15,13 @@ from bot.retrieval import HybridRetriever
 from bot.wiring import make_coach
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector
-from tests.test_teams_support import (  # noqa: F401  (fixtures)
+from tests.test_teams_support import (
     TeamsHarness,
     card_text,
-    fake_connector,
     start,
-    teams,
 )
+
+pytest_plugins = ["tests.test_teams_support"]  # the `teams` and `fake_connector` fixtures
 
 ME = UserRef(platform="teams", workspace_id="tenant-1", user_id="aad-1")
 
