@@ -14,6 +14,7 @@ bench works in a schema of its own and drops it afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -32,6 +33,9 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.scheduler.demo_data import DemoSpec, generate
 from bot.scheduler.due import Defaults, Schedule
+from bot.scheduler.prompts import weekly_prompt
+from bot.scheduler.senders import Address
+from bot.scheduler.slack_sender import SlackSender
 from bot.wiring import load_knowledge
 from storage.db import open_database
 from storage.models import Person
@@ -69,6 +73,33 @@ def _tick(url: str, fake: FakeSlackAPI, concurrency: int) -> tuple[str, float, f
         raise RuntimeError(f"tick failed ({done.returncode}): {done.stderr[-2000:]}")
     took = re.search(r"took ([\d.]+)s", done.stdout)
     return done.stdout, wall, float(took.group(1)) if took else wall
+
+
+def _ceiling(fake: FakeSlackAPI, concurrency: int, count: int = 1000) -> float:
+    """Prompt-shaped sends per second the fake itself can take, with no database or scheduler:
+    the bound the tick is measured against (the fake records every call in Python)."""
+    knowledge = load_knowledge(Settings())
+    ksb = knowledge.standard.ksb("K2")
+    assert ksb is not None
+    reply = weekly_prompt(knowledge=knowledge, ksb=ksb, name="Calibration", week="2000-W01")
+
+    async def run() -> float:
+        sender = SlackSender(token=TOKEN, base_url=fake.url + "/api/", connections=concurrency)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> bool:
+            async with gate:
+                return await sender.send(to=Address(-i, "slack", "T1", f"UCAL{i}"), reply=reply)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(count)))
+        took = time.perf_counter() - started
+        await sender.close()
+        return count / took
+
+    rate = asyncio.run(run())
+    fake.clear()
+    return rate
 
 
 def _sent(report: str, kind: str) -> int:
@@ -110,6 +141,7 @@ def main(apprentices: int = APPRENTICES, managers: int = MANAGERS, concurrency: 
             with database.session() as session:
                 users = {p.id: p.user_id for p in session.exec(select(Person))}
         with FakeSlackAPI(token=TOKEN).threaded() as fake:
+            ceiling = _ceiling(fake, concurrency)
             report, wall, took = _tick(url, fake, concurrency)
             calls = len(fake.calls)
             again, _, _ = _tick(url, fake, concurrency)
@@ -128,7 +160,7 @@ def main(apprentices: int = APPRENTICES, managers: int = MANAGERS, concurrency: 
         print(f"  {line}")
     print(f"tick: {took:.1f}s inside the process ({wall:.1f}s with process start-up)")
     print(f"sends per second: {sends / took:,.0f}  ({calls:,} Slack API calls, "
-          f"concurrency {concurrency})")
+          f"concurrency {concurrency}; the fake alone takes about {ceiling:,.0f} prompt sends/s)")
     second = _sent(again, "prompt") + _sent(again, "nudge")
     print(f"second tick straight after: {second} sent, {calls_again} Slack API calls")
     for line in proof:

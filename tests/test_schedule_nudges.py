@@ -7,11 +7,17 @@ from datetime import date, time
 
 from PIL import Image
 
+from bot.progress import compute_progress
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.coverage_png import MAX_ROWS, GridRow, render_grid
+from bot.scheduler.nudge_data import summarise
 from knowledge.registry import Knowledge
 from storage import entries, tags
 from storage.db import SessionFactory
+from storage.enrolments import default_enrolment
+from storage.models import Person
+from storage.schedule_data import Activity
+from storage.tags import KsbStat
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.test_schedule_support import (
     TOKEN,
@@ -126,3 +132,30 @@ def test_grid_has_a_row_per_apprentice_and_caps_big_teams(knowledge: Knowledge) 
         GridRow(f"A{i}", (1,) * width) for i in range(MAX_ROWS)])))
     assert small.format == "PNG" and small.width > width * 10
     assert big.height - capped.height < 40  # the extra 40 rows become one footnote line
+
+
+def test_summary_numbers_agree_with_progress(knowledge: Knowledge) -> None:
+    standard = knowledge.standard
+    enrolment = default_enrolment(person_id=7, standard_ref="ST1398", start=date(2024, 3, 4))
+    stats = {"K1": KsbStat("K1", 2, 0), "S24": KsbStat("S24", 1, 1), "B1": KsbStat("B1", 0, 2),
+             "K9": KsbStat("K9", 1, 0)}
+    before = {"K1": KsbStat("K1", 1, 0)}
+    activity = Activity(entries_window=2, hours_window=3.5, entries_total=9, hours_total=40.0,
+                        last_entry=date(2025, 10, 22))
+    today = date(2025, 10, 27)
+    progress = compute_progress(standard=standard, stats=stats, enrolment=enrolment,
+                                hours_logged=40.0, entry_count=9, today=today)
+    person = Person(id=7, platform="slack", workspace_id="T1", user_id="U7", display_name="Ada")
+    summary = summarise(standard=standard, person=person, enrolment=enrolment, stats=stats,
+                        stats_before=before, activity=activity, today=today)
+    assert summary.coverage == progress.coverage
+    assert summary.coverage_change == round(progress.coverage - 100 / len(standard.ksbs), 1)
+    assert summary.weakest_ksbs == tuple(k.id for k in progress.weakest[:2])
+    assert summary.target_total == progress.otj.hours
+    # Progress rounds its elapsed share to 3 places; the summary uses the exact share
+    assert abs(summary.expected_by_now - progress.otj.hours * progress.elapsed) < 0.5
+    assert summary.quiet_days is None and summary.strengths[0] == 3  # K1: two confirmed
+    duties = [(d.number, sum(1 for k in d.ksbs if k.confirmed) / len(d.ksbs))
+              for d in progress.duties if d.number]
+    worst = min(duties, key=lambda d: (d[1], d[0]))
+    assert summary.weakest_duty is not None and summary.weakest_duty.number == worst[0]

@@ -12,7 +12,10 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.progress import Progress, compute_progress
+from bot.otj import otj_target
+from bot.progress import elapsed_share
+from bot.scheduler.prompts import weakest
+from knowledge.model import Standard
 from knowledge.registry import Knowledge
 from storage.enrolments import default_enrolment
 from storage.models import Enrolment, Person
@@ -65,47 +68,52 @@ def strength(stat: KsbStat | None) -> int:
     return 2 if stat.confirmed < STRONG else 3
 
 
-def weakest_duty(progress: Progress) -> DutyGap | None:
+def weakest_duty(standard: Standard, stats: dict[str, KsbStat]) -> DutyGap | None:
     """The duty with the smallest share of its KSBs evidenced (ties: the lower number)."""
-    gaps = [DutyGap(d.number, d.text, sum(1 for k in d.ksbs if k.confirmed), len(d.ksbs))
-            for d in progress.duties if d.number and d.ksbs]
+    gaps = [DutyGap(d.number, d.text,
+                    sum(1 for i in d.ksb_ids if (stat := stats.get(i)) and stat.confirmed),
+                    len(d.ksb_ids))
+            for d in standard.duties if d.ksb_ids]
     if not gaps:
         return None
     return min(gaps, key=lambda g: (g.covered / g.total, g.number))
 
 
-def coverage(standard_size: int, stats: dict[str, KsbStat]) -> float:
-    """Percentage of KSBs with confirmed evidence, as `Progress.coverage` counts it."""
-    covered = sum(1 for stat in stats.values() if stat.confirmed)
-    return round(100.0 * covered / standard_size, 1) if standard_size else 0.0
+def coverage(standard: Standard, stats: dict[str, KsbStat]) -> float:
+    """Percentage of the standard's KSBs with confirmed evidence, as `Progress.coverage` counts."""
+    covered = sum(1 for k in standard.ksbs if (stat := stats.get(k.id)) and stat.confirmed)
+    return round(100.0 * covered / len(standard.ksbs), 1) if standard.ksbs else 0.0
 
 
-def summarise(*, knowledge: Knowledge, person: Person, progress: Progress, before: float,
-              stats: dict[str, KsbStat], entries_week: int, hours_week: float,
-              last_entry: date | None, start: date, epa: date, today: date) -> ApprenticeSummary:
-    """One apprentice's line in the nudge, from already-loaded numbers (pure, so testable)."""
+def summarise(*, standard: Standard, person: Person, enrolment: Enrolment,
+              stats: dict[str, KsbStat], stats_before: dict[str, KsbStat], activity: Activity,
+              today: date) -> ApprenticeSummary:
+    """One apprentice's line in the nudge, from already-loaded numbers (pure, so testable).
+
+    Built from `bot.progress` and `bot.otj` pieces rather than a whole
+    `compute_progress` per apprentice: a tick summarises thousands at once.
+    """
+    start, epa = enrolment.start_date, enrolment.planned_epa_date
+    target = otj_target(start=start, planned_epa=epa, weekly_hours=enrolment.weekly_hours,
+                        standard_minimum=standard.minimum_otj_hours,
+                        override=enrolment.otj_target_hours).hours
     weeks = max((epa - start).days / 7, 1.0)
-    since = (today - last_entry).days if last_entry else (today - start).days
+    last = activity.last_entry
+    since = (today - last).days if last else (today - start).days
+    now_coverage = coverage(standard, stats)
     assert person.id is not None
     return ApprenticeSummary(
         person_id=person.id, name=person.display_name or f"Apprentice {person.id}",
-        entries_week=entries_week, hours_week=round(hours_week, 1),
-        weekly_target=round(progress.otj.hours / weeks, 1),
-        hours_total=round(progress.hours_logged, 1), target_total=progress.otj.hours,
-        expected_by_now=round(progress.otj.hours * progress.elapsed, 1),
-        coverage=progress.coverage, coverage_change=round(progress.coverage - before, 1),
-        weakest_duty=weakest_duty(progress),
-        weakest_ksbs=tuple(k.id for k in progress.weakest[:2]),
+        entries_week=activity.entries_window, hours_week=round(activity.hours_window, 1),
+        weekly_target=round(target / weeks, 1), hours_total=round(activity.hours_total, 1),
+        target_total=target, expected_by_now=round(target * elapsed_share(enrolment, today), 1),
+        coverage=now_coverage,
+        coverage_change=round(now_coverage - coverage(standard, stats_before), 1),
+        weakest_duty=weakest_duty(standard, stats),
+        weakest_ksbs=tuple(k.id for k in weakest(standard, stats, enrolment, today)[:2]),
         quiet_days=since if since >= QUIET_DAYS else None,
-        strengths=tuple(strength(stats.get(k.id)) for k in knowledge.standard.ksbs),
+        strengths=tuple(strength(stats.get(k.id)) for k in standard.ksbs),
     )
-
-
-def _progress(knowledge: Knowledge, stats: dict[str, KsbStat], enrolment: Enrolment,
-              act: Activity, today: date) -> Progress:
-    return compute_progress(standard=knowledge.standard, stats=stats, enrolment=enrolment,
-                            hours_logged=act.hours_total, entry_count=act.entries_total,
-                            today=today)
 
 
 def load_summaries(session: Session, *, knowledge: Knowledge, manager_ids: Sequence[int],
@@ -123,13 +131,8 @@ def load_summaries(session: Session, *, knowledge: Knowledge, manager_ids: Seque
     for pid, person in people.items():
         enrolment = enrolments.get(pid) or default_enrolment(
             person_id=pid, standard_ref=standard.reference, start=person.created_at.date())
-        act = activity[pid]
-        progress = _progress(knowledge, stats[pid], enrolment, act, today)
-        by_person[pid] = summarise(
-            knowledge=knowledge, person=person, progress=progress,
-            before=coverage(len(standard.ksbs), stats_before[pid]), stats=stats[pid],
-            entries_week=act.entries_window, hours_week=act.hours_window,
-            last_entry=act.last_entry, start=enrolment.start_date,
-            epa=enrolment.planned_epa_date, today=today)
+        by_person[pid] = summarise(standard=standard, person=person, enrolment=enrolment,
+                                   stats=stats[pid], stats_before=stats_before[pid],
+                                   activity=activity[pid], today=today)
     return {mid: [by_person[p.id] for p in teams.get(mid, []) if p.id in by_person]
             for mid in manager_ids}

@@ -28,6 +28,7 @@ from storage.schedule import Recipient
 from storage.schedule_data import conversation_refs_for
 
 log = logging.getLogger(__name__)
+PARALLEL_NUDGES = 8  # summaries written (LLM) and pictures drawn at once
 
 
 @dataclass(frozen=True)
@@ -83,15 +84,19 @@ async def prepare_nudges(sessions: SessionFactory, knowledge: Knowledge,
     for recipient, occurrence in batch:
         by_day[occurrence.local_date].append(recipient)
     out: dict[int, Outgoing] = {}
-    for day, managers in by_day.items():
-        summaries = await asyncio.to_thread(_summaries, sessions, knowledge, managers, day, now)
-        for manager in managers:
-            team = summaries.get(manager.person_id, [])
+    gate = asyncio.Semaphore(PARALLEL_NUDGES)
+
+    async def one(manager: Recipient, team: Sequence[ApprenticeSummary], day: date) -> None:
+        async with gate:
             try:
                 out[manager.person_id] = await _nudge(knowledge, composer, manager, team, day,
                                                       to[manager.person_id])
             except Exception:  # noqa: BLE001 - one manager's failure must not stop the rest
                 log.exception("nudge for person %s could not be prepared", manager.person_id)
+
+    for day, managers in by_day.items():
+        summaries = await asyncio.to_thread(_summaries, sessions, knowledge, managers, day, now)
+        await asyncio.gather(*(one(m, summaries.get(m.person_id, []), day) for m in managers))
     return out
 
 

@@ -10,6 +10,7 @@ second copy. A crash between claim and send is picked up after the lease.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -117,23 +118,27 @@ class Scheduler:
         report = TickReport(now=now)
         gate = asyncio.Semaphore(self.config.concurrency)
         lanes = asyncio.Semaphore(self.config.pipeline)
+
+        async def lane(kind: str, batch: Sequence[Due], stats: KindReport) -> None:
+            async with lanes:
+                try:
+                    await self._batch(kind, batch, now, stats, gate)
+                except SQLAlchemyError:
+                    log.exception("scheduler batch failed; its claims retry after the lease")
+                    stats.failed += len(batch)
+
+        queues: list[list[tuple[str, Sequence[Due], KindReport]]] = []
         for kind, stats in ((PROMPT, report.prompts), (NUDGE, report.nudges)):
             recipients = await asyncio.to_thread(self._recipients, kind)
             pending = self.due(kind, [r for r in recipients if reachable(
                 self.sender, platform=r.platform, has_reference=r.has_reference)], now)
             stats.due = len(pending)
-
-            async def lane(batch: Sequence[Due], kind: str = kind,
-                           stats: KindReport = stats) -> None:
-                async with lanes:
-                    try:
-                        await self._batch(kind, batch, now, stats, gate)
-                    except SQLAlchemyError:
-                        log.exception("scheduler batch failed; its claims retry after the lease")
-                        stats.failed += len(batch)
-
             size = self.config.batch
-            await asyncio.gather(*(lane(pending[i:i + size]) for i in range(0, len(pending), size)))
+            queues.append([(kind, pending[i:i + size], stats)
+                           for i in range(0, len(pending), size)])
+        # alternate the kinds, so drawing nudges overlaps sending prompts
+        order = [job for pair in itertools.zip_longest(*queues) for job in pair if job]
+        await asyncio.gather(*(lane(*job) for job in order))
         return report
 
     def _claim(self, kind: str, batch: Sequence[Due], now: datetime) -> list[Claim]:
@@ -148,6 +153,7 @@ class Scheduler:
 
     async def _batch(self, kind: str, batch: Sequence[Due], now: datetime,
                      stats: KindReport, gate: asyncio.Semaphore) -> None:
+        began = time.monotonic()
         won = await asyncio.to_thread(self._claim, kind, batch, now)
         stats.claimed += len(won)
         if not won:
@@ -168,12 +174,17 @@ class Scheduler:
             async with gate:
                 return "sent" if await self._send(outgoing, outgoing.reply, started) else "failed"
 
+        prepared = time.monotonic()
         results = await asyncio.gather(*(deliver(c) for c in won))
+        delivered = time.monotonic()
         stats.sent += results.count("sent")
         stats.empty += results.count("empty")
         stats.failed += results.count("failed")
         done = [c for c, result in zip(won, results, strict=True) if result != "failed"]
         await asyncio.to_thread(self._record, kind, done, out, self.sender.learned())
+        log.debug("%s batch of %d: claim %.2fs, prepare %.2fs, send %.2fs, record %.2fs", kind,
+                  len(won), started - began, prepared - started, delivered - prepared,
+                  time.monotonic() - delivered)
 
     async def _send(self, outgoing: Outgoing, reply: Reply, started: float) -> bool:
         if time.monotonic() - started > self.config.lease.total_seconds() * self.config.safety:
