@@ -183,3 +183,24 @@ async def test_rate_limited_posts_are_retried_after_retry_after(slack: SlackHarn
     await slack.settle()
     calls: list[Any] = slack.fake.calls_to("chat.postMessage")
     assert len(calls) == 2 and calls[0].params == calls[1].params
+
+
+class BrokenComposer:
+    """A composer that fails with a detail the user must never see."""
+
+    async def answer(self, *, question: str, retrieval: Retrieval, knowledge: Knowledge) -> Composition:
+        raise RuntimeError("db password is hunter2")
+
+    async def complete(self, *, system: str, user: str) -> str | None:
+        return None
+
+
+async def test_a_failure_reaches_the_user_as_a_short_friendly_message(
+        retriever: HybridRetriever, tmp_path: Path, fake_slack: FakeSlackAPI) -> None:
+    coach = Coach(knowledge=retriever.index.knowledge, retriever=retriever, composer=BrokenComposer())
+    async with running_slack(slack_settings(tmp_path, fake_slack), coach, fake_slack) as slack:
+        assert await slack.event(message_event("what counts for S24?")) == 200
+        await slack.settle()
+        [post] = slack.posted()
+    shown = blocks_text(post["blocks"]) + post["text"]
+    assert "something went wrong" in shown and "hunter2" not in shown and "RuntimeError" not in shown

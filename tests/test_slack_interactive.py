@@ -204,3 +204,11 @@ async def test_tag_rows_are_per_person(slack: SlackHarness, database: Database) 
     assert my_tags(database) == before
     with database.session() as session:
         assert session.exec(select(EntryTag).where(EntryTag.ksb_id == ksb)).one().source == "suggested"
+
+
+async def test_slash_progress_shows_coverage_privately(slack: SlackHarness) -> None:
+    status, _ = await slack.command("/progress")
+    assert status == 200
+    await slack.settle()
+    [answer] = slack.posted("respond")
+    assert answer["response_type"] == "ephemeral" and "65 KSBs" in visible_text(answer["blocks"])
