@@ -9,11 +9,18 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
-from bot.commands import knowledge_commands, run_command, schedule_command, serve_command, teams_command
+from bot.commands import (
+    knowledge_commands,
+    reflections,
+    run_command,
+    schedule_command,
+    serve_command,
+    teams_command,
+)
 from bot.config import Settings, describe_config_error
 
 SettingsFactory = Callable[[], Settings]
-COMMAND_GROUPS = [knowledge_commands, run_command, serve_command, schedule_command, teams_command]
+COMMAND_GROUPS = [knowledge_commands, reflections, run_command, serve_command, schedule_command, teams_command]
 
 
 def _settings() -> Settings:
