@@ -1,4 +1,4 @@
-"""Data exports on Teams: a file-consent card in the 1:1 chat, the upload on accept, never data in a channel."""
+"""Data rights on Teams: exports as a file in the 1:1 chat (never in a channel), and deletion."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pytest
 from aiohttp import web
 
 from bot.adapters.teams_files import CONSENT_TYPE, INFO_TYPE
+from bot.adapters.teams_sender import TeamsSender
+from bot.messages import Reply, UserRef
 from tests.fakes.base import FakeServer
-from tests.test_teams_support import TeamsHarness
+from tests.test_teams_support import TeamsHarness, card_actions
 
 pytest_plugins = ["tests.test_teams_support"]  # the `teams` and `fake_connector` fixtures
 
@@ -79,3 +81,20 @@ async def test_a_declined_file_gets_a_short_answer(teams: TeamsHarness) -> None:
     decline["name"] = "fileConsent/invoke"
     status, _ = await teams.post(decline)
     assert status == 200 and "no file" in json.dumps(teams.cards())
+
+
+async def test_delete_my_data_asks_then_erases_everything_including_the_reference(teams: TeamsHarness) -> None:
+    await teams.post(teams.activity("reflect: this week I trained a churn model and wrote up the evaluation"))
+    await teams.post(teams.activity("delete my data"))
+    [confirm] = [a for a in card_actions(teams.cards()[-1]) if a["type"] == "Action.Execute"]
+    assert confirm["style"] == "destructive"
+    invoke = teams.activity("", activity_type="invoke", value={
+        "action": {"type": "Action.Execute", "verb": confirm["verb"], "data": confirm["data"]}, "trigger": "manual"})
+    status, body = await teams.post(invoke)
+    assert status == 200 and "deleted everything" in json.dumps(body["value"])
+    sender = TeamsSender(settings=teams.settings)
+    try:
+        me = UserRef(platform="teams", workspace_id="tenant-1", user_id="aad-1")
+        assert not await sender.send(to=me, reply=Reply(text="Weekly prompt"))
+    finally:
+        await sender.close()
