@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -72,7 +73,8 @@ class Coach:
         return await self._question(incoming, Intent(intents.QUESTION, intent.text))
 
     async def _question(self, incoming: Incoming, intent: Intent) -> Reply:
-        retrieval = self.retriever.retrieve(intent.text, top=5)
+        # Embedding and vector search are CPU work: keep them off the event loop that acks chat platforms.
+        retrieval = await asyncio.to_thread(self.retriever.retrieve, intent.text, top=5)
         composition = await self.composer.answer(
             question=intent.text, retrieval=retrieval, knowledge=self.knowledge
         )

