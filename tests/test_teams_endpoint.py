@@ -7,6 +7,7 @@ import json
 import logging
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +44,13 @@ def stored_entries(harness: TeamsHarness, aad: str = "aad-1") -> list[str]:
         database.dispose()
 
 
+def mentioned(activity: dict[str, Any]) -> dict[str, Any]:
+    """As Teams sends an @mention of the bot: the `<at>` text plus a mention entity naming the bot."""
+    activity["entities"].append({"type": "mention", "text": "<at>KSB Coach</at>",
+                                 "mentioned": {"id": "28:bot", "name": "KSB Coach"}})
+    return activity
+
+
 async def test_a_question_gets_a_card_quoting_the_ksb(teams: TeamsHarness) -> None:
     status, _ = await teams.post(teams.activity("what counts for S24?"))
     assert status in {200, 201}
@@ -57,10 +65,8 @@ async def test_a_question_gets_a_card_quoting_the_ksb(teams: TeamsHarness) -> No
 
 
 async def test_a_channel_mention_is_stripped_and_answered_in_the_thread(teams: TeamsHarness) -> None:
-    activity = teams.activity("<at>KSB Coach</at> what does duty 4 involve?", conversation_type="channel",
-                              conversation_id="19:chan@thread.tacv2;messageid=1700")
-    activity["entities"].append({"type": "mention", "text": "<at>KSB Coach</at>",
-                                 "mentioned": {"id": "28:bot", "name": "KSB Coach"}})
+    activity = mentioned(teams.activity("<at>KSB Coach</at> what does duty 4 involve?", conversation_type="channel",
+                                        conversation_id="19:chan@thread.tacv2;messageid=1700"))
     status, _ = await teams.post(activity)
     assert status in {200, 201}
     calls = [c for c in teams.fake.calls if c.name in {"send_to_conversation", "reply_to_activity"}]
@@ -77,6 +83,18 @@ async def test_progress_asked_in_a_channel_goes_to_the_personal_chat(teams: Team
     await teams.settle()
     assert "1:1 chat" in card_text(teams.cards(channel)[0])
     assert any("coverage" in card_text(c).lower() or "KSB" in card_text(c) for c in teams.cards("conv1"))
+
+
+async def test_a_reflection_started_in_a_group_chat_opens_its_form_in_private(teams: TeamsHarness) -> None:
+    group = "19:group@thread.v2"
+    await teams.post(mentioned(teams.activity("<at>KSB Coach</at> log a reflection", conversation_type="groupChat",
+                                              conversation_id=group)))
+    assert "1:1 chat" in card_text(teams.cards(group)[-1])  # no personal chat yet: asked to start one
+    await teams.post(teams.activity("hello"))
+    await teams.post(teams.activity("log a reflection", conversation_type="groupChat", conversation_id=group))
+    await teams.settle()
+    assert not any(i.get("id") == "ksb_text" for c in teams.cards(group) for i in c["body"])
+    assert any(i.get("id") == "ksb_text" for c in teams.cards("conv1") for i in c["body"])
 
 
 async def test_the_reflection_card_submit_stores_an_entry(teams: TeamsHarness) -> None:

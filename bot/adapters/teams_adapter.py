@@ -137,13 +137,14 @@ class TeamsAdapter:
         reply = await self.ask(incoming)
         if incoming.action == REFLECT_OPEN:
             form = reply.form or Form(kind="reflection", prefill=dict(incoming.payload))
-            return [card_message(self.form_card(form))]
-        if reply.form is not None:
-            return [card_message(self.form_card(reply.form, notice=reply.text))]
-        messages = [card_message(c) for c in render_reply(reply)]
-        offer = export_offer(reply, incoming)
-        if offer is not None:
-            messages.append(offer)
+            messages = [card_message(self.form_card(form))]
+        elif reply.form is not None:
+            messages = [card_message(self.form_card(reply.form, notice=reply.text))]
+        else:
+            messages = [card_message(c) for c in render_reply(reply)]
+            offer = export_offer(reply, incoming)
+            if offer is not None:
+                messages.append(offer)
         return await self._privately(reply, activity, messages)
 
     def form_card(self, form: Form, *, notice: str = "") -> Card:
@@ -156,9 +157,9 @@ class TeamsAdapter:
         user = user_of(activity)
         stored = await self.store.lookup(user) if self.store is not None and user is not None else None
         if stored is None:
-            return [card_message(note_card(render("teams_export_personal_only.md")))]
+            return [card_message(note_card(render("teams_private_only.md")))]
         self.spawn(self.send(reference_from(stored), messages))
-        return [card_message(note_card(render("teams_export_sent.md")))]
+        return [card_message(note_card(render("teams_private_sent.md")))]
 
     async def respond(self, context: TurnContext, incoming: Incoming) -> None:
         """Typing while the coach works; the reply in this turn if it is ready in time, else proactively."""
