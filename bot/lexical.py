@@ -23,10 +23,12 @@ _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ness", "ment", "me
 
 
 def stem(token: str) -> str:
+    """Crude suffix stripping; a trailing 'e' goes too, so 'scope' and 'scoped' meet."""
     for suffix in _SUFFIXES:
         if len(token) > len(suffix) + 3 and token.endswith(suffix):
-            return token[: -len(suffix)]
-    return token
+            token = token[: -len(suffix)]
+            break
+    return token[:-1] if len(token) > 4 and token.endswith("e") else token
 
 
 def tokens(text: str) -> list[str]:
