@@ -9,8 +9,8 @@ from bot.embeddings import make_embeddings
 from bot.ports import Composer
 from bot.retrieval import HybridRetriever
 from knowledge.index import ChromaTarget, KsbIndex
-from storage.db import Database, open_database
 from knowledge.registry import Knowledge, StandardRegistry
+from storage.db import Database, open_database
 
 
 def registry(settings: Settings) -> StandardRegistry:
