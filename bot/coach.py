@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 
 from bot import intents
 from bot.intents import Intent, classify
@@ -70,7 +71,9 @@ class Coach:
         ]
 
     async def _ask_action(self, incoming: Incoming, intent: Intent) -> Reply:
-        return await self._question(incoming, Intent(intents.QUESTION, intent.text))
+        """A follow-up button behaves as if its text were typed, so "How am I doing?" shows progress."""
+        typed = replace(incoming, text=intent.text, action="", payload={})
+        return await self.handle(typed)
 
     async def _question(self, incoming: Incoming, intent: Intent) -> Reply:
         # Embedding and vector search are CPU work: keep them off the event loop that acks chat platforms.
