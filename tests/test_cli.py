@@ -73,3 +73,18 @@ def test_standards_add(tmp_path: Path) -> None:
     bad.write_text("{not json")
     failed = run(tmp_path, "standards", "add", str(bad))
     assert failed.returncode == 2 and "not valid JSON" in failed.stderr
+
+
+def test_run_picks_console_chat_unless_a_platform_is_configured(tmp_path: Path) -> None:
+    from bot.commands.run_command import platform_configured
+    from tests.conftest import make_settings
+
+    assert not platform_configured(make_settings(tmp_path))
+    assert platform_configured(make_settings(tmp_path, slack_bot_token="xoxb-1-abc", slack_signing_secret="s3cr3t"))
+    assert platform_configured(make_settings(tmp_path, microsoft_app_id="app", microsoft_app_password="pw"))
+
+
+def test_chat_session_in_a_terminal(index: Path, tmp_path: Path) -> None:
+    result = run(index, "chat", stdin="what counts for S24?\n2\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert "S24 (skill, duty 6)" in result.stdout and "[1]" in result.stdout

@@ -15,7 +15,15 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     run.set_defaults(func=lambda a: cmd_run(a, settings_factory()))
 
 
+def platform_configured(settings: Settings) -> bool:
+    return bool(settings.slack_mode or settings.teams_authenticated)
+
+
 def cmd_run(_args: argparse.Namespace, settings: Settings) -> int:
+    if platform_configured(settings):
+        from bot.commands.serve_command import cmd_serve
+
+        return cmd_serve(argparse.Namespace(host=None, port=None, socket_mode=False), settings)
     from bot.commands.knowledge_commands import cmd_chat
 
     return cmd_chat(settings)
