@@ -7,12 +7,12 @@ from typing import Any
 
 from bot.config import Settings
 from bot.scheduler.clock import FixedClock
-from bot.scheduler.senders import Backoff, RoutingSender
+from bot.scheduler.senders import RoutingSender
 from bot.scheduler.teams_sender import make_teams_sender
 from bot.scheduler.tick import Scheduler
 from knowledge.registry import Knowledge
 from storage import conversation_refs
-from storage.db import SessionFactory
+from storage.db import Database, SessionFactory
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.test_schedule_support import NoWait, add_person, link, utc
 
@@ -34,11 +34,10 @@ def _teams_person(sessions: SessionFactory, n: int, service_url: str | None, **k
     return pid
 
 
-def _scheduler(sessions: SessionFactory, knowledge: Knowledge, clock: FixedClock,
+def _scheduler(database: Database, knowledge: Knowledge, clock: FixedClock,
                waits: NoWait) -> Scheduler:
-    sender = make_teams_sender(Settings(_env_file=None),
-                               backoff=Backoff(sleep=waits))
-    return Scheduler(sessions=sessions, knowledge=knowledge, clock=clock,
+    sender = make_teams_sender(Settings(_env_file=None), database=database, sleep=waits)
+    return Scheduler(sessions=database.session, knowledge=knowledge, clock=clock,
                      sender=RoutingSender({"teams": sender}))
 
 
@@ -46,15 +45,16 @@ def _texts(activity: dict[str, Any]) -> str:
     return str(activity.get("attachments"))
 
 
-async def test_prompts_reach_teams_chats_with_a_reference_only(sessions: SessionFactory,
+async def test_prompts_reach_teams_chats_with_a_reference_only(database: Database,
                                                                knowledge: Knowledge) -> None:
+    sessions = database.session
     waits = NoWait()
     async with FakeBotConnector() as fake:
         _teams_person(sessions, 1, fake.url)
         _teams_person(sessions, 2, fake.url)
         _teams_person(sessions, 3, None)  # never talked to the bot: cannot be messaged first
-        fake.rate_limit("reply_to_activity", times=1, retry_after=4)
-        scheduler = _scheduler(sessions, knowledge, FixedClock(utc(2025, 10, 24, 14, 1)), waits)
+        fake.rate_limit("send_to_conversation", times=1, retry_after=4)
+        scheduler = _scheduler(database, knowledge, FixedClock(utc(2025, 10, 24, 14, 1)), waits)
         report = await scheduler.tick()
         again = await scheduler.tick()
         activities = fake.activities()
@@ -67,14 +67,15 @@ async def test_prompts_reach_teams_chats_with_a_reference_only(sessions: Session
                for a in delivered)
 
 
-async def test_teams_nudge_carries_an_inline_picture(sessions: SessionFactory,
+async def test_teams_nudge_carries_an_inline_picture(database: Database,
                                                      knowledge: Knowledge) -> None:
+    sessions = database.session
     async with FakeBotConnector() as fake:
         apprentice = _teams_person(sessions, 1, fake.url, name="Ada Okafor", weekday=6,
                                    at=time(23))
         manager = _teams_person(sessions, 2, fake.url, name="Manager One", role="manager")
         link(sessions, manager, [apprentice])
-        scheduler = _scheduler(sessions, knowledge, FixedClock(utc(2025, 10, 27, 9, 5)), NoWait())
+        scheduler = _scheduler(database, knowledge, FixedClock(utc(2025, 10, 27, 9, 5)), NoWait())
         report = await scheduler.tick()
         activities = fake.activities("a:chat2")
     assert report.nudges.sent == 1
@@ -82,3 +83,16 @@ async def test_teams_nudge_carries_an_inline_picture(sessions: SessionFactory,
     [picture] = [att for a in activities for att in a.get("attachments") or []
                  if att["contentType"] == "image/png"]
     assert picture["contentUrl"].startswith("data:image/png;base64,iVBOR")
+
+
+async def test_a_chat_that_is_gone_is_retired(database: Database, knowledge: Knowledge) -> None:
+    async with FakeBotConnector() as fake:
+        person = _teams_person(database.session, 1, fake.url)
+        fake.fail("send_to_conversation", status=403, code="BotDisabledByAdmin")
+        scheduler = _scheduler(database, knowledge, FixedClock(utc(2025, 10, 24, 14, 1)), NoWait())
+        assert (await scheduler.tick()).prompts.failed == 1
+        with database.session() as session:
+            assert conversation_refs.installed_reference(session, person_id=person,
+                                                         platform="teams") is None
+        later = _scheduler(database, knowledge, FixedClock(utc(2025, 10, 24, 14, 30)), NoWait())
+        assert (await later.tick()).prompts.due == 0  # no longer reachable: not even claimed

@@ -59,10 +59,10 @@ def _scheduler(settings: Settings, now: str | None) -> tuple[Database, Scheduler
     from bot.wiring import load_knowledge, make_composer
     from storage.db import open_database
 
+    clock = _clock(now)
     database = open_database(settings.effective_database_url)
-    scheduler = make_scheduler(settings, sessions=database.session,
-                               knowledge=load_knowledge(settings),
-                               composer=make_composer(settings), clock=_clock(now))
+    scheduler = make_scheduler(settings, database=database, knowledge=load_knowledge(settings),
+                               composer=make_composer(settings), clock=clock)
     return database, scheduler
 
 
@@ -72,12 +72,6 @@ def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"ksb-coach: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if not any(scheduler.sender.handles(p) for p in ("slack", "teams")):
-        print("ksb-coach: no chat platform configured (SLACK_BOT_TOKEN or Teams credentials); "
-              "nothing can be sent", file=sys.stderr)
-        database.dispose()
-        return 1
-
     async def run() -> TickReport:
         try:
             return await scheduler.tick()

@@ -22,7 +22,7 @@ from bot.scheduler.due import WEEKDAYS, Defaults, Schedule
 from bot.scheduler.senders import RoutingSender, Sender
 from bot.scheduler.tick import Scheduler, SchedulerConfig
 from knowledge.registry import Knowledge
-from storage.db import SessionFactory, open_database
+from storage.db import Database, SessionFactory, open_database
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +41,25 @@ def config_from(settings: Settings) -> SchedulerConfig:
         concurrency=settings.scheduler_concurrency, max_attempts=settings.scheduler_max_attempts)
 
 
-def make_sender(settings: Settings) -> RoutingSender:
-    """A sender for every platform whose credentials are configured (possibly none)."""
-    senders: dict[str, Sender] = {}
+def make_sender(settings: Settings, *, database: Database | None = None) -> RoutingSender:
+    """A sender for Slack when its token is set, and for Teams (people with a stored chat)."""
+    from bot.scheduler.teams_sender import make_teams_sender
+
+    senders: dict[str, Sender] = {"teams": make_teams_sender(settings, database=database)}
     token = settings.slack_bot_token.get_secret_value()
     if token:
         from bot.scheduler.slack_sender import SlackSender
 
         senders["slack"] = SlackSender(token=token, base_url=settings.slack_api_url)
-    senders["teams"] = _teams_sender(settings)  # reaches only people with a stored reference
     return RoutingSender(senders)
 
 
-def _teams_sender(settings: Settings) -> Sender:
-    from bot.scheduler.teams_sender import make_teams_sender
-
-    return make_teams_sender(settings)
-
-
-def make_scheduler(settings: Settings, *, sessions: SessionFactory, knowledge: Knowledge,
+def make_scheduler(settings: Settings, *, database: Database, knowledge: Knowledge,
                    composer: Composer | None, sender: Sender | None = None,
                    clock: Clock | None = None) -> Scheduler:
-    return Scheduler(sessions=sessions, knowledge=knowledge, composer=composer,
-                     sender=sender or make_sender(settings), clock=clock or SystemClock(),
-                     config=config_from(settings))
+    return Scheduler(sessions=database.session, knowledge=knowledge, composer=composer,
+                     sender=sender or make_sender(settings, database=database),
+                     clock=clock or SystemClock(), config=config_from(settings))
 
 
 def scheduler_context(settings: Settings, *, knowledge: Knowledge, composer: Composer | None
@@ -73,14 +68,9 @@ def scheduler_context(settings: Settings, *, knowledge: Knowledge, composer: Com
 
     @contextlib.asynccontextmanager
     async def running(_app: web.Application) -> AsyncIterator[None]:
-        sender = make_sender(settings)
-        if not any(sender.handles(p) for p in ("slack", "teams")):
-            log.warning("scheduler idle: no chat platform is configured to send to")
-            yield
-            return
         database = await asyncio.to_thread(open_database, settings.effective_database_url)
-        scheduler = make_scheduler(settings, sessions=database.session, knowledge=knowledge,
-                                   composer=composer, sender=sender)
+        scheduler = make_scheduler(settings, database=database, knowledge=knowledge,
+                                   composer=composer)
         stop = asyncio.Event()
         task = asyncio.create_task(scheduler.run(interval=settings.scheduler_interval, stop=stop))
         log.warning("scheduler running every %ss", settings.scheduler_interval)
@@ -89,7 +79,7 @@ def scheduler_context(settings: Settings, *, knowledge: Knowledge, composer: Com
         finally:
             stop.set()
             await task
-            await sender.close()
+            await scheduler.sender.close()
             database.dispose()
 
     return running

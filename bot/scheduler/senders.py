@@ -18,7 +18,7 @@ from bot.messages import Reply
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NEEDS_REFERENCE = frozenset({"teams"})  # platforms that can only message a chat they have seen
-Sleep = Callable[[float], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]  # asyncio.sleep, or a test's recorder
 
 
 @dataclass(frozen=True)

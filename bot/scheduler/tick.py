@@ -133,11 +133,13 @@ class Scheduler:
             pending = self.due(kind, [r for r in recipients if reachable(
                 self.sender, platform=r.platform, has_reference=r.has_reference)], now)
             stats.due = len(pending)
-            size = self.config.batch
+            # a nudge summarises a whole team and draws a picture: smaller batches keep the
+            # lanes turning over instead of holding them while prompts wait
+            size = self.config.batch if kind == PROMPT else max(1, self.config.batch // 10)
             queues.append([(kind, pending[i:i + size], stats)
                            for i in range(0, len(pending), size)])
         # alternate the kinds, so drawing nudges overlaps sending prompts
-        order = [job for pair in itertools.zip_longest(*queues) for job in pair if job]
+        order = [job for jobs in itertools.zip_longest(*queues) for job in jobs if job]
         await asyncio.gather(*(lane(*job) for job in order))
         return report
 
