@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.due import Defaults
 from bot.scheduler.settings import Change, PromptSettings
+from bot.scheduler.tick import SchedulerConfig
 from knowledge.registry import Knowledge
 from storage import schedule as claims
 from storage.db import SessionFactory
@@ -216,3 +217,27 @@ async def test_dm_channels_are_remembered_and_reopened_when_stale(
         assert (await scheduler.tick()).prompts.sent == 2
         await scheduler.sender.close()
         assert len(fake.calls_to("conversations.open")) == 3  # the stale one was opened afresh
+
+
+class SteppingClock(FixedClock):
+    """Three minutes pass every time anyone looks: a slow tick, compressed."""
+
+    def now(self) -> datetime:
+        value = super().now()
+        self.advance(timedelta(minutes=3))
+        return value
+
+
+async def test_claims_are_stamped_when_made_so_late_batches_keep_their_lease(
+        sessions: SessionFactory, knowledge: Knowledge) -> None:
+    first, second = add_person(sessions, "U1"), add_person(sessions, "U2")
+    start = utc(2025, 10, 24, 14, 1)
+    async with FakeSlackAPI(token=TOKEN) as fake:
+        scheduler = slack_scheduler(sessions, knowledge, fake, SteppingClock(start),
+                                    config=SchedulerConfig(batch=1, pipeline=1))
+        assert (await scheduler.tick()).prompts.sent == 2
+        await scheduler.sender.close()
+    with sessions() as session:
+        stamps = sorted(row.claimed_at for pid in (first, second)
+                        for row in claims.sends_for(session, person_id=pid))
+    assert stamps[0] > start and stamps[1] > stamps[0]

@@ -6,6 +6,7 @@ text of anyone's reflections, which stays private to its author.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +29,7 @@ from storage.schedule_data import (
 )
 from storage.tags import KsbStat
 
+log = logging.getLogger(__name__)
 QUIET_DAYS = 14
 WINDOW = timedelta(days=7)
 STRONG = 2  # confirmed entries for the top strength level
@@ -131,8 +133,11 @@ def load_summaries(session: Session, *, knowledge: Knowledge, manager_ids: Seque
     for pid, person in people.items():
         enrolment = enrolments.get(pid) or default_enrolment(
             person_id=pid, standard_ref=standard.reference, start=person.created_at.date())
-        by_person[pid] = summarise(standard=standard, person=person, enrolment=enrolment,
-                                   stats=stats[pid], stats_before=stats_before[pid],
-                                   activity=activity[pid], today=today)
+        try:
+            by_person[pid] = summarise(standard=standard, person=person, enrolment=enrolment,
+                                       stats=stats[pid], stats_before=stats_before[pid],
+                                       activity=activity[pid], today=today)
+        except Exception:  # noqa: BLE001 - one apprentice's bad data must not sink the nudges
+            log.exception("summary for apprentice %s could not be made", pid)
     return {mid: [by_person[p.id] for p in teams.get(mid, []) if p.id in by_person]
             for mid in manager_ids}

@@ -7,6 +7,7 @@ sees a different one each week instead of the same top of the list.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +26,7 @@ from storage.schedule import Recipient
 from storage.schedule_data import enrolments_for, ksb_stats_for
 from storage.tags import KsbStat
 
+log = logging.getLogger(__name__)
 MIN_POOL = 3
 
 
@@ -138,13 +140,21 @@ def plan_prompts(session: Session, *, knowledge: Knowledge, recipients: Sequence
     plans: dict[int, PromptPlan] = {}
     for recipient in recipients:
         pid = recipient.person_id
-        enrolment = enrolments.get(pid) or default_enrolment(
-            person_id=pid, standard_ref=standard.reference, start=today)
-        ksb_id = choose_ksb(weakest(standard, stats[pid], enrolment, today), order,
-                            recipient.last_ksb_id)
-        ksb = standard.ksb(ksb_id)
-        assert ksb is not None
-        reply = weekly_prompt(knowledge=knowledge, ksb=ksb, name=recipient.display_name,
-                              week=weeks[pid])
-        plans[pid] = PromptPlan(person_id=pid, ksb_id=ksb_id, reply=reply)
+        try:
+            plans[pid] = _plan(knowledge, recipient, stats[pid], enrolments.get(pid),
+                               weeks[pid], order, today)
+        except Exception:  # noqa: BLE001 - one person's bad data must not sink the batch
+            log.exception("prompt for person %s could not be prepared", pid)
     return plans
+
+
+def _plan(knowledge: Knowledge, recipient: Recipient, stats: dict[str, KsbStat],
+          enrolment: Enrolment | None, week: str, order: Sequence[str], today: date) -> PromptPlan:
+    standard = knowledge.standard
+    enrolment = enrolment or default_enrolment(person_id=recipient.person_id,
+                                               standard_ref=standard.reference, start=today)
+    ksb_id = choose_ksb(weakest(standard, stats, enrolment, today), order, recipient.last_ksb_id)
+    ksb = standard.ksb(ksb_id)
+    assert ksb is not None
+    reply = weekly_prompt(knowledge=knowledge, ksb=ksb, name=recipient.display_name, week=week)
+    return PromptPlan(person_id=recipient.person_id, ksb_id=ksb_id, reply=reply)

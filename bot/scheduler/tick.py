@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.messages import Reply
 from bot.ports import Composer
 from bot.scheduler.clock import Clock, zone
@@ -123,7 +121,7 @@ class Scheduler:
             async with lanes:
                 try:
                     await self._batch(kind, batch, now, stats, gate)
-                except SQLAlchemyError:
+                except Exception:  # noqa: BLE001 - a database or code fault sinks one batch only
                     log.exception("scheduler batch failed; its claims retry after the lease")
                     stats.failed += len(batch)
 
@@ -143,8 +141,11 @@ class Scheduler:
         await asyncio.gather(*(lane(*job) for job in order))
         return report
 
-    def _claim(self, kind: str, batch: Sequence[Due], now: datetime) -> list[Claim]:
+    def _claim(self, kind: str, batch: Sequence[Due]) -> list[Claim]:
+        """Claims are stamped with the time they are made (not the tick's start), so a
+        long tick's late batches get their full lease."""
         config = self.config
+        now = self.clock.now()
         with self.sessions() as session:
             ids = [r.person_id for r, _ in batch]
             done = claims.settled(session, kind=kind, person_ids=ids,
@@ -155,12 +156,12 @@ class Scheduler:
 
     async def _batch(self, kind: str, batch: Sequence[Due], now: datetime,
                      stats: KindReport, gate: asyncio.Semaphore) -> None:
-        began = time.monotonic()
-        won = await asyncio.to_thread(self._claim, kind, batch, now)
+        started = time.monotonic()  # just before the claim: the lease is counted from here
+        won = await asyncio.to_thread(self._claim, kind, batch)
         stats.claimed += len(won)
         if not won:
             return
-        started = time.monotonic()
+        claimed = time.monotonic()
         mine = [(r, o) for r, o in batch if r.person_id in {c.person_id for c in won}]
         if kind == NUDGE:
             out = await prepare_nudges(self.sessions, self.knowledge, self.composer, mine, now)
@@ -185,7 +186,7 @@ class Scheduler:
         done = [c for c, result in zip(won, results, strict=True) if result != "failed"]
         await asyncio.to_thread(self._record, kind, done, out, self.sender.learned())
         log.debug("%s batch of %d: claim %.2fs, prepare %.2fs, send %.2fs, record %.2fs", kind,
-                  len(won), started - began, prepared - started, delivered - prepared,
+                  len(won), claimed - started, prepared - claimed, delivered - prepared,
                   time.monotonic() - delivered)
 
     async def _send(self, outgoing: Outgoing, reply: Reply, started: float) -> bool:
