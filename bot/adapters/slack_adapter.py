@@ -8,7 +8,6 @@ DM, ephemeral, the message a button sits on) and keeps Slack's rules.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -20,6 +19,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack_blocks import SlackMessage, render_reply, render_single, section
 from bot.adapters.slack_escape import escape, plain_limit
+from bot.background import BackgroundWork
 from bot.coach import Coach
 from bot.messages import Incoming, Reply, UserRef
 from bot.prompt_files import render
@@ -44,41 +44,21 @@ class SlackAdapter:
         self.client = client
         self._claim = claim
         self._session = session
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(max_working)
+        self._background = BackgroundWork(name="slack", max_working=max_working)
         self._people: dict[tuple[str, str], UserRef] = {}
         self._dms: dict[tuple[str, str], str] = {}
 
     # --- background work ---------------------------------------------------
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` after the ack; kept referenced so it is neither collected nor orphaned."""
-        task = asyncio.get_running_loop().create_task(self._guarded(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            async with self._slots:
-                await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the user already got the ack; log the detail, never raise into Slack
-            log.exception("slack background work failed")
+        """Run `work` after the ack."""
+        self._background.spawn(work)
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Let in-flight answers finish (shutdown, tests); cancel what is still running after `timeout`."""
-        pending = set(self._tasks)
-        if not pending:
-            return
-        _, late = await asyncio.wait(pending, timeout=timeout)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.gather(*late, return_exceptions=True)
+        await self._background.drain(timeout)
 
     @property
     def busy(self) -> int:
-        return len(self._tasks)
+        return self._background.busy
 
     async def first_time(self, event_id: str) -> bool:
         """False when this event was already handled here or on another replica (Slack retries)."""

@@ -33,6 +33,7 @@ from bot.adapters.teams_refs import (
     reference_of,
     user_of,
 )
+from bot.background import BackgroundWork
 from bot.coach import Coach
 from bot.messages import REFLECT_OPEN, Form, Incoming, Reply
 from bot.prompt_files import render
@@ -60,7 +61,7 @@ class TeamsAdapter:
         self.deadline = deadline
         self.store = store
         self._claim = claim
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundWork(name="teams")
         self.bot = TeamsBot(self)
         cloud.on_turn_error = self._on_turn_error
 
@@ -221,30 +222,12 @@ class TeamsAdapter:
         await self.cloud.continue_conversation(reference, deliver, bot_app_id=self.app_id or None)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` after the turn; kept referenced so it is neither collected nor orphaned."""
-        task = asyncio.get_running_loop().create_task(self._guarded(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("teams background delivery failed")
+        self._background.spawn(work)
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Let late answers finish (shutdown, tests); cancel what is still running after `timeout`."""
-        pending = set(self._tasks)
-        if not pending:
-            return
-        _, late = await asyncio.wait(pending, timeout=timeout)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.gather(*late, return_exceptions=True)
+        await self._background.drain(timeout)
 
     @property
     def busy(self) -> int:
-        return len(self._tasks)
+        return self._background.busy
