@@ -10,16 +10,12 @@ import sys
 import time
 
 from bench.eval_data import load_jsonl
+from bench.stats import percentile
 from bot.config import Settings
 from bot.messages import Incoming, UserRef
 from bot.wiring import make_coach
 
 USER = UserRef(platform="console", workspace_id="local", user_id="bench")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def fresh_process(runs: int = 5) -> list[float]:

@@ -37,6 +37,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bench.stats import percentile
 from tests.fakes.slack_api import FakeSlackAPI
 
 SECRET = "bench-signing-secret-0123456789"
@@ -207,15 +208,10 @@ async def user(n: int, *, url: str, fake: TimedSlackAPI, http: aiohttp.ClientSes
             fake.waiters.pop(ts, None)
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
 def line(name: str, values: Sequence[float]) -> str:
     ms = [v * 1000 for v in values]
-    return (f"{name:<22} n={len(ms):<6} p50={pct(ms, .5):7.1f} ms  p95={pct(ms, .95):7.1f} ms  "
-            f"p99={pct(ms, .99):7.1f} ms  max={max(ms, default=float('nan')):7.1f} ms")
+    return (f"{name:<22} n={len(ms):<6} p50={percentile(ms, .5):7.1f} ms  p95={percentile(ms, .95):7.1f} ms  "
+            f"p99={percentile(ms, .99):7.1f} ms  max={max(ms, default=float('nan')):7.1f} ms")
 
 
 async def drive(*, seconds: float, users: int, server: ServerProcess, fake: TimedSlackAPI) -> Results:

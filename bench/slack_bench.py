@@ -22,6 +22,8 @@ from typing import Any
 
 import aiohttp
 
+from bench.stats import percentile
+
 SECRET = "bench-signing-secret-0123456789ab"
 CONCURRENCY = 50
 Job = tuple[str, bytes, dict[str, str]]  # (event ts, body, headers)
@@ -77,7 +79,7 @@ def percentiles(values: list[float]) -> str:
     ordered = sorted(values)
 
     def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+        return percentile(ordered, q)
 
     return f"p50 {at(0.5):6.1f} ms  p95 {at(0.95):6.1f} ms  p99 {at(0.99):6.1f} ms  (n={len(ordered)})"
 

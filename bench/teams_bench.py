@@ -19,6 +19,8 @@ from typing import Any
 
 import aiohttp
 
+from bench.stats import percentile
+
 CONVERSATIONS = 20
 Result = tuple[str, float, float, int]  # (activity id, sent, turn over, status)
 
@@ -68,7 +70,7 @@ def percentiles(values: list[float]) -> str:
     ordered = sorted(values)
 
     def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+        return percentile(ordered, q)
 
     return f"p50 {at(0.5):7.1f} ms  p95 {at(0.95):7.1f} ms  max {ordered[-1]:7.1f} ms  (n={len(ordered)})"
 
