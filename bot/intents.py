@@ -37,8 +37,8 @@ _EXPORT = re.compile(r"\b(export|download|send me|give me|get)\b.*\b(my|all my)\
 _DELETE = re.compile(r"\b(delete|erase|remove|forget|wipe)\b.*\b(my|all my|me)\b.*"
                      r"\b(data|account|everything|entries|history)\b"
                      r"|\bforget me\b", re.I)
-_PROMPTS = re.compile(r"^\s*(weekly\s+)?(prompts?|reminders?|nudges?)\b(\s+(on|off|stop|start|pause|resume|"
-                      r"mon|tue|wed|thu|fri|sat|sun|every|at|\d)).*$", re.I)
+_PROMPTS = re.compile(r"^\s*(my\s+)?(weekly\s+)?(prompts?|reminders?|nudges?)\b((\s+(on|off|stop|start|pause|resume|"
+                      r"settings?|mon|tue|wed|thu|fri|sat|sun|every|at|\d)).*)?\s*[?.!]*$", re.I)
 _THIRD_PARTY = re.compile(
     r"\b(send|show|give|share|forward|tell|see|access|read)\b.{0,40}?\b(his|her|their|someone else'?s|"
     r"another (?:person|apprentice|user)'?s?|other people'?s|colleague'?s|[a-z]+'s)\b.{0,40}?"
