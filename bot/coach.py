@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from bot import intents
@@ -42,6 +44,8 @@ class Coach:
             ASK: self._ask_action,
         }
         self._handlers.update(handlers or {})
+        # Few retrieval threads: more would fight the event loop for the GIL and delay acks.
+        self._cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieval")
 
     def add_handlers(self, handlers: Mapping[str, Handler]) -> None:
         self._handlers.update(handlers)
@@ -77,7 +81,8 @@ class Coach:
 
     async def _question(self, incoming: Incoming, intent: Intent) -> Reply:
         # Embedding and vector search are CPU work: keep them off the event loop that acks chat platforms.
-        retrieval = await asyncio.to_thread(self.retriever.retrieve, intent.text, top=5)
+        retrieval = await asyncio.get_running_loop().run_in_executor(
+            self._cpu, functools.partial(self.retriever.retrieve, intent.text, top=5))
         composition = await self.composer.answer(
             question=intent.text, retrieval=retrieval, knowledge=self.knowledge
         )
