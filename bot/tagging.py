@@ -15,6 +15,7 @@ from bot.lexical import tokens
 from bot.ports import TagSuggestion
 from bot.retrieval import HybridRetriever
 
+DISTINCTIVE = 1.5  # idf: a word shared by more than about a fifth of the KSBs explains nothing
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
 
 
@@ -67,9 +68,11 @@ class RetrievalTagger:
         guide = self._retriever.index.knowledge.guidance.for_ksb(ksb_id)
         vocabulary = set(tokens(ksb.text + " " + " ".join(guide.keywords if guide else ())))
         shared = [w for w in dict.fromkeys(re.findall(r"[A-Za-z][A-Za-z0-9-]+", source))
-                  if tokens(w) and tokens(w)[0] in vocabulary][:3]
+                  if (t := tokens(w)) and t[0] in vocabulary
+                  and self._retriever.term_weight(t[0]) >= DISTINCTIVE][:3]
         words = ", ".join(f"\u201c{w}\u201d" for w in shared)
         excerpt = ksb.text if len(ksb.text) <= 90 else ksb.text[:87].rsplit(" ", 1)[0] + "…"
         if words:
-            return f"{words} in your entry match {ksb_id}: \u201c{excerpt}\u201d"
+            verb = "match" if len(shared) > 1 else "matches"
+            return f"{words} in your entry {verb} {ksb_id}: \u201c{excerpt}\u201d"
         return f"What you describe is close to {ksb_id}: \u201c{excerpt}\u201d"

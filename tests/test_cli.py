@@ -88,3 +88,18 @@ def test_chat_session_in_a_terminal(index: Path, tmp_path: Path) -> None:
     result = run(index, "chat", stdin="what counts for S24?\n2\nquit\n")
     assert result.returncode == 0, result.stderr
     assert "S24 (skill, duty 6)" in result.stdout and "[1]" in result.stdout
+
+
+def test_tag_json_lines_contract(index: Path) -> None:
+    lines = "\n".join([
+        json.dumps({"id": 1, "text": "added data drift monitoring with population stability alerts to the live "
+                                     "pricing model and a runbook for when it fires"}),
+        json.dumps({"id": 2, "text": "annual leave all week, caught up on emails"}),
+    ])
+    result = run(index, "tag", "--top", "3", "-", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    drift, leave = (json.loads(line) for line in result.stdout.splitlines())
+    assert drift["id"] == 1 and "S24" in [r["id"] for r in drift["results"]]
+    assert all(set(r) == {"id", "score", "reason"} and r["reason"] for r in drift["results"])
+    assert leave == {"id": 2, "query": "annual leave all week, caught up on emails", "results": []}
+    assert run(index, "tag", "").returncode == 2

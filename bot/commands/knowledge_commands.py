@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.commands import ranked_output
 from bot.commands.input_checks import BadInput, check_text
 from bot.config import Settings
 from knowledge.text_loader import StandardFormatError
@@ -31,10 +32,12 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     add.set_defaults(func=lambda a: cmd_standards_add(a, settings_factory()))
 
     search = sub.add_parser("search", help="find the KSBs a text is about")
-    search.add_argument("text", nargs="?", default="-", help="the text, or - to read JSON Lines from stdin")
-    search.add_argument("--top", type=int, default=5, help="how many results (default 5)")
-    search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ranked_output.add_arguments(search, what="text")
     search.set_defaults(func=lambda a: cmd_search(a, settings_factory()))
+
+    tag = sub.add_parser("tag", help="suggest the KSBs a reflection evidences (nothing is saved)")
+    ranked_output.add_arguments(tag, what="reflection")
+    tag.set_defaults(func=lambda a: cmd_tag(a, settings_factory()))
 
     ask = sub.add_parser("ask", help="ask the coach one question")
     ask.add_argument("text", help="the question")
@@ -96,58 +99,38 @@ def cmd_standards_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _result_line(retriever: Any, item_id: Any, text: str, top: int) -> dict[str, Any]:
-    retrieval = retriever.retrieve(text, top=top)
-    results = [{"id": h.id, "score": round(h.score, 4)} for h in retrieval.hits[:top]]
-    return {"id": item_id, "query": text, "results": results}
-
-
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    if args.top < 1:
-        print("ksb-coach: --top must be at least 1", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.text != "-":
-        try:
-            text = check_text(args.text)
-        except BadInput as exc:
-            print(f"ksb-coach: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-    from bot.wiring import make_retriever
+    from bot.retrieval import HybridRetriever
 
-    retriever = make_retriever(settings)
-    if args.text != "-":
-        line = _result_line(retriever, None, text, args.top)
-        if args.json:
-            print(json.dumps(line))
-        elif not line["results"]:
-            print("No KSBs match that: it looks outside the standard.")
-        else:
-            for r in line["results"]:
-                ksb = retriever.standard.ksb(r["id"])
-                print(f"{r['id']:>4}  {r['score']:.2f}  {ksb.text if ksb else ''}")
-        return 0
-    return _search_stream(retriever, args.top)
+    holder: dict[str, HybridRetriever] = {}
+
+    def make_rank() -> ranked_output.Rank:
+        from bot.wiring import make_retriever
+
+        holder["r"] = retriever = make_retriever(settings)
+        return lambda text, top: [{"id": h.id, "score": round(h.score, 4)}
+                                  for h in retriever.retrieve(text, top=top).hits[:top]]
+
+    def describe(result: dict[str, Any]) -> str:
+        ksb = holder["r"].standard.ksb(result["id"])
+        return ksb.text if ksb else ""
+
+    return ranked_output.run(args, make_rank=make_rank, describe=describe,
+                             empty="No KSBs match that: it looks outside the standard.")
 
 
-def _search_stream(retriever: Any, top: int) -> int:
-    failures = 0
-    for number, raw in enumerate(sys.stdin, start=1):
-        if not raw.strip():
-            continue
-        item_id: Any = None
-        try:
-            item = json.loads(raw)
-            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-                raise BadInput('each line must be a JSON object with a "text" string')
-            item_id = item.get("id")
-            line = _result_line(retriever, item_id, check_text(item["text"]), top)
-        except (json.JSONDecodeError, BadInput) as exc:
-            failures += 1
-            message = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
-            print(f"ksb-coach: line {number}: {message}", file=sys.stderr)
-            line = {"id": item_id, "query": None, "results": [], "error": message}
-        print(json.dumps(line), flush=True)
-    return 1 if failures else 0
+def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
+    """Suggest tags without saving anything: for scripts and the tagging benchmark."""
+    def make_rank() -> ranked_output.Rank:
+        from bot.tagging import RetrievalTagger
+        from bot.wiring import make_retriever
+
+        tagger = RetrievalTagger(retriever=make_retriever(settings))
+        return lambda text, top: [{"id": t.id, "score": t.confidence, "reason": t.reason}
+                                  for t in tagger.suggest(text, top=top)]
+
+    return ranked_output.run(args, make_rank=make_rank, describe=lambda r: str(r["reason"]),
+                             empty="No confident tags: the text doesn't describe work that evidences a KSB.")
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
