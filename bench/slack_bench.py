@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.child import run_in_child
 from bench.stats import percentile
 
 SECRET = "bench-signing-secret-0123456789ab"
@@ -58,18 +58,9 @@ async def _fire(url: str, jobs: list[Job], concurrency: int) -> list[Result]:
         return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
-def _client(url: str, jobs: list[Job], concurrency: int, out: Any) -> None:
-    out.put(asyncio.run(_fire(url, jobs, concurrency)))
-
-
 def fire(url: str, jobs: list[Job], concurrency: int) -> list[Result]:
     """Send `jobs` from a separate process, `concurrency` connections at a time."""
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    child = context.Process(target=_client, args=(url, jobs, concurrency, out))
-    child.start()
-    results: list[Result] = out.get()
-    child.join()
+    results: list[Result] = run_in_child(_fire, url, jobs, concurrency)
     return results
 
 

@@ -11,7 +11,6 @@ activity id); "turn" is the HTTP response to the activity, after the reply.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.child import run_in_child
 from bench.stats import percentile
 
 CONVERSATIONS = 20
@@ -49,18 +49,9 @@ async def _fire(url: str, service_url: str, plans: list[list[str]], run: str) ->
     return [r for results in done for r in results]
 
 
-def _client(url: str, service_url: str, plans: list[list[str]], run: str, out: Any) -> None:
-    out.put(asyncio.run(_fire(url, service_url, plans, run)))
-
-
 def fire(url: str, service_url: str, plans: list[list[str]], run: str) -> list[Result]:
     """One conversation per plan, all at once, from a separate process."""
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    child = context.Process(target=_client, args=(url, service_url, plans, run, out))
-    child.start()
-    results: list[Result] = out.get()
-    child.join()
+    results: list[Result] = run_in_child(_fire, url, service_url, plans, run)
     return results
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 
 from bot.adapters.teams_sender import TeamsSender
 from bot.messages import PROMPT_SKIP, Action, Reply, UserRef
 from bot.retrieval import HybridRetriever
+from bot.scheduler.senders import Address, Picture
 from bot.wiring import make_coach
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector
@@ -24,25 +23,6 @@ from tests.test_teams_support import (
 pytest_plugins = ["tests.test_teams_support"]  # the `teams` and `fake_connector` fixtures
 
 ME = UserRef(platform="teams", workspace_id="tenant-1", user_id="aad-1")
-
-
-@dataclass(frozen=True)
-class Address:
-    """The shape of the scheduler's address: identity plus an optional stored reference."""
-
-    person_id: int
-    platform: str
-    workspace_id: str
-    user_id: str
-    reference: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Picture:
-    png: bytes
-    filename: str
-    title: str
-    alt: str
 
 
 def png() -> bytes:
