@@ -6,10 +6,11 @@ from datetime import date, time
 
 from bot import intents
 from bot.coach import Coach
+from bot.directory import Directory
 from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE, Incoming, UserRef
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.due import Defaults
-from bot.scheduler.handlers import Directory, prompt_handlers
+from bot.scheduler.handlers import prompt_handlers
 from bot.scheduler.settings import PromptSettings
 from knowledge.registry import Knowledge
 from storage import audit, people

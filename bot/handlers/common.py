@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.authz import Actor, Forbidden
 from bot.coach import Handler
 from bot.data_rights import DataRights
+from bot.directory import Directory
 from bot.evidence import Scorer
 from bot.intents import Intent
 from bot.messages import Citation, Incoming, Reply, UserRef
@@ -23,7 +23,6 @@ from bot.progress import ProgressService
 from bot.prompt_files import render
 from bot.reflections import Reflections
 from knowledge.registry import Knowledge
-from storage import people
 from storage.db import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -41,33 +40,20 @@ class Services:
     progress: ProgressService = field(init=False)
     portfolio: PortfolioService = field(init=False)
     data_rights: DataRights = field(init=False)
+    directory: Directory = field(init=False)
 
     def __post_init__(self) -> None:
         self.progress = ProgressService(session_factory=self.sessions, knowledge=self.knowledge)
         self.portfolio = PortfolioService(session_factory=self.sessions, knowledge=self.knowledge)
         self.data_rights = DataRights(session_factory=self.sessions)
+        self.directory = Directory(sessions=self.sessions, standard_ref=self.knowledge.standard.reference,
+                                   today=self.today)
 
     async def actor(self, user: UserRef) -> Actor:
-        """The person behind this chat identity, created as an apprentice on first contact."""
-        return await asyncio.to_thread(self._ensure, user)
+        return await self.directory.actor(user)
 
     async def existing_actor(self, user: UserRef) -> Actor | None:
-        return await asyncio.to_thread(self._find, user)
-
-    def _ensure(self, user: UserRef) -> Actor:
-        with self.sessions() as session:
-            person = people.ensure_person(
-                session, platform=user.platform, workspace_id=user.workspace_id,
-                user_id=user.user_id, display_name=user.display_name, timezone=user.timezone,
-                standard_ref=self.knowledge.standard.reference, today=self.today())
-            session.commit()
-            return Actor.of(person)
-
-    def _find(self, user: UserRef) -> Actor | None:
-        with self.sessions() as session:
-            person = people.find_person(session, platform=user.platform,
-                                        workspace_id=user.workspace_id, user_id=user.user_id)
-            return Actor.of(person) if person else None
+        return await self.directory.existing_actor(user)
 
     def citations(self, ids: list[str]) -> list[Citation]:
         standard = self.knowledge.standard

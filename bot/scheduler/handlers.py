@@ -8,8 +8,6 @@ current setting.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import date
 from typing import Protocol
 
 from bot import intents
@@ -21,7 +19,7 @@ from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE, Action, Incoming, Reply, Us
 from bot.prompt_files import render
 from bot.scheduler.due import NUDGE, WEEKDAYS, Occurrence
 from bot.scheduler.settings import PromptSettings, SettingsView, parse_change
-from storage import audit, people
+from storage import audit
 from storage.db import SessionFactory
 
 PROMPT_SETTINGS = intents.PROMPT_SETTINGS  # also the action id of the settings buttons
@@ -29,33 +27,11 @@ PRESETS = (("Fridays 3pm", "friday 3pm"), ("Mondays 9am", "monday 9am"))
 
 
 class People(Protocol):
-    """Who is talking; `bot.handlers.common.Services` is one, `Directory` another."""
+    """Who is talking; `bot.directory.Directory` is one, `bot.handlers.common.Services` another."""
 
     sessions: SessionFactory
 
     async def actor(self, user: UserRef) -> Actor: ...
-
-
-class Directory:
-    """The chat identity's person, created as an enrolled apprentice on first contact."""
-
-    def __init__(self, *, sessions: SessionFactory, standard_ref: str,
-                 today: Callable[[], date] = date.today) -> None:
-        self.sessions = sessions
-        self._standard_ref = standard_ref
-        self._today = today
-
-    async def actor(self, user: UserRef) -> Actor:
-        return await asyncio.to_thread(self._ensure, user)
-
-    def _ensure(self, user: UserRef) -> Actor:
-        with self.sessions() as session:
-            person = people.ensure_person(
-                session, platform=user.platform, workspace_id=user.workspace_id,
-                user_id=user.user_id, display_name=user.display_name, timezone=user.timezone,
-                standard_ref=self._standard_ref, today=self._today())
-            session.commit()
-            return Actor.of(person)
 
 
 def when(occurrence: Occurrence | None) -> str:

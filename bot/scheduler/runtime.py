@@ -88,7 +88,8 @@ def scheduler_context(settings: Settings, *, knowledge: Knowledge, composer: Com
 def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,
                              knowledge: Knowledge) -> dict[str, Handler]:
     """PROMPT_SETTINGS / PROMPT_SNOOZE / PROMPT_SKIP for the coach, timed like the scheduler."""
-    from bot.scheduler.handlers import Directory, prompt_handlers
+    from bot.directory import Directory
+    from bot.scheduler.handlers import prompt_handlers
     from bot.scheduler.settings import PromptSettings
 
     directory = Directory(sessions=sessions, standard_ref=knowledge.standard.reference)
