@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from bot.truncate import truncate
+
 _CONTROL = re.compile(r"<([^<>]*)>")
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
@@ -57,12 +59,4 @@ def from_slack(text: str, *, bot_user_id: str = "") -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
-def plain_limit(text: str, limit: int) -> str:
-    """Cut to `limit` characters on a word boundary, with an ellipsis when cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 0)]
-    space = cut.rfind(" ")
-    if space > limit * 0.6:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
+plain_limit = truncate

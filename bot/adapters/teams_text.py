@@ -14,6 +14,8 @@ import html
 import re
 from typing import Any
 
+from bot.truncate import truncate
+
 _AT = re.compile(r"<at\b[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"</?(?:p|div|span|br|b|i|strong|em)\b[^>]*>", re.IGNORECASE)
 _SPECIAL = re.compile(r"([\\\[\]<>])")
@@ -80,12 +82,4 @@ def bot_mentions(entities: list[Any] | None, bot_id: str) -> list[str]:
     return found
 
 
-def limit(text: str, size: int) -> str:
-    """Cut to `size` characters on a word boundary, with an ellipsis when cut."""
-    if len(text) <= size:
-        return text
-    cut = text[: max(size - 1, 0)]
-    space = cut.rfind(" ")
-    if space > size * 0.6:
-        cut = cut[:space]
-    return cut.rstrip(" \\") + "…"
+limit = truncate
