@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 
 from bench.child import run_in_child
-from bench.stats import percentile
+from bench.stats import summary
 
 SECRET = "bench-signing-secret-0123456789ab"
 CONCURRENCY = 50
@@ -65,14 +65,7 @@ def fire(url: str, jobs: list[Job], concurrency: int) -> list[Result]:
 
 
 def percentiles(values: list[float]) -> str:
-    if not values:
-        return "no samples"
-    ordered = sorted(values)
-
-    def at(q: float) -> float:
-        return percentile(ordered, q)
-
-    return f"p50 {at(0.5):6.1f} ms  p95 {at(0.95):6.1f} ms  p99 {at(0.99):6.1f} ms  (n={len(ordered)})"
+    return summary(values, tail="p99", width=6)
 
 
 def report(name: str, results: list[Result], posted: dict[str, float], elapsed: float, concurrency: int) -> None:

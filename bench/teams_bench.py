@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from bench.child import run_in_child
-from bench.stats import percentile
+from bench.stats import summary
 
 CONVERSATIONS = 20
 Result = tuple[str, float, float, int]  # (activity id, sent, turn over, status)
@@ -56,14 +56,7 @@ def fire(url: str, service_url: str, plans: list[list[str]], run: str) -> list[R
 
 
 def percentiles(values: list[float]) -> str:
-    if not values:
-        return "no samples"
-    ordered = sorted(values)
-
-    def at(q: float) -> float:
-        return percentile(ordered, q)
-
-    return f"p50 {at(0.5):7.1f} ms  p95 {at(0.95):7.1f} ms  max {ordered[-1]:7.1f} ms  (n={len(ordered)})"
+    return summary(values, tail="max", width=7)
 
 
 def replies_at(fake: Any) -> dict[str, float]:

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
+from bot.coach import Coach
 from bot.config import Settings
 from bot.messages import Incoming, UserRef
 from bot.observability import Metrics
@@ -68,6 +69,15 @@ def apprentice() -> Incoming:
                     text=REFLECTION)
 
 
+async def start_app(settings: Settings, coach: Coach, metrics: Metrics) -> web.AppRunner:
+    """The real server on an ephemeral loopback port, without chat platforms."""
+    app = await build_app(settings=settings, coach=coach, mounts=[], metrics=metrics)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
 async def test_closed_port_gives_a_friendly_reply_that_keeps_the_text(
         settings: Settings, retriever: HybridRetriever) -> None:
     url = f"postgresql://postgres@127.0.0.1:{closed_port()}/ksb"
@@ -75,10 +85,7 @@ async def test_closed_port_gives_a_friendly_reply_that_keeps_the_text(
     metrics = Metrics()
     with Database(url) as database:
         coach = make_coach(settings, retriever=retriever, database=database)
-        app = await build_app(settings=settings, coach=coach, mounts=[], metrics=metrics)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runner = await start_app(settings, coach, metrics)
         try:
             reply = await coach.handle(apprentice())
             status, checks = await readyz(f"http://127.0.0.1:{runner.addresses[0][1]}")
@@ -105,10 +112,7 @@ async def test_readyz_goes_red_during_an_outage_and_green_after(
         metrics = Metrics()
         with Database(url) as database:
             coach = make_coach(settings, retriever=retriever, database=database)
-            app = await build_app(settings=settings, coach=coach, mounts=[], metrics=metrics)
-            runner = web.AppRunner(app)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            runner = await start_app(settings, coach, metrics)
             running.append(runner)
             base = f"http://127.0.0.1:{runner.addresses[0][1]}"
 
