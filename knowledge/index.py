@@ -17,7 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from knowledge.guidance import KsbGuidance
-from knowledge.registry import GUIDANCE_DIR, Knowledge
+from knowledge.registry import Knowledge
 
 INDEX_SCHEMA = "3"
 BATCH = 32
@@ -47,13 +47,14 @@ class ChromaTarget:
 
 
 def content_hash(knowledge: Knowledge, embedder_name: str) -> str:
-    guidance_file = GUIDANCE_DIR / f"{knowledge.standard.slug}.yaml"
+    """Over what is embedded: the standard's text and the parsed guidance (bundled or added)."""
+    guidance = knowledge.guidance
     parts = [
         INDEX_SCHEMA,
         embedder_name,
         knowledge.source_text,
-        guidance_file.read_text("utf-8") if guidance_file.exists() else "",
-        json.dumps({k: [g.explanation, g.evidence, g.keywords] for k, g in knowledge.guidance.ksbs.items()}),
+        json.dumps({k: [g.explanation, g.evidence, g.keywords] for k, g in guidance.ksbs.items()}),
+        json.dumps(guidance.duties),
     ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
