@@ -1,4 +1,9 @@
-"""Load the shared development evaluation sets (never used by the product code)."""
+"""Load the evaluation sets (never used by the product code).
+
+The shared development sets live beside the repository; `bench/data/heldout_reflections.jsonl`
+is a second tagging set written from the standard's text alone, by an author who saw neither
+the development sets nor the guidance data, so a tuning that only fits the development set shows.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
+HELDOUT_REFLECTIONS = Path(__file__).resolve().parent / "data" / "heldout_reflections.jsonl"
 
 
-def load_jsonl(name: str) -> list[dict[str, Any]]:
-    path = EVAL_DIR / name
+def load_jsonl(name: str | Path) -> list[dict[str, Any]]:
+    path = name if isinstance(name, Path) else EVAL_DIR / name
     if not path.exists():
         raise SystemExit(f"evaluation data not found: {path}")
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from bot.lexical import Bm25, tokens
 from bot.refs import find_references
-from knowledge.index import KsbIndex
+from knowledge.guidance import Guidance
+from knowledge.index import ACTIVITY, KsbIndex
 from knowledge.model import Standard, split_id
 
 _DUTY_WORD = re.compile(r"\bdut(?:y|ies)\b", re.IGNORECASE)
@@ -47,18 +48,38 @@ class Tuning:
     dense_k: int = 80
 
 
+@dataclass(frozen=True)
+class DenseProfile:
+    """One KSB's similarities to a text: its best standard/guidance document, and its activities best first."""
+
+    best: float
+    activities: tuple[float, ...]
+
+
+def fuse(dense: float, lexical: float, *, floor: float, ceil: float, half: float, weight: float) -> float:
+    """e5 similarities crowd into a narrow band, so dense is rescaled between floor and ceil; BM25 saturates."""
+    d = min(max((dense - floor) / (ceil - floor), 0.0), 1.0)
+    return weight * d + (1 - weight) * lexical / (lexical + half)
+
+
+def lexical_documents(standard: Standard, guidance: Guidance, *, activities: bool = False) -> dict[str, str]:
+    docs: dict[str, str] = {}
+    for ksb in standard.ksbs:
+        guide = guidance.for_ksb(ksb.id)
+        parts = [ksb.text]
+        if guide:
+            parts += [guide.explanation, *guide.keywords, *(guide.activities if activities else ())]
+        docs[ksb.id] = " ".join(parts)
+    return docs
+
+
 class HybridRetriever:
     def __init__(self, *, index: KsbIndex, tuning: Tuning | None = None) -> None:
         self.index = index
         self.standard: Standard = index.knowledge.standard
         self.tuning = tuning or Tuning()
         guidance = index.knowledge.guidance
-        docs: dict[str, str] = {}
-        for ksb in self.standard.ksbs:
-            guide = guidance.for_ksb(ksb.id)
-            extra = f" {guide.explanation} {' '.join(guide.keywords)}" if guide else ""
-            docs[ksb.id] = ksb.text + extra
-        self._lexical = Bm25(docs)
+        self._lexical = Bm25(lexical_documents(self.standard, guidance))
         self._duty_lexical = Bm25(
             {str(d.number): f"{d.text} {guidance.duties.get(d.number, '')}" for d in self.standard.duties}
         )
@@ -119,9 +140,8 @@ class HybridRetriever:
 
     def _fuse(self, dense: float, lexical: float) -> float:
         t = self.tuning
-        d = min(max((dense - t.dense_floor) / (t.dense_ceil - t.dense_floor), 0.0), 1.0)
-        lex = lexical / (lexical + t.lexical_half)
-        return t.dense_weight * d + (1 - t.dense_weight) * lex
+        return fuse(dense, lexical, floor=t.dense_floor, ceil=t.dense_ceil, half=t.lexical_half,
+                    weight=t.dense_weight)
 
     def term_weight(self, term: str) -> float:
         """How distinctive a stemmed term is across the KSBs (BM25 idf; 0 when unknown)."""
@@ -134,6 +154,21 @@ class HybridRetriever:
             if ksb_id and sim > best.get(ksb_id, -1.0):
                 best[ksb_id] = sim
         return best
+
+    def dense_profile(self, text: str) -> dict[str, DenseProfile]:
+        """Every KSB's similarities to `text` over all its documents, typical activities included."""
+        best: dict[str, float] = {}
+        activities: dict[str, list[float]] = {}
+        for metadata, sim in self.index.scan(text):
+            ksb_id = str(metadata.get("ksb") or "")
+            if not ksb_id:
+                continue
+            if metadata.get("group") == ACTIVITY:
+                activities.setdefault(ksb_id, []).append(sim)
+            elif sim > best.get(ksb_id, -1.0):
+                best[ksb_id] = sim
+        return {i: DenseProfile(best.get(i, 0.0), tuple(sorted(activities.get(i, []), reverse=True)))
+                for i in set(best) | set(activities)}
 
     def score_all(self, text: str) -> dict[str, float]:
         """Fused score for every KSB with any dense or lexical signal."""

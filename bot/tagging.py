@@ -1,9 +1,14 @@
 """Suggest the KSBs a reflection evidences, each with a grounded one-line reason.
 
-A reflection usually evidences different KSBs in different sentences, so each
-sentence is scored on its own as well as the whole text, and a KSB keeps its
-best score. Below a floor nothing is suggested: "on leave, did emails" gets no
-confident tags.
+Reflections describe work in everyday words ("ran the new dags beside the old
+ones for a week"), far from the standard's ("transition prototypes into the
+live environment"), so besides the KSB's text and guidance each KSB is matched
+against typical logged activities from the guidance data; a KSB's activity
+similarity is the mean of its two closest activities, so one lucky sentence
+does not carry it. A reflection usually evidences different KSBs in different
+sentences, so each sentence is scored on its own as well as the whole text,
+and a KSB keeps its best score. When even the best KSB scores below the gate
+nothing is suggested: "on leave, did emails" gets no confident tags.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.lexical import tokens
+from bot.lexical import Bm25, tokens
 from bot.ports import TagSuggestion
-from bot.retrieval import HybridRetriever
+from bot.retrieval import DenseProfile, HybridRetriever, fuse, lexical_documents
 
 DISTINCTIVE = 1.5  # idf: a word shared by more than about a fifth of the KSBs explains nothing
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
@@ -21,9 +26,15 @@ _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
 
 @dataclass(frozen=True)
 class TagTuning:
+    dense_floor: float = 0.80
+    dense_ceil: float = 0.90
+    lexical_half: float = 6.0
+    dense_weight: float = 0.5
+    activity_top: int = 2
     sentence_weight: float = 0.7
-    floor: float = 0.53
-    keep_ratio: float = 0.85
+    gate: float = 0.63
+    floor: float = 0.5
+    keep_ratio: float = 0.8
     min_sentence_words: int = 4
 
 
@@ -37,14 +48,29 @@ class RetrievalTagger:
     def __init__(self, *, retriever: HybridRetriever, tuning: TagTuning | None = None) -> None:
         self._retriever = retriever
         self._tuning = tuning or TagTuning()
+        knowledge = retriever.index.knowledge
+        self._lexical = Bm25(lexical_documents(knowledge.standard, knowledge.guidance, activities=True))
+
+    def _dense(self, profile: DenseProfile) -> float:
+        closest = profile.activities[: self._tuning.activity_top]
+        return max(profile.best, sum(closest) / len(closest)) if closest else profile.best
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Fused score for every KSB with any signal, tuned for reflections rather than questions."""
+        t = self._tuning
+        dense = {i: self._dense(p) for i, p in self._retriever.dense_profile(text).items()}
+        lexical = self._lexical.score(tokens(text))
+        return {i: fuse(dense.get(i, 0.0), lexical.get(i, 0.0), floor=t.dense_floor, ceil=t.dense_ceil,
+                        half=t.lexical_half, weight=t.dense_weight)
+                for i in set(dense) | set(lexical)}
 
     def rank(self, text: str) -> list[tuple[str, float, str]]:
         """Every KSB with a signal: (id, score, the sentence that scored it best), best first."""
         t = self._tuning
-        whole = self._retriever.score_all(text)
+        whole = self.scores(text)
         best = {ksb_id: (score, text) for ksb_id, score in whole.items()}
         for sentence in sentences(text, t.min_sentence_words):
-            for ksb_id, score in self._retriever.score_all(sentence).items():
+            for ksb_id, score in self.scores(sentence).items():
                 blended = t.sentence_weight * score + (1 - t.sentence_weight) * whole.get(ksb_id, 0.0)
                 if blended > best.get(ksb_id, (0.0, ""))[0]:
                     best[ksb_id] = (blended, sentence)
@@ -53,7 +79,7 @@ class RetrievalTagger:
 
     def suggest(self, text: str, *, top: int = 3) -> list[TagSuggestion]:
         ranked = self.rank(text)
-        if not ranked or ranked[0][1] < self._tuning.floor:
+        if not ranked or ranked[0][1] < self._tuning.gate:
             return []
         cut = max(self._tuning.floor, ranked[0][1] * self._tuning.keep_ratio)
         return [

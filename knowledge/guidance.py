@@ -1,4 +1,8 @@
-"""Per-KSB guidance for apprentices: plain-English explanation, evidence ideas, keywords."""
+"""Per-KSB guidance: plain-English explanation, evidence ideas, keywords and typical logged activities.
+
+Activities are written the way apprentices describe their week, so a reflection can be matched to
+the KSB it evidences even when it shares no words with the standard's formal wording.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ class KsbGuidance:
     explanation: str
     evidence: tuple[str, ...]
     keywords: tuple[str, ...]
+    activities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ def load_guidance(path: Path) -> Guidance:
             explanation=str(entry.get("explanation", "")).strip(),
             evidence=tuple(str(e).strip() for e in entry.get("evidence") or []),
             keywords=tuple(str(k).strip() for k in entry.get("keywords") or []),
+            activities=tuple(str(a).strip() for a in entry.get("activities") or []),
         )
         for ksb_id, entry in (raw.get("ksbs") or {}).items()
     }

@@ -19,8 +19,9 @@ from langchain_core.embeddings import Embeddings
 from knowledge.guidance import KsbGuidance
 from knowledge.registry import Knowledge
 
-INDEX_SCHEMA = "3"
+INDEX_SCHEMA = "4"
 BATCH = 32
+ACTIVITY = "activity"  # the group of typical logged activities; matched against reflections only
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def content_hash(knowledge: Knowledge, embedder_name: str) -> str:
         INDEX_SCHEMA,
         embedder_name,
         knowledge.source_text,
-        json.dumps({k: [g.explanation, g.evidence, g.keywords] for k, g in guidance.ksbs.items()}),
+        json.dumps({k: [g.explanation, g.evidence, g.keywords, g.activities] for k, g in guidance.ksbs.items()}),
         json.dumps(guidance.duties),
     ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
@@ -69,6 +70,8 @@ def _ksb_views(ksb_id: str, kind_name: str, text: str, guide: KsbGuidance | None
         yield f"evidence{n}", example
     if guide.keywords:
         yield "keywords", ", ".join(guide.keywords)
+    for n, activity in enumerate(guide.activities):
+        yield f"{ACTIVITY}{n}", activity
 
 
 def documents(knowledge: Knowledge) -> list[Document]:
@@ -76,11 +79,14 @@ def documents(knowledge: Knowledge) -> list[Document]:
     for ksb in knowledge.standard.ksbs:
         guide = knowledge.guidance.for_ksb(ksb.id)
         for view, text in _ksb_views(ksb.id, ksb.kind_name, ksb.text, guide):
-            docs.append(Document(page_content=text, metadata={"ksb": ksb.id, "duty": 0, "view": view}))
+            group = ACTIVITY if view.startswith(ACTIVITY) else "ksb"
+            metadata = {"ksb": ksb.id, "duty": 0, "view": view, "group": group}
+            docs.append(Document(page_content=text, metadata=metadata))
     for duty in knowledge.standard.duties:
         summary = knowledge.guidance.duties.get(duty.number, "")
         content = f"Duty {duty.number}: {duty.text} {summary}".strip()
-        docs.append(Document(page_content=content, metadata={"ksb": "", "duty": duty.number, "view": "duty"}))
+        docs.append(Document(page_content=content, metadata={"ksb": "", "duty": duty.number,
+                                                                 "view": "duty", "group": "duty"}))
     return docs
 
 
@@ -92,6 +98,8 @@ class KsbIndex:
         from langchain_chroma import Chroma
 
         self.knowledge = knowledge
+        self._embeddings = embeddings
+        self._matrix: tuple[list[dict[str, Any]], Any] | None = None
         self.digest = content_hash(knowledge, embedder_name)
         self._client = target.client()
         self._name = f"{collection_prefix}_{knowledge.standard.slug}"
@@ -117,6 +125,7 @@ class KsbIndex:
         if not force and self.is_current():
             return False
         self.vectorstore.reset_collection()
+        self._matrix = None
         docs = documents(self.knowledge)
         for start in range(0, len(docs), BATCH):
             batch = docs[start : start + BATCH]
@@ -128,6 +137,32 @@ class KsbIndex:
         return True
 
     def search(self, query: str, k: int) -> list[tuple[Document, float]]:
-        """Nearest documents with cosine similarity (1 - cosine distance)."""
-        hits = self.vectorstore.similarity_search_with_score(query, k=k)
+        """Nearest documents with cosine similarity (1 - cosine distance), typical activities left out.
+
+        Activities are written like reflections, not questions; matched against
+        questions they let chatty off-topic text ("tell me a joke about models")
+        clear the on-topic floor.
+        """
+        where: dict[str, Any] = {"group": {"$ne": ACTIVITY}}
+        hits = self.vectorstore.similarity_search_with_score(query, k=k, filter=where)
         return [(doc, 1.0 - float(distance)) for doc, distance in hits]
+
+    def scan(self, query: str) -> list[tuple[dict[str, Any], float]]:
+        """Exact cosine similarity of `query` to every document, as (metadata, similarity).
+
+        Scoring a reflection needs every KSB's similarity, not the nearest k, so
+        the collection's vectors are read once and compared in memory (well
+        under a millisecond for a standard's thousand documents, against tens
+        of milliseconds for a Chroma query returning them all).
+        """
+        import numpy as np
+
+        if self._matrix is None:
+            got = self._client.get_collection(self._name).get(include=["embeddings", "metadatas"])
+            vectors = np.asarray(got["embeddings"], dtype=np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            self._matrix = ([dict(m or {}) for m in got["metadatas"]], vectors)
+        metadatas, vectors = self._matrix
+        q = np.asarray(self._embeddings.embed_query(query), dtype=np.float32)
+        sims = vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
+        return list(zip(metadatas, map(float, sims), strict=True))

@@ -1,4 +1,4 @@
-"""Guidance for apprentices: every ST1398 KSB explained, with evidence ideas and keywords."""
+"""Guidance for apprentices: every ST1398 KSB explained, with evidence ideas, keywords and activities."""
 
 from __future__ import annotations
 
@@ -18,4 +18,6 @@ def test_every_ksb_and_duty_has_guidance() -> None:
         assert len(entry.evidence) >= 3, ksb.id
         assert len(set(entry.evidence)) == len(entry.evidence), ksb.id
         assert len(entry.keywords) >= 5, ksb.id
+        assert len(entry.activities) >= 8, ksb.id
+        assert len(set(entry.activities)) == len(entry.activities), ksb.id
     assert sorted(guidance.duties) == [d.number for d in standard.duties]

@@ -9,7 +9,10 @@ import pytest
 from bot.refs import find_references
 from bot.retrieval import HybridRetriever
 from bot.wiring import make_index
+from knowledge.registry import StandardRegistry
 from tests.conftest import make_settings
+
+MINI_STANDARD = Path(__file__).parent / "data" / "mini_standard.json"
 
 
 @pytest.mark.parametrize(
@@ -69,8 +72,11 @@ def test_free_text_finds_the_right_ksb(retriever: HybridRetriever, text: str, ex
     assert expected in retriever.retrieve(text).ids[:3]
 
 
-def test_index_is_idempotent_and_keyed_by_content(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
+def test_index_is_idempotent_and_keyed_by_content(tmp_path: Path, index_dir: Path,
+                                                  retriever: HybridRetriever) -> None:
+    assert make_index(make_settings(index_dir)).build() is False
+    settings = make_settings(tmp_path, standard="ST9999")
+    StandardRegistry(added_dir=tmp_path / "standards").add(MINI_STANDARD)
     index = make_index(settings)
     assert index.build() is True
     count = index.vectorstore._collection.count()
@@ -79,3 +85,8 @@ def test_index_is_idempotent_and_keyed_by_content(tmp_path: Path) -> None:
     assert again.vectorstore._collection.count() == count
     assert again.build(force=True) is True
     assert again.vectorstore._collection.count() == count
+    (tmp_path / "standards" / "st9999.guidance.yaml").write_text(
+        'ksbs:\n  K1:\n    activities: ["wrote the pipeline logging runbook", "cleaned up old log buckets"]\n')
+    changed = make_index(settings)
+    assert not changed.is_current() and changed.build() is True
+    assert changed.vectorstore._collection.count() == count + 2
