@@ -1,7 +1,7 @@
 """Suggest the KSBs a reflection evidences, each with a grounded one-line reason.
 
-Reflections describe work in everyday words ("ran the new dags beside the old
-ones for a week"), far from the standard's ("transition prototypes into the
+Reflections describe work in everyday words ("moved my notebook prototype onto
+the production cluster"), far from the standard's ("transition prototypes into the
 live environment"), so besides the KSB's text and guidance each KSB is matched
 against typical logged activities from the guidance data; a KSB's activity
 similarity is the mean of its two closest activities, so one lucky sentence
