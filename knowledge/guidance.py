@@ -38,7 +38,8 @@ def load_guidance(path: Path) -> Guidance:
     """A missing file is an empty guidance: a newly added standard still answers from its text."""
     if not path.exists():
         return Guidance()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 20x faster on the bundled file
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
     ksbs = {
         str(ksb_id).upper(): KsbGuidance(
             explanation=str(entry.get("explanation", "")).strip(),
