@@ -38,11 +38,26 @@ class Retrieval:
 
 
 @dataclass(frozen=True)
+class Fusion:
+    """One KSB's dense similarity and BM25 score as one number in [0, 1].
+
+    e5 similarities crowd into a narrow band, so dense is rescaled between
+    `dense_floor` and `dense_ceil`; BM25 saturates at `lexical_half`.
+    """
+
+    dense_floor: float
+    dense_ceil: float
+    lexical_half: float
+    dense_weight: float
+
+    def __call__(self, dense: float, lexical: float) -> float:
+        d = min(max((dense - self.dense_floor) / (self.dense_ceil - self.dense_floor), 0.0), 1.0)
+        return self.dense_weight * d + (1 - self.dense_weight) * lexical / (lexical + self.lexical_half)
+
+
+@dataclass(frozen=True)
 class Tuning:
-    dense_floor: float = 0.78
-    dense_ceil: float = 0.90
-    lexical_half: float = 6.0
-    dense_weight: float = 0.65
+    fusion: Fusion = Fusion(dense_floor=0.78, dense_ceil=0.90, lexical_half=6.0, dense_weight=0.65)
     min_score: float = 0.46
     keep_ratio: float = 0.8
     dense_k: int = 80
@@ -54,12 +69,6 @@ class DenseProfile:
 
     best: float
     activities: tuple[float, ...]
-
-
-def fuse(dense: float, lexical: float, *, floor: float, ceil: float, half: float, weight: float) -> float:
-    """e5 similarities crowd into a narrow band, so dense is rescaled between floor and ceil; BM25 saturates."""
-    d = min(max((dense - floor) / (ceil - floor), 0.0), 1.0)
-    return weight * d + (1 - weight) * lexical / (lexical + half)
 
 
 def lexical_documents(standard: Standard, guidance: Guidance, *, activities: bool = False) -> dict[str, str]:
@@ -132,16 +141,11 @@ class HybridRetriever:
             number = int(doc.metadata.get("duty") or 0)
             if number and number not in dense:
                 dense[number] = sim
-        combined = {n: self._fuse(dense.get(n, 0.0), lexical.get(str(n), 0.0)) for n in dense}
+        combined = {n: self.tuning.fusion(dense.get(n, 0.0), lexical.get(str(n), 0.0)) for n in dense}
         if not combined:
             return None
         best = max(combined, key=lambda n: combined[n])
         return best if combined[best] >= self.tuning.min_score else None
-
-    def _fuse(self, dense: float, lexical: float) -> float:
-        t = self.tuning
-        return fuse(dense, lexical, floor=t.dense_floor, ceil=t.dense_ceil, half=t.lexical_half,
-                    weight=t.dense_weight)
 
     def term_weight(self, term: str) -> float:
         """How distinctive a stemmed term is across the KSBs (BM25 idf; 0 when unknown)."""
@@ -174,7 +178,7 @@ class HybridRetriever:
         """Fused score for every KSB with any dense or lexical signal."""
         dense = self.dense_scores(text)
         lexical = self._lexical.score(tokens(text))
-        return {i: self._fuse(dense.get(i, 0.0), lexical.get(i, 0.0)) for i in set(dense) | set(lexical)}
+        return {i: self.tuning.fusion(dense.get(i, 0.0), lexical.get(i, 0.0)) for i in set(dense) | set(lexical)}
 
     def _search(self, text: str, top: int) -> Retrieval:
         scores = self.score_all(text)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bot.lexical import Bm25, tokens
 from bot.ports import TagSuggestion
-from bot.retrieval import DenseProfile, HybridRetriever, fuse, lexical_documents
+from bot.retrieval import DenseProfile, Fusion, HybridRetriever, lexical_documents
 
 DISTINCTIVE = 1.5  # idf: a word shared by more than about a fifth of the KSBs explains nothing
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
@@ -26,10 +26,7 @@ _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
 
 @dataclass(frozen=True)
 class TagTuning:
-    dense_floor: float = 0.80
-    dense_ceil: float = 0.90
-    lexical_half: float = 6.0
-    dense_weight: float = 0.5
+    fusion: Fusion = Fusion(dense_floor=0.80, dense_ceil=0.90, lexical_half=6.0, dense_weight=0.5)
     activity_top: int = 2
     sentence_weight: float = 0.7
     gate: float = 0.63
@@ -57,12 +54,10 @@ class RetrievalTagger:
 
     def scores(self, text: str) -> dict[str, float]:
         """Fused score for every KSB with any signal, tuned for reflections rather than questions."""
-        t = self._tuning
         dense = {i: self._dense(p) for i, p in self._retriever.dense_profile(text).items()}
         lexical = self._lexical.score(tokens(text))
-        return {i: fuse(dense.get(i, 0.0), lexical.get(i, 0.0), floor=t.dense_floor, ceil=t.dense_ceil,
-                        half=t.lexical_half, weight=t.dense_weight)
-                for i in set(dense) | set(lexical)}
+        fusion = self._tuning.fusion
+        return {i: fusion(dense.get(i, 0.0), lexical.get(i, 0.0)) for i in set(dense) | set(lexical)}
 
     def rank(self, text: str) -> list[tuple[str, float, str]]:
         """Every KSB with a signal: (id, score, the sentence that scored it best), best first."""
