@@ -18,6 +18,7 @@ from bot.lexical import Bm25, tokens
 from bot.ports import Composer
 from bot.prompt_files import render
 from bot.reflections import EntryView
+from bot.retrieval import ksb_document
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,7 @@ def _as_clause(idea: str) -> str:
 
 def _vocabulary(knowledge: Knowledge, ksb_id: str) -> str:
     ksb = knowledge.standard.ksb(ksb_id)
-    guide = knowledge.guidance.for_ksb(ksb_id)
-    parts = [ksb.text if ksb else ""]
-    if guide:
-        parts += [" ".join(guide.keywords), guide.explanation]
-    return " ".join(parts)
+    return ksb_document(ksb, knowledge.guidance.for_ksb(ksb_id)) if ksb else ""
 
 
 def _closest(knowledge: Knowledge, ksb_id: str, candidates: Sequence[EntryView],

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from bot.lexical import Bm25, tokens
 from bot.refs import find_references
-from knowledge.guidance import Guidance
+from knowledge.guidance import Guidance, KsbGuidance
 from knowledge.index import ACTIVITY, KsbIndex
-from knowledge.model import Standard, split_id
+from knowledge.model import Ksb, Standard, split_id
 
 _DUTY_WORD = re.compile(r"\bdut(?:y|ies)\b", re.IGNORECASE)
 
@@ -71,15 +71,16 @@ class DenseProfile:
     activities: tuple[float, ...]
 
 
+def ksb_document(ksb: Ksb, guide: KsbGuidance | None, *, activities: bool = False) -> str:
+    """A KSB's words for lexical matching: its wording, then its guidance."""
+    parts = [ksb.text]
+    if guide:
+        parts += [guide.explanation, *guide.keywords, *(guide.activities if activities else ())]
+    return " ".join(parts)
+
+
 def lexical_documents(standard: Standard, guidance: Guidance, *, activities: bool = False) -> dict[str, str]:
-    docs: dict[str, str] = {}
-    for ksb in standard.ksbs:
-        guide = guidance.for_ksb(ksb.id)
-        parts = [ksb.text]
-        if guide:
-            parts += [guide.explanation, *guide.keywords, *(guide.activities if activities else ())]
-        docs[ksb.id] = " ".join(parts)
-    return docs
+    return {k.id: ksb_document(k, guidance.for_ksb(k.id), activities=activities) for k in standard.ksbs}
 
 
 class HybridRetriever:
