@@ -87,8 +87,11 @@ def _engine_for(target: str | Engine) -> Iterator[Engine]:
         engine.dispose()
 
 
-def upgrade(target: str | Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision`; safe to call from every replica at start-up."""
+def upgrade(target: str | Engine, revision: str = "heads") -> None:
+    """Apply migrations up to `revision`; safe to call from every replica at start-up.
+
+    Every head by default: feature migrations may branch from the same parent.
+    """
     config = alembic_config()
     with _engine_for(target) as engine, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
