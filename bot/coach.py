@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Incoming, Intent], Awaitable[Reply]]
 MAX_INPUT = 4000
 LONG_TEXT_WORDS = 25
+_QUESTION_INTENTS = {"explicit": "lookup", "duty": "lookup", "kind": "lookup",
+                     "unknown": intents.UNKNOWN_ID, "offtopic": intents.OFFTOPIC}
 
 
 class Coach:
@@ -90,7 +92,7 @@ class Coach:
             text=composition.text,
             citations=self.citations(composition.cited),
             followups=self._followups(composition.cited),
-            intent="lookup" if retrieval.mode in {"explicit", "duty", "kind", "unknown"} else "question",
+            intent=_QUESTION_INTENTS.get(retrieval.mode, intents.QUESTION),
             metadata=dict(composition.metadata, retrieval=retrieval.mode, retrieved=retrieval.ids),
         )
         if len(intent.text.split()) >= LONG_TEXT_WORDS and not intent.text.rstrip().endswith("?"):

@@ -20,6 +20,8 @@ DELETE_DATA = "delete_data"
 PROMPT_SETTINGS = "prompt_settings"
 OTHERS_DATA = "others_data"
 EMPTY = "empty"
+OFFTOPIC = "offtopic"  # the scope refusal
+UNKNOWN_ID = "unknown_id"  # names a KSB or duty the standard doesn't have
 
 _HELP = re.compile(
     r"^\s*(help|\?+|hi|hello|hey|start|menu|what can you do\??|how do (i|you) use (this|you)\??)\s*[!.]*\s*$", re.I)

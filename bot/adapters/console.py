@@ -16,6 +16,11 @@ def console_user() -> UserRef:
     return UserRef(platform="console", workspace_id="local", user_id=name, display_name=name)
 
 
+def console_conversation(user: UserRef) -> str:
+    """The terminal is one conversation per local user, so follow-ups carry across `ask` runs."""
+    return f"console:{user.user_id}"
+
+
 def render_plain(reply: Reply) -> str:
     parts = [reply.text]
     if reply.citations:
@@ -61,9 +66,11 @@ class ConsoleChat:
                 return 0
             if text.isdigit() and 0 < int(text) <= len(choices):
                 picked = choices[int(text) - 1]
-                incoming = Incoming(user=self._user, action=picked.action, payload=picked.payload)
+                incoming = Incoming(user=self._user, action=picked.action, payload=picked.payload,
+                                    conversation_id=console_conversation(self._user))
             else:
-                incoming = Incoming(user=self._user, text=text)
+                incoming = Incoming(user=self._user, text=text,
+                                    conversation_id=console_conversation(self._user))
             reply = await self._coach.handle(incoming)
             self._say("\ncoach> " + render_plain(reply))
             choices = render_choices(reply)

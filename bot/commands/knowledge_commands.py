@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +44,9 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     ask.set_defaults(func=lambda a: cmd_ask(a, settings_factory()))
 
     chat = sub.add_parser("chat", help="chat with the coach in this terminal")
-    chat.set_defaults(func=lambda a: cmd_chat(settings_factory()))
+    chat.add_argument("--json", action="store_true",
+                      help="one user turn per input line, one JSON reply per output line")
+    chat.set_defaults(func=lambda a: cmd_chat(settings_factory(), as_json=a.json))
 
 
 def _progress_bar(total_label: str) -> Callable[[int, int], None]:
@@ -139,23 +140,32 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     except BadInput as exc:
         print(f"ksb-coach: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from bot.adapters.console import console_user, render_plain
+    from bot.adapters.console import console_conversation, console_user, render_plain
+    from bot.adapters.json_lines import reply_json
     from bot.messages import Incoming
     from bot.wiring import make_coach
 
     coach = make_coach(settings)
-    reply = asyncio.run(coach.handle(Incoming(user=console_user(), text=text)))
+    user = console_user()
+    reply = asyncio.run(coach.handle(Incoming(user=user, text=text,
+                                              conversation_id=console_conversation(user))))
     if args.json:
-        print(json.dumps({"text": reply.text, "cited": reply.cited_ids, "intent": reply.intent,
-                          "followups": reply.followups, "metadata": reply.metadata}, default=str))
+        print(reply_json(reply))
     else:
         print(render_plain(reply))
     return 0
 
 
-def cmd_chat(settings: Settings) -> int:
-    from bot.adapters.console import ConsoleChat
+def cmd_chat(settings: Settings, *, as_json: bool = False) -> int:
+    from bot.adapters.console import ConsoleChat, console_conversation, console_user
     from bot.wiring import make_coach
 
     print("Loading the coach…", file=sys.stderr)
-    return asyncio.run(ConsoleChat(coach=make_coach(settings)).run())
+    coach = make_coach(settings)
+    if as_json:
+        from bot.adapters.json_lines import JsonLinesChat
+
+        user = console_user()
+        return asyncio.run(JsonLinesChat(coach=coach, user=user, conversation_id=console_conversation(user),
+                                         stdin=sys.stdin, stdout=sys.stdout).run())
+    return asyncio.run(ConsoleChat(coach=coach).run())

@@ -81,7 +81,8 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
             text=saved_text(recorded, work_date=work_date, hours=hours, reference=reference),
             citations=s.citations([x.id for x in recorded.suggestions] + list(recorded.confirmed)),
             actions=actions, intent=intents.REFLECT,
-            metadata={"entry_id": recorded.entry_id, "tagging_status": recorded.status,
+            metadata={"entry_id": recorded.entry_id, "date": work_date.isoformat(), "hours": hours,
+                      "tagging_status": recorded.status,
                       "suggested": [x.id for x in recorded.suggestions],
                       "confirmed": list(recorded.confirmed)})
 
