@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 Claim = Callable[[str], Awaitable[bool]]
 # replies that may be said where others can read them; everything else goes to the 1:1 chat
-PUBLIC_INTENTS = frozenset({intents.QUESTION, "lookup", intents.HELP, intents.EMPTY, intents.OTHERS_DATA, "error"})
+PUBLIC_INTENTS = frozenset({intents.QUESTION, "lookup", intents.HELP, intents.EMPTY, intents.OTHERS_DATA, "error",
+                            intents.OFFTOPIC, intents.UNKNOWN_ID})
 TYPING_EVERY = 3.0
 
 
