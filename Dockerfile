@@ -51,6 +51,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=3000 \
     LOG_FORMAT=json
+# Pango, HarfBuzz's subsetter and a font for WeasyPrint's PDF exports (portfolio, review pack).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 ksb \
     && useradd --system --uid 10001 --gid ksb --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin ksb

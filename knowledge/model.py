@@ -39,6 +39,7 @@ class Standard:
     ksbs: tuple[Ksb, ...]
     duties: tuple[Duty, ...]
     version: str = ""
+    status: str = ""  # e.g. "in development": the text is a draft, not yet approved
     minimum_otj_hours: int | None = None
     _by_id: dict[str, Ksb] = field(default_factory=dict, compare=False, repr=False)
 

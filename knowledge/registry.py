@@ -39,6 +39,7 @@ def _load_file(path: Path) -> Standard:
             standard,
             minimum_otj_hours=meta.get("minimum_otj_hours", standard.minimum_otj_hours),
             version=str(meta.get("version", standard.version)),
+            status=str(meta.get("status", standard.status)),
             _by_id={},
         )
     return standard

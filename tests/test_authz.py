@@ -11,7 +11,7 @@ from bot.admin import Admin
 from bot.authz import Actor, Forbidden
 from bot.data_rights import DataRights
 from bot.messages import TAG_CONFIRM, Incoming, UserRef
-from bot.portfolio import PortfolioService
+from bot.documents.portfolio_service import PortfolioService
 from bot.progress import ProgressService
 from bot.reflections import Reflections
 from knowledge.registry import Knowledge
@@ -68,7 +68,7 @@ def test_apprentice_cannot_read_another_apprentices_log(sessions: SessionFactory
         service.entries(actor=team.bob, person_id=team.alice.id)
     with pytest.raises(Forbidden):
         PortfolioService(session_factory=sessions, knowledge=knowledge).build(
-            actor=team.bob, person_id=team.alice.id)
+            actor=team.bob, person_id=team.alice.id, today=TODAY)
     with pytest.raises(Forbidden):
         ProgressService(session_factory=sessions, knowledge=knowledge).for_person(
             actor=team.bob, apprentice_id=team.alice.id)
@@ -101,7 +101,7 @@ def test_manager_sees_only_their_own_apprentices_summaries(
                     tagger=KeywordTagger(knowledge)).entries(actor=team.mo, person_id=team.alice.id)
     with pytest.raises(Forbidden):
         PortfolioService(session_factory=sessions, knowledge=knowledge).build(
-            actor=team.mo, person_id=team.alice.id)
+            actor=team.mo, person_id=team.alice.id, today=TODAY)
 
 
 def test_link_must_be_to_a_manager(sessions: SessionFactory, team: Team) -> None:

@@ -66,7 +66,10 @@ def test_reflect_log_progress_export(run: Run, tmp_path: Path,
     assert run("export", "--format", "html", "--out", str(out_file)) == 0
     assert out_file.read_text().startswith("<!doctype html>")
     assert run("export", "--format", "csv") == 0
-    assert capsys.readouterr().out.startswith("ksb_id,ksb_text,")
+    assert capsys.readouterr().out.startswith("section,duty,ksb_id,ksb_text,")
+    pdf = tmp_path / "portfolio.pdf"
+    assert run("export", "--format", "pdf", "--out", str(pdf)) == 0
+    assert pdf.read_bytes().startswith(b"%PDF-")
 
 
 def test_bad_input_gets_a_message_not_a_traceback(run: Run,

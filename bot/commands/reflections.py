@@ -21,6 +21,8 @@ from typing import Any
 
 from bot.commands.input_checks import BadInput, check_text
 from bot.config import Settings
+from bot.documents.files import DocumentFile
+from bot.documents.portfolio_files import FORMATS as PORTFOLIO_FORMATS
 from bot.handlers import Services, handlers_for, make_services
 from bot.handlers.progress import progress_reply
 from bot.intents import Intent
@@ -83,8 +85,9 @@ def register(sub: Any, settings_factory: SettingsFactory, *,
         .set_defaults(func=run(cmd_progress))
 
     export = sub.add_parser("export", help="export your portfolio for the end-point assessment")
-    export.add_argument("--format", choices=["md", "csv", "html"], default="md")
-    export.add_argument("--out", type=Path, help="write to FILE instead of standard output")
+    export.add_argument("--format", choices=list(PORTFOLIO_FORMATS), default="md")
+    export.add_argument("--out", type=Path, help="write to FILE instead of standard output "
+                        "(a PDF goes to its own file name when no FILE is given)")
     export.set_defaults(func=run(cmd_export))
 
     db = sub.add_parser("db", help="database maintenance")
@@ -163,12 +166,20 @@ def cmd_progress(ctx: Context) -> int:
 def cmd_export(ctx: Context) -> int:
     with _services(ctx) as services:
         actor = asyncio.run(services.actor(local_user()))
-        _, content = services.portfolio.export(actor=actor, person_id=actor.id, fmt=ctx.args.format)
-    if ctx.args.out:
-        ctx.args.out.write_text(content, encoding="utf-8")
-        print(f"wrote {ctx.args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(content)
+        _, file = services.portfolio.export(actor=actor, person_id=actor.id, fmt=ctx.args.format,
+                                            today=services.today())
+    return write_document(file, ctx.args.out)
+
+
+def write_document(file: DocumentFile, out: Path | None) -> int:
+    """Text to standard output unless a FILE is named; a PDF always to a file."""
+    if out is None and file.media_type == "application/pdf":
+        out = Path(file.filename)
+    if out is None:
+        sys.stdout.write(file.text)
+        return 0
+    out.write_bytes(file.content)
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 

@@ -14,10 +14,10 @@ from bot.authz import Actor, Forbidden
 from bot.coach import Handler
 from bot.data_rights import DataRights
 from bot.directory import Directory
+from bot.documents.portfolio_service import PortfolioService
 from bot.evidence import Scorer
 from bot.intents import Intent
 from bot.messages import Citation, Incoming, Reply, UserRef
-from bot.portfolio import PortfolioService
 from bot.ports import Composer
 from bot.progress import ProgressService
 from bot.prompt_files import render

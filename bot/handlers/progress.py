@@ -6,6 +6,8 @@ import asyncio
 
 from bot import intents
 from bot.coach import Handler
+from bot.documents.files import DocumentFile
+from bot.documents.records import RULE_PROMPTS
 from bot.evidence import EvidenceAdvice, short_quote, suggest_evidence
 from bot.handlers.common import Services, guarded
 from bot.intents import Intent
@@ -13,9 +15,8 @@ from bot.messages import Incoming, Reply
 from bot.progress import DutyProgress, KsbProgress, Progress
 from bot.prompt_files import render
 
+CHAT_PORTFOLIO_FORMAT = "html"  # printable, and a text file every adapter can deliver
 EVIDENCE_WINDOW = 100  # the most recent entries are searched for links to weak KSBs
-_RULES = {"standard-minimum": "otj_rule_standard_minimum.md", "6h-per-week": "otj_rule_weekly.md",
-          "override": "otj_rule_override.md"}
 
 
 def _duty_line(duty: DutyProgress) -> str:
@@ -60,7 +61,7 @@ def progress_text(p: Progress, advice: EvidenceAdvice | None) -> str:
     return render(
         "progress.md", reference=p.standard_ref, covered=str(p.covered), total=str(p.total),
         coverage=f"{p.coverage:g}", entries=str(p.entries), hours_logged=f"{p.hours_logged:g}",
-        hours_target=f"{p.otj.hours:g}", otj_rule=render(_RULES[p.otj.rule]),
+        hours_target=f"{p.otj.hours:g}", otj_rule=render(RULE_PROMPTS[p.otj.rule]),
         duties="\n".join(_duty_line(d) for d in p.duties),
         weakest="\n".join(_weak_line(k) for k in p.weakest) or render("progress_none_weak.md"),
         ideas=advice.text if advice and advice.text else render("progress_none_weak.md"),
@@ -79,6 +80,12 @@ async def progress_reply(s: Services, incoming: Incoming) -> tuple[Progress, Evi
     return progress, advice, progress_text(progress, advice)
 
 
+def export_metadata(file: DocumentFile) -> dict[str, str]:
+    """What adapters read to deliver a document as a file in the person's own 1:1 chat."""
+    return {"format": file.filename.rsplit(".", 1)[-1], "filename": file.filename,
+            "content": file.text}
+
+
 def progress_handlers(s: Services) -> dict[str, Handler]:
     async def progress(incoming: Incoming, _intent: Intent) -> Reply:
         p, advice, text = await progress_reply(s, incoming)
@@ -90,15 +97,12 @@ def progress_handlers(s: Services) -> dict[str, Handler]:
 
     async def portfolio(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)
-        built, markdown = await asyncio.to_thread(s.portfolio.export, actor=actor,
-                                                  person_id=actor.id, fmt="md", today=s.today())
-        pr = built.progress
-        text = render("portfolio_reply.md", covered=str(pr.covered), total=str(pr.total),
-                      coverage=f"{pr.coverage:g}", hours_logged=f"{pr.hours_logged:g}",
-                      markdown=markdown)
-        filename = f"portfolio-{built.reference.lower()}-{built.generated.isoformat()}.md"
-        return Reply(text=text, intent=intents.PORTFOLIO,
-                     metadata={"export": {"format": "md", "filename": filename,
-                                          "content": markdown}})
+        doc, file = await asyncio.to_thread(s.portfolio.export, actor=actor, person_id=actor.id,
+                                            fmt=CHAT_PORTFOLIO_FORMAT, today=s.today())
+        pr = doc.progress
+        text = render("portfolio_reply.md", filename=file.filename, entries=str(len(doc.entries)),
+                      covered=str(pr.covered), total=str(pr.total), coverage=f"{pr.coverage:g}",
+                      hours_logged=f"{pr.hours_logged:g}")
+        return Reply(text=text, intent=intents.PORTFOLIO, metadata={"export": export_metadata(file)})
 
     return {intents.PROGRESS: guarded(progress), intents.PORTFOLIO: guarded(portfolio)}
