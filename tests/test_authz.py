@@ -10,8 +10,8 @@ import pytest
 from bot.admin import Admin
 from bot.authz import Actor, Forbidden
 from bot.data_rights import DataRights
-from bot.messages import TAG_CONFIRM, Incoming, UserRef
 from bot.documents.portfolio_service import PortfolioService
+from bot.messages import TAG_CONFIRM, Incoming, UserRef
 from bot.progress import ProgressService
 from bot.reflections import Reflections
 from knowledge.registry import Knowledge
