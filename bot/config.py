@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     nudge_time: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                             description="Default local time (HH:MM) of the weekly nudge.")
 
+    # -- Reflections --
+    working_day_hours: float = Field(
+        7.0, gt=0, le=24, description="Off-the-job hours in \"a full day\" (and twice \"half a day\") "
+                                      "when read from a reflection's words.")
+
     # -- Operations --
     log_format: Literal["json", "text"] = Field(
         "json", description="`serve` log lines: one JSON object per line on stdout, or plain text.")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.entry_phrases import read_correction, read_tag_command
+
 HELP = "help"
 QUESTION = "question"
 REFLECT = "reflect"
@@ -19,6 +21,8 @@ EXPORT_DATA = "export_data"
 DELETE_DATA = "delete_data"
 PROMPT_SETTINGS = "prompt_settings"
 OTHERS_DATA = "others_data"
+TAGS = "tags"  # "confirm S5", "take S24 off that one": tag changes typed in chat
+REFLECT_EDIT = "reflect_edit"  # "change hours to 2": a correction to a saved entry
 EMPTY = "empty"
 OFFTOPIC = "offtopic"  # the scope refusal
 UNKNOWN_ID = "unknown_id"  # names a KSB or duty the standard doesn't have
@@ -74,6 +78,10 @@ def classify(text: str) -> Intent:
     prefix = _REFLECT_PREFIX.match(stripped)
     if prefix:
         return Intent(REFLECT, stripped[prefix.end():].strip())
+    if read_tag_command(stripped):
+        return Intent(TAGS, stripped)
+    if read_correction(stripped):
+        return Intent(REFLECT_EDIT, stripped)
     if _DELETE.search(stripped):
         return Intent(DELETE_DATA, stripped)
     if _THIRD_PARTY.search(stripped):

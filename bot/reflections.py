@@ -19,6 +19,7 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.authz import Actor, check_own_entries
+from bot.entry_changes import MAX_ENTRY_HOURS
 from bot.ports import Tagger, TagSuggestion
 from knowledge.registry import Knowledge
 from storage import audit, entries, tags
@@ -27,7 +28,6 @@ from storage.models import Entry, EntryTag
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MAX_HOURS = 60.0
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ class Reflections:
         text = text.strip()
         if not text:
             raise ValueError("the reflection is empty")
-        if not 0 <= hours <= MAX_HOURS:
-            raise ValueError(f"off-the-job hours must be between 0 and {MAX_HOURS:g}")
+        if not 0 <= hours <= MAX_ENTRY_HOURS:
+            raise ValueError(f"off-the-job hours must be between 0 and {MAX_ENTRY_HOURS:g}")
         known, ignored = self._split_known(confirmed)
         entry_id = await _run(self._save, actor, text, work_date or date.today(), hours, known)
         suggestions, problem = await self._suggest(text)
@@ -94,15 +94,6 @@ class Reflections:
             await _run(self._store_suggestions, entry_id, suggestions)
             done += 1
         return done
-
-    async def confirm(self, *, actor: Actor, entry_id: int, ksb_id: str) -> EntryTag:
-        return await _run(self._set_tag, actor, entry_id, ksb_id, "confirmed")
-
-    async def remove(self, *, actor: Actor, entry_id: int, ksb_id: str) -> EntryTag:
-        return await _run(self._set_tag, actor, entry_id, ksb_id, "removed")
-
-    async def add(self, *, actor: Actor, entry_id: int, ksb_id: str) -> EntryTag:
-        return await _run(self._set_tag, actor, entry_id, ksb_id, "confirmed")
 
     def entries(self, *, actor: Actor, person_id: int, limit: int | None = None) -> list[EntryView]:
         check_own_entries(actor, owner_id=person_id)
@@ -166,22 +157,6 @@ class Reflections:
         with self._sessions() as session:
             return [(e.id, e.text) for e in entries.pending_entries(session, limit=limit)
                     if e.id is not None]
-
-    def _set_tag(self, actor: Actor, entry_id: int, ksb_id: str, source: str) -> EntryTag:
-        ksb = self._standard.ksb(ksb_id)
-        if ksb is None:
-            raise ValueError(f"there is no {ksb_id} in {self._standard.reference}")
-        with self._sessions() as session:
-            entry = entries.get_entry(session, entry_id=entry_id)
-            if entry is None:
-                raise LookupError("that reflection no longer exists")
-            check_own_entries(actor, owner_id=entry.person_id)
-            tag = tags.set_tag(session, entry_id=entry_id, ksb_id=ksb.id, source=source)
-            audit.record(session, action=f"tag.{source}", actor_id=actor.id,
-                         subject_id=entry.person_id, target=f"entry:{entry_id}",
-                         detail={"ksb": ksb.id})
-            session.commit()
-            return tag
 
 
 async def _run(fn: Callable[..., T], *args: object) -> T:

@@ -74,6 +74,7 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
         coach.add_handlers(storage_handlers(
             session_factory=database.session, knowledge=knowledge,
             tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
+            working_day=settings.working_day_hours,
         ))
         from bot.scheduler.runtime import prompt_settings_handlers
 

@@ -64,3 +64,26 @@ def _checked(status: str) -> str:
     if status not in TAGGING_STATUSES:
         raise ValueError(f"unknown tagging status {status!r}")
     return status
+
+
+def latest_entry(session: Session, *, person_id: int) -> Entry | None:
+    """The entry logged last (not the one with the latest work date): what "that one" means in chat."""
+    return session.exec(select(Entry).where(Entry.person_id == person_id)
+                        .order_by(col(Entry.id).desc()).limit(1)).first()
+
+
+def correct_entry(session: Session, *, entry_id: int, work_date: date | None = None,
+                  otj_hours: float | None = None) -> Entry | None:
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        return None
+    if work_date is not None:
+        entry.work_date = work_date
+    if otj_hours is not None:
+        if otj_hours < 0:
+            raise ValueError("off-the-job hours cannot be negative")
+        entry.otj_hours = otj_hours
+    entry.updated_at = utcnow()
+    session.add(entry)
+    session.flush()
+    return entry

@@ -11,6 +11,7 @@ from bot.admin import Admin
 from bot.authz import Actor, Forbidden
 from bot.data_rights import DataRights
 from bot.documents.portfolio_service import PortfolioService
+from bot.entry_changes import EntryChanges
 from bot.messages import TAG_CONFIRM, Incoming, UserRef
 from bot.progress import ProgressService
 from bot.reflections import Reflections
@@ -76,10 +77,9 @@ def test_apprentice_cannot_read_another_apprentices_log(sessions: SessionFactory
 
 async def test_apprentice_cannot_tag_another_apprentices_entry(
         sessions: SessionFactory, knowledge: Knowledge, team: Team) -> None:
-    service = Reflections(session_factory=sessions, knowledge=knowledge,
-                          tagger=KeywordTagger(knowledge))
+    service = EntryChanges(session_factory=sessions, standard=knowledge.standard)
     with pytest.raises(Forbidden):
-        await service.confirm(actor=team.bob, entry_id=team.alice_entry, ksb_id="S24")
+        await service.tags(actor=team.bob, entry_id=team.alice_entry, ids=["S24"], source="confirmed")
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
     reply = await coach.handle(Incoming(user=UserRef("slack", "T1", "UB"), action=TAG_CONFIRM,
                                         payload={"entry_id": team.alice_entry, "ksb": "S24"}))

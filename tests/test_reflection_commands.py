@@ -50,7 +50,7 @@ def test_reflect_log_progress_export(run: Run, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert run("reflect", DRIFT, "--date", "2026-01-05", "--hours", "2") == 0
     out = capsys.readouterr().out
-    assert "Saved your reflection for 2026-01-05 (2 h" in out and "• S24" in out
+    assert "Saved your reflection for Mon, 2026-01-05 (2 h" in out and "• S24" in out
     assert "From the standard:" in out
     assert run("reflect", "-", stdin="Another week of meetings and emails mostly.") == 0
     assert "What did you do" in capsys.readouterr().out

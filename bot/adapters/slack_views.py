@@ -67,7 +67,7 @@ def reflection_modal(*, form: Form, standard: Standard, metadata: dict[str, Any]
         ksb_select["initial_options"] = [_option(k, standard.ksb(k).text)  # type: ignore[union-attr]
                                          for k in picked]
     hours: Block = {"type": "number_input", "action_id": "hours", "is_decimal_allowed": True,
-                    "min_value": "0", "max_value": "60"}
+                    "min_value": "0", "max_value": "24"}
     if prefill.get("hours") not in (None, ""):
         hours["initial_value"] = str(prefill["hours"])
     work_date = str(prefill.get("date") or (today or date.today()).isoformat())

@@ -150,7 +150,7 @@ def reflection_form(form: Form, standard: Standard, *, today: date, notice: str 
                         "placeholder": "This week I set up drift dashboards for…"}
     if prefill.get("text"):
         text_input["value"] = str(prefill["text"])[:4000]
-    hours: Card = {"type": "Input.Number", "id": "ksb_hours", "label": "Off-the-job hours", "min": 0, "max": 60}
+    hours: Card = {"type": "Input.Number", "id": "ksb_hours", "label": "Off-the-job hours", "min": 0, "max": 24}
     if prefill.get("hours") not in (None, ""):
         hours["value"] = _number(prefill["hours"])
     choices = [{"title": limit(f"{k.id} \u2014 {k.text}", 90), "value": k.id}

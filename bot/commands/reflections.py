@@ -75,8 +75,8 @@ def register(sub: Any, settings_factory: SettingsFactory, *,
 
     reflect = sub.add_parser("reflect", help="save a reflection and suggest the KSBs it evidences")
     reflect.add_argument("text", nargs="?", default="-", help="the reflection, or - for stdin")
-    reflect.add_argument("--date", help="date of the work, YYYY-MM-DD (default today)")
-    reflect.add_argument("--hours", type=float, default=0.0, help="off-the-job hours (default 0)")
+    reflect.add_argument("--date", help="date of the work, YYYY-MM-DD (default: read from the text, else today)")
+    reflect.add_argument("--hours", type=float, help="off-the-job hours (default: read from the text, else 0)")
     reflect.set_defaults(func=run(cmd_reflect))
 
     sub.add_parser("log", help="list your reflections with their KSB tags").set_defaults(
@@ -107,7 +107,8 @@ def _services(ctx: Context) -> Iterator[Services]:
     try:
         yield make_services(
             session_factory=database.session, knowledge=load_knowledge(settings),
-            tagger=LazyTagger(lambda: tagger_factory(settings)), composer=make_composer(settings))
+            tagger=LazyTagger(lambda: tagger_factory(settings)), composer=make_composer(settings),
+            working_day=settings.working_day_hours)
     finally:
         database.dispose()
 
@@ -134,7 +135,8 @@ def cmd_reflect(ctx: Context) -> int:
         return EXIT_BAD_INPUT
     with _services(ctx) as services:
         incoming = Incoming(user=local_user(), action=REFLECT_SUBMIT,
-                            payload={"text": text, "date": when, "hours": ctx.args.hours})
+                            payload={"text": text, "date": when,
+                                     "hours": "" if ctx.args.hours is None else ctx.args.hours})
         reply = asyncio.run(_submit(services, incoming, text))
     _print_reply(reply)
     return 0 if reply.metadata.get("entry_id") else EXIT_BAD_INPUT

@@ -9,6 +9,7 @@ from bot.coach import Handler
 from bot.evidence import Scorer
 from bot.handlers.common import Services
 from bot.handlers.data import data_handlers
+from bot.handlers.entry_changes import entry_change_handlers
 from bot.handlers.progress import progress_handlers
 from bot.handlers.reflect import reflect_handlers
 from bot.ports import Composer, Tagger
@@ -20,28 +21,29 @@ from storage.db import SessionFactory
 def make_services(*, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,
                   composer: Composer, scorer: Scorer | None = None, tagging_timeout: float = 5.0,
                   evidence_timeout: float = 8.0,
-                  today: Callable[[], date] = date.today) -> Services:
+                  today: Callable[[], date] = date.today, working_day: float = 7.0) -> Services:
     reflections = Reflections(session_factory=session_factory, knowledge=knowledge, tagger=tagger,
                               timeout=tagging_timeout)
     return Services(sessions=session_factory, knowledge=knowledge, reflections=reflections,
                     composer=composer, scorer=scorer, today=today,
-                    evidence_timeout=evidence_timeout)
+                    evidence_timeout=evidence_timeout, working_day=working_day)
 
 
 def handlers_for(services: Services) -> dict[str, Handler]:
-    return {**reflect_handlers(services), **progress_handlers(services),
+    return {**reflect_handlers(services), **entry_change_handlers(services), **progress_handlers(services),
             **data_handlers(services)}
 
 
 def storage_handlers(*, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,
                      composer: Composer, scorer: Scorer | None = None,
                      tagging_timeout: float = 5.0, evidence_timeout: float = 8.0,
-                     today: Callable[[], date] = date.today) -> dict[str, Handler]:
+                     today: Callable[[], date] = date.today,
+                     working_day: float = 7.0) -> dict[str, Handler]:
     """Handlers keyed by intent name or action id, for `Coach(handlers=...)`."""
     return handlers_for(make_services(
         session_factory=session_factory, knowledge=knowledge, tagger=tagger, composer=composer,
         scorer=scorer, tagging_timeout=tagging_timeout, evidence_timeout=evidence_timeout,
-        today=today))
+        today=today, working_day=working_day))
 
 
 __all__ = ["Services", "handlers_for", "make_services", "storage_handlers"]

@@ -15,6 +15,7 @@ from bot.coach import Handler
 from bot.data_rights import DataRights
 from bot.directory import Directory
 from bot.documents.portfolio_service import PortfolioService
+from bot.entry_changes import EntryChanges
 from bot.evidence import Scorer
 from bot.intents import Intent
 from bot.messages import Citation, Incoming, Reply, UserRef
@@ -37,12 +38,15 @@ class Services:
     scorer: Scorer | None = None
     today: Callable[[], date] = date.today
     evidence_timeout: float = 8.0
+    working_day: float = 7.0  # hours in "a full day" / "half a day" read from a reflection
+    changes: EntryChanges = field(init=False)
     progress: ProgressService = field(init=False)
     portfolio: PortfolioService = field(init=False)
     data_rights: DataRights = field(init=False)
     directory: Directory = field(init=False)
 
     def __post_init__(self) -> None:
+        self.changes = EntryChanges(session_factory=self.sessions, standard=self.knowledge.standard)
         self.progress = ProgressService(session_factory=self.sessions, knowledge=self.knowledge)
         self.portfolio = PortfolioService(session_factory=self.sessions, knowledge=self.knowledge)
         self.data_rights = DataRights(session_factory=self.sessions)

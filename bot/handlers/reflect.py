@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from bot import intents
 from bot.coach import Handler
+from bot.entry_changes import MAX_ENTRY_HOURS
 from bot.handlers.common import Services, guarded, user_text
+from bot.handlers.entry_changes import saved, tag_actions
 from bot.intents import Intent
 from bot.messages import (
     REFLECT_SAVE,
     REFLECT_SUBMIT,
-    TAG_ADD,
-    TAG_CONFIRM,
-    TAG_REMOVE,
     Action,
     Form,
     Incoming,
@@ -22,6 +22,7 @@ from bot.messages import (
 )
 from bot.ports import TagSuggestion
 from bot.prompt_files import render
+from bot.reflection_words import read_date, read_hours
 from bot.reflections import Recorded
 
 
@@ -30,15 +31,55 @@ def _lines(suggestions: tuple[TagSuggestion, ...] | list[TagSuggestion]) -> str:
                      for s in suggestions)
 
 
-def saved_text(recorded: Recorded, *, work_date: date, hours: float, reference: str) -> str:
+@dataclass(frozen=True)
+class Fields:
+    """The entry's date, hours and KSBs: from the form when given, else read from the text."""
+
+    work_date: date
+    hours: float
+    ksbs: list[str]
+    read: list[str]  # what was taken from the text, in words, so the reply can say so
+    typed: bool  # neither date nor hours came from a form field: say how to correct them
+
+
+def read_fields(text: str, payload: dict[str, Any], *, today: date, working_day: float) -> Fields:
+    read: list[str] = []
+    raw_date = str(payload.get("date") or "").strip()
+    raw_hours = payload.get("hours")
+    if raw_date:
+        work_date = date.fromisoformat(raw_date)
+    elif (found_date := read_date(text, today=today)) is not None:
+        work_date = found_date.value
+        read.append(render("reflect_read_date.md", phrase=found_date.phrase))
+    else:
+        work_date = today
+    if raw_hours not in (None, ""):
+        hours = float(raw_hours)
+    elif (found_hours := read_hours(text, working_day=working_day)) is not None:
+        hours = found_hours.value
+        read.append(render("reflect_read_hours.md", hours=f"{hours:g}", phrase=found_hours.phrase))
+    else:
+        hours = 0.0
+    raw_ksbs = payload.get("ksbs") or []
+    ksbs = raw_ksbs.replace(",", " ").split() if isinstance(raw_ksbs, str) else list(raw_ksbs)
+    return Fields(work_date, hours, [str(k) for k in ksbs], read,
+                  typed=not raw_date and raw_hours in (None, ""))
+
+
+def saved_text(recorded: Recorded, fields: Fields, *, reference: str) -> str:
     notes = []
     if recorded.confirmed:
         notes.append(render("reflect_confirmed_line.md", ids=", ".join(recorded.confirmed)))
     if recorded.ignored:
         notes.append(render("reflect_ignored_line.md", ids=", ".join(recorded.ignored),
                             reference=reference))
+    if fields.read:
+        notes.append(render("reflect_read.md", what=" and ".join(fields.read)))
+    elif fields.typed:
+        notes.append(render("reflect_read_nothing.md"))
     extra = "".join(" " + note for note in notes)
-    common = {"date": work_date.isoformat(), "hours": f"{hours:g}", "confirmed": extra}
+    common = {"day": f"{fields.work_date:%a}", "date": fields.work_date.isoformat(),
+              "hours": f"{fields.hours:g}", "confirmed": extra}
     if recorded.problem:
         return render("reflect_pending.md", **common)
     if recorded.suggestions:
@@ -48,43 +89,43 @@ def saved_text(recorded: Recorded, *, work_date: date, hours: float, reference: 
     return render("reflect_no_tags.md", **common)
 
 
-def _parse(payload: dict[str, Any], today: date) -> tuple[date, float, list[str]]:
-    raw_date = str(payload.get("date") or "").strip()
-    work_date = date.fromisoformat(raw_date) if raw_date else today
-    if work_date > today:
-        raise ValueError("the date of the work can't be in the future")
-    raw_hours = payload.get("hours")
-    hours = float(raw_hours) if raw_hours not in (None, "") else 0.0
-    raw_ksbs = payload.get("ksbs") or []
-    ksbs = raw_ksbs.replace(",", " ").split() if isinstance(raw_ksbs, str) else list(raw_ksbs)
-    return work_date, hours, [str(k) for k in ksbs]
+def _query(fields: Fields, problem: str, text: str) -> Reply:
+    """A future day or more than a day's hours is asked about, not stored; the words come back in a form."""
+    template = "reflect_query_date.md" if problem == "date" else "reflect_query_hours.md"
+    body = render(template, day=f"{fields.work_date:%a}", date=fields.work_date.isoformat(),
+                  hours=f"{fields.hours:g}", text=text)
+    prefill = {"text": text, "ksbs": fields.ksbs}
+    return Reply(text=body, intent=intents.REFLECT, form=Form("reflection", prefill),
+                 metadata={"query": problem, "saved": False})
 
 
 def reflect_handlers(s: Services) -> dict[str, Handler]:
     reference = s.knowledge.standard.reference
 
     async def save(incoming: Incoming, text: str, payload: dict[str, Any]) -> Reply:
+        today = s.today()
         try:
-            work_date, hours, ksbs = _parse(payload, s.today())
+            fields = read_fields(text, payload, today=today, working_day=s.working_day)
+            if fields.work_date > today:
+                return _query(fields, "date", text)
+            if fields.hours > MAX_ENTRY_HOURS:
+                return _query(fields, "hours", text)
             actor = await s.actor(incoming.user)
-            recorded = await s.reflections.record(actor=actor, text=text, work_date=work_date,
-                                                  hours=hours, confirmed=ksbs)
+            recorded = await s.reflections.record(actor=actor, text=text, work_date=fields.work_date,
+                                                  hours=fields.hours, confirmed=fields.ksbs)
         except ValueError as exc:
             return Reply(text=render("reflect_invalid.md", problem=str(exc), text=text),
                          intent=intents.REFLECT, form=Form("reflection", {"text": text}))
-        actions = [a for sug in recorded.suggestions for a in (
-            Action(render("label_confirm.md", id=sug.id), TAG_CONFIRM,
-                   {"entry_id": recorded.entry_id, "ksb": sug.id}, style="primary"),
-            Action(render("label_remove.md", id=sug.id), TAG_REMOVE,
-                   {"entry_id": recorded.entry_id, "ksb": sug.id}))]
         return Reply(
-            text=saved_text(recorded, work_date=work_date, hours=hours, reference=reference),
+            text=saved_text(recorded, fields, reference=reference),
             citations=s.citations([x.id for x in recorded.suggestions] + list(recorded.confirmed)),
-            actions=actions, intent=intents.REFLECT,
-            metadata={"entry_id": recorded.entry_id, "date": work_date.isoformat(), "hours": hours,
+            actions=tag_actions(recorded.entry_id, [x.id for x in recorded.suggestions]),
+            intent=intents.REFLECT,
+            metadata={"entry_id": recorded.entry_id, "date": fields.work_date.isoformat(), "hours": fields.hours,
                       "tagging_status": recorded.status,
                       "suggested": [x.id for x in recorded.suggestions],
-                      "confirmed": list(recorded.confirmed)})
+                      "confirmed": list(recorded.confirmed),
+                      "saved": saved(recorded.entry_id, fields.work_date, fields.hours)})
 
     async def reflect(incoming: Incoming, intent: Intent) -> Reply:
         if not intent.text.strip():
@@ -117,30 +158,8 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
                      actions=[save_action], intent=intents.TAG_PREVIEW,
                      metadata={"suggested": [x.id for x in suggestions], "saved": False})
 
-    def tag_action(kind: str) -> Handler:
-        template = {TAG_CONFIRM: "tag_confirmed.md", TAG_REMOVE: "tag_removed.md",
-                    TAG_ADD: "tag_added.md"}[kind]
-        method = {TAG_CONFIRM: s.reflections.confirm, TAG_REMOVE: s.reflections.remove,
-                  TAG_ADD: s.reflections.add}[kind]
-
-        async def handle(incoming: Incoming, _intent: Intent) -> Reply:
-            try:
-                entry_id = int(incoming.payload.get("entry_id", 0))
-                ksb = str(incoming.payload.get("ksb", ""))
-                actor = await s.actor(incoming.user)
-                tag = await method(actor=actor, entry_id=entry_id, ksb_id=ksb)
-            except (ValueError, LookupError) as exc:
-                return Reply(text=render("tag_problem.md", problem=str(exc)), intent=kind)
-            return Reply(text=render(template, id=tag.ksb_id), intent=kind,
-                         citations=s.citations([tag.ksb_id]),
-                         metadata={"entry_id": entry_id, "ksb": tag.ksb_id, "source": tag.source})
-
-        return handle
-
     handlers: dict[str, Handler] = {
         intents.REFLECT: reflect, REFLECT_SUBMIT: submit, REFLECT_SAVE: save_action,
         intents.TAG_PREVIEW: preview,
-        TAG_CONFIRM: tag_action(TAG_CONFIRM), TAG_REMOVE: tag_action(TAG_REMOVE),
-        TAG_ADD: tag_action(TAG_ADD),
     }
     return {key: guarded(h) for key, h in handlers.items()}

@@ -1,0 +1,82 @@
+"""Commands about a saved entry, in the apprentice's words: tag changes and corrections.
+
+"confirm S5", "take S24 off that one", "tag entry 12 with S10", "change hours
+to 2". Each must start with its verb and name what it changes, so ordinary
+questions ("does K12 add anything to S5?") never read as commands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LEAD = (r"^\s*(?:(?:ok(?:ay)?|yes|yeah|yep|great|thanks|cool|and|also|then|now|so)\b[\s,!.]*)*"
+         r"(?:(?:please|pls|plz|can you|could you|would you|i'?d like to|i would like to|i want to|"
+         r"let'?s)\s+)*")
+_IDS = re.compile(r"\b([KSB])\s?(\d{1,3})\b", re.I)
+_ALL = re.compile(r"\b(?:all|both|everything|them|the lot|every one|each)\b", re.I)
+_ENTRY = re.compile(r"(?:\b(?:entry|reflection|log)\s*(?:no\.?|number)?\s*#?\s*|#)(\d+)\b", re.I)
+_REMOVE = re.compile(_LEAD + r"(?:remove|delete|drop|untag|reject|get rid of|strip|take\b(?=.*\boff\b)"
+                     r"|take off)\b", re.I)
+_CONFIRM = re.compile(_LEAD + r"(?:confirm|accept|approve|keep)\b", re.I)
+_ADD = re.compile(_LEAD + r"(?:add|include|tag|also tag|put)\b", re.I)
+_CORRECT = re.compile(
+    _LEAD + r"(?:change|set|update|correct|fix|make)\s+(?:the\s+)?"
+    r"(?P<field>hours?|otj(?:\s+hours)?|off[\s-]the[\s-]job(?:\s+hours)?|time|date|day)\b"
+    r"(?P<middle>.*?)\s*(?:to|=|:|as|should be)\s+(?P<value>\S.*?)\s*[.!]?\s*$",
+    re.I)
+# "confirm them all", "remove all the suggestions on that entry": words that may go with "all".
+_ALL_FILLER = frozenset("all both everything them the lot every one each of suggestions suggested tags ksbs ksb "
+                        "on for from in to that this it entry reflection last latest my please pls too as "
+                        "well".split())
+MAX_COMMAND_WORDS = 16
+
+
+@dataclass(frozen=True)
+class TagCommand:
+    source: str  # confirmed | removed
+    ids: tuple[str, ...]
+    every_suggestion: bool  # "confirm all"
+    entry_id: int | None  # named ("entry 12"); None means the entry being talked about
+
+
+@dataclass(frozen=True)
+class Correction:
+    field: str  # date | hours
+    value: str
+    entry_id: int | None
+
+
+def read_tag_command(text: str) -> TagCommand | None:
+    if len(text.split()) > MAX_COMMAND_WORDS or "?" in text:
+        return None
+    entry_match = _ENTRY.search(text)
+    entry_id = int(entry_match.group(1)) if entry_match else None
+    rest = _ENTRY.sub(" ", text)
+    ids = tuple(f"{kind.upper()}{number}" for kind, number in _IDS.findall(rest))
+    every = not ids and bool(_ALL.search(rest))
+    if not ids and not every:
+        return None
+    for pattern, source in ((_REMOVE, "removed"), (_CONFIRM, "confirmed"), (_ADD, "confirmed")):
+        verb = pattern.match(rest)
+        if verb is None:
+            continue
+        if every and (pattern is _ADD or not _only_filler(rest[verb.end():])):
+            return None  # "add all" names nothing; "delete all my data" is not about tags
+        return TagCommand(source, ids, every, entry_id)
+    return None
+
+
+def _only_filler(words: str) -> bool:
+    return set(re.findall(r"[a-z]+", words.lower())) <= _ALL_FILLER
+
+
+def read_correction(text: str) -> Correction | None:
+    if len(text.split()) > MAX_COMMAND_WORDS:
+        return None
+    match = _CORRECT.match(text)
+    if match is None:
+        return None
+    field = "date" if match.group("field").lower() in {"date", "day"} else "hours"
+    entry_match = _ENTRY.search(match.group("middle"))
+    return Correction(field, match.group("value").strip(), int(entry_match.group(1)) if entry_match else None)

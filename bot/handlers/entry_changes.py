@@ -1,0 +1,143 @@
+"""Tag changes (buttons, or typed: "confirm S5", "take S24 off that one") and corrections to an entry.
+
+Typed commands act on the entry they name ("entry 12"), else on the one
+being talked about: the user's latest entry. Every reply about an entry's
+tags offers buttons for the suggestions still waiting, so none is lost
+after the first click.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot import intents
+from bot.coach import Handler
+from bot.entry_changes import TagChange
+from bot.entry_phrases import read_correction, read_tag_command
+from bot.handlers.common import Services, guarded
+from bot.intents import Intent
+from bot.messages import TAG_ADD, TAG_CONFIRM, TAG_REMOVE, Action, Incoming, Reply
+from bot.prompt_files import render
+from bot.reflection_words import parse_date, parse_hours
+
+
+def tag_actions(entry_id: int, waiting: list[str]) -> list[Action]:
+    """A confirm and a remove button for each suggestion still waiting for a decision."""
+    return [a for ksb in waiting for a in (
+        Action(render("label_confirm.md", id=ksb), TAG_CONFIRM, {"entry_id": entry_id, "ksb": ksb},
+               style="primary"),
+        Action(render("label_remove.md", id=ksb), TAG_REMOVE, {"entry_id": entry_id, "ksb": ksb}))]
+
+
+def change_text(change: TagChange) -> str:
+    common = {"entry": str(change.entry_id), "snippet": change.snippet}
+    lines: list[str] = []
+    added = [k for k in change.changed if k in change.added]
+    confirmed = [k for k in change.changed if k not in change.added]
+    if change.source == "removed" and change.changed:
+        lines.append(render("tags_removed.md", ids=_join(change.changed), **common))
+    if change.source == "confirmed" and confirmed:
+        lines.append(render("tags_confirmed.md", ids=_join(confirmed), **common))
+    if change.source == "confirmed" and added:
+        lines.append(render("tags_added.md", ids=_join(added), **common))
+    if change.unchanged:
+        template = "tags_already_confirmed.md" if change.source == "confirmed" else "tags_not_there.md"
+        lines.append(render(template, ids=_join(change.unchanged), **common))
+    if not lines:
+        lines.append(render("tags_nothing_waiting.md", **common))
+    if change.pending:
+        lines.append(render("tags_still_pending.md", ids=_join([p.id for p in change.pending]), **common))
+    return " ".join(lines)
+
+
+def _join(ids: list[str] | tuple[str, ...]) -> str:
+    return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
+
+
+def _reply(s: Services, change: TagChange, intent: str) -> Reply:
+    return Reply(text=change_text(change), intent=intent,
+                 citations=s.citations(list(change.changed or change.unchanged)),
+                 actions=tag_actions(change.entry_id, [p.id for p in change.pending]),
+                 metadata={"entry_id": change.entry_id, "source": change.source,
+                           "changed": list(change.changed), "pending": [p.id for p in change.pending],
+                           **({"ksb": change.changed[0]} if len(change.changed) == 1 else {})})
+
+
+def _problem(exc: Exception, intent: str) -> Reply:
+    return Reply(text=render("tag_problem.md", problem=str(exc).strip("'\"")), intent=intent)
+
+
+def entry_change_handlers(s: Services) -> dict[str, Handler]:
+    def button(kind: str) -> Handler:
+        source = "removed" if kind == TAG_REMOVE else "confirmed"
+
+        async def handle(incoming: Incoming, _intent: Intent) -> Reply:
+            try:
+                entry_id = int(incoming.payload.get("entry_id", 0))
+                actor = await s.actor(incoming.user)
+                change = await s.changes.tags(actor=actor, entry_id=entry_id, source=source,
+                                              ids=[str(incoming.payload.get("ksb", ""))])
+            except (ValueError, LookupError) as exc:
+                return _problem(exc, kind)
+            return _reply(s, change, kind)
+
+        return handle
+
+    async def typed(incoming: Incoming, intent: Intent) -> Reply:
+        command = read_tag_command(intent.text)
+        if command is None:
+            return Reply(text=render("unavailable.md"), intent=intents.TAGS)
+        actor = await s.actor(incoming.user)
+        entry_id = command.entry_id or await s.changes.latest(actor=actor)
+        if entry_id is None:
+            return Reply(text=render("tags_no_entry.md"), intent=intents.TAGS)
+        try:
+            change = await s.changes.tags(actor=actor, entry_id=entry_id, ids=command.ids,
+                                          source=command.source, every_suggestion=command.every_suggestion)
+        except (ValueError, LookupError) as exc:
+            return _problem(exc, intents.TAGS)
+        return _reply(s, change, intents.TAGS)
+
+    async def correct(incoming: Incoming, intent: Intent) -> Reply:
+        correction = read_correction(intent.text)
+        if correction is None:
+            return Reply(text=render("unavailable.md"), intent=intents.REFLECT)
+        actor = await s.actor(incoming.user)
+        entry_id = correction.entry_id or await s.changes.latest(actor=actor)
+        if entry_id is None:
+            return Reply(text=render("tags_no_entry.md"), intent=intents.REFLECT)
+        today = s.today()
+        work_date: date | None = None
+        hours: float | None = None
+        if correction.field == "date":
+            work_date = parse_date(correction.value, today=today)
+        else:
+            hours = parse_hours(correction.value, working_day=s.working_day)
+        if work_date is None and hours is None:
+            return Reply(text=render("reflect_correction_unread.md", field=correction.field,
+                                     value=correction.value), intent=intents.REFLECT)
+        try:
+            done = await s.changes.correct(actor=actor, entry_id=entry_id, work_date=work_date,
+                                           hours=hours, today=today)
+        except (ValueError, LookupError) as exc:
+            return Reply(text=render("reflect_correction_problem.md", problem=str(exc).strip("'\"")),
+                         intent=intents.REFLECT)
+        return Reply(text=render("reflect_corrected.md", entry=str(done.entry_id),
+                                 day=f"{done.work_date:%a}", date=done.work_date.isoformat(),
+                                 hours=f"{done.hours:g}"),
+                     intent=intents.REFLECT,
+                     metadata={"entry_id": done.entry_id, "saved": saved(done.entry_id, done.work_date, done.hours)})
+
+    handlers: dict[str, Handler] = {
+        TAG_CONFIRM: button(TAG_CONFIRM), TAG_REMOVE: button(TAG_REMOVE), TAG_ADD: button(TAG_ADD),
+        intents.TAGS: typed, intents.REFLECT_EDIT: correct,
+    }
+    return {key: guarded(h) for key, h in handlers.items()}
+
+
+def saved(entry_id: int, work_date: date, hours: float) -> dict[str, object]:
+    """What a reply that saved (or corrected) an entry says it stored: the `saved` contract of chat --json."""
+    return {"entry_id": entry_id, "date": work_date.isoformat(), "hours": hours}
+
+
+

@@ -1,0 +1,170 @@
+"""Reflections read their own hours and dates; tags change by text on any entry, authorized and audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.coach import Coach
+from bot.handlers import storage_handlers
+from bot.messages import REFLECT_SUBMIT, TAG_CONFIRM, TAG_REMOVE, Incoming, Reply, UserRef
+from knowledge.registry import Knowledge
+from storage import audit, entries, people, tags
+from storage.db import SessionFactory
+from tests.fakes.keyword_tagger import KeywordTagger, ScriptedComposer
+from tests.test_reflections import NoRetriever
+
+THURSDAY = date(2026, 12, 3)
+ALICE = UserRef(platform="console", workspace_id="local", user_id="alice")
+BOB = UserRef(platform="console", workspace_id="local", user_id="bob")
+DRIFT = "set up Evidently dashboards for drift monitoring of the fraud model and wrote the runbook"
+
+
+@pytest.fixture
+def coach(sessions: SessionFactory, knowledge: Knowledge) -> Coach:
+    handlers = storage_handlers(session_factory=sessions, knowledge=knowledge, tagger=KeywordTagger(knowledge),
+                                composer=ScriptedComposer(), today=lambda: THURSDAY, working_day=7.5)
+    return Coach(knowledge=knowledge, retriever=NoRetriever(), composer=ScriptedComposer(), handlers=handlers)
+
+
+async def say(coach: Coach, text: str, user: UserRef = ALICE) -> Reply:
+    return await coach.handle(Incoming(user=user, text=text))
+
+
+def entry_row(sessions: SessionFactory, entry_id: int) -> tuple[date, float, dict[str, str]]:
+    with sessions() as session:
+        entry = entries.get_entry(session, entry_id=entry_id)
+        assert entry is not None
+        found = tags.tags_for(session, entry_ids=[entry_id]).get(entry_id, [])
+        return entry.work_date, entry.otj_hours, {t.ksb_id: t.source for t in found}
+
+
+def count_entries(sessions: SessionFactory, user: UserRef = ALICE) -> int:
+    with sessions() as session:
+        person = people.find_person(session, platform=user.platform, workspace_id=user.workspace_id,
+                                    user_id=user.user_id)
+        return 0 if person is None else entries.count_entries(session, person_id=person.id or 0)
+
+
+@pytest.mark.parametrize(("text", "day", "hours"), [
+    ("reflect: last Tuesday I " + DRIFT + ", 3h off the job", "2026-12-01", 3.0),
+    ("reflect: yesterday, 90 mins pairing on the feature store tests", "2026-12-02", 1.5),
+    ("reflect: two days ago, half a day on " + DRIFT, "2026-12-01", 3.75),
+    ("reflect: on 28 Nov I " + DRIFT + " - no OTJ time", "2026-11-28", 0.0),
+    ("reflect: a full day at the provider on deep learning", "2026-12-03", 7.5),
+])
+async def test_a_reflection_is_saved_with_the_date_and_hours_it_states(
+        coach: Coach, sessions: SessionFactory, text: str, day: str, hours: float) -> None:
+    reply = await say(coach, text)
+    saved = reply.metadata["saved"]
+    assert saved["date"] == day and saved["hours"] == hours
+    assert entry_row(sessions, saved["entry_id"])[:2] == (date.fromisoformat(day), hours)
+    assert f"{day} ({hours:g} h" in reply.text  # the shape score_chat.py reads
+    assert "change hours to 2" in reply.text
+
+
+async def test_form_fields_win_over_the_words(coach: Coach) -> None:
+    reply = await coach.handle(Incoming(user=ALICE, action=REFLECT_SUBMIT, payload={
+        "text": "yesterday, 3h on " + DRIFT, "date": "2026-11-20", "hours": "1"}))
+    assert reply.metadata["saved"]["date"] == "2026-11-20" and reply.metadata["saved"]["hours"] == 1.0
+    assert "Read from your words" not in reply.text
+
+
+@pytest.mark.parametrize("text", [
+    "reflect: tomorrow I will present the drift dashboards to the ops team",
+    "reflect: worked 30 hours on the warehouse migration",
+])
+async def test_a_future_date_or_too_many_hours_is_queried_not_stored(
+        coach: Coach, sessions: SessionFactory, text: str) -> None:
+    reply = await say(coach, text)
+    assert reply.metadata.get("saved") is False and "haven't saved" in reply.text
+    assert text.removeprefix("reflect: ") in reply.text and reply.form is not None
+    assert count_entries(sessions) == 0
+
+
+async def test_corrections_change_the_latest_entry_and_are_audited(coach: Coach, sessions: SessionFactory) -> None:
+    saved = (await say(coach, "reflect: yesterday, 3h on " + DRIFT)).metadata["saved"]
+    hours = await say(coach, "change hours to 2")
+    assert hours.intent == "reflect" and hours.metadata["saved"]["hours"] == 2.0
+    day = await say(coach, "change the date to 28 Nov")
+    assert day.metadata["saved"] == {"entry_id": saved["entry_id"], "date": "2026-11-28", "hours": 2.0}
+    assert "2026-11-28 (2 h" in day.text
+    assert entry_row(sessions, saved["entry_id"])[:2] == (date(2026, 11, 28), 2.0)
+    for bad in ("change date to next friday", "change hours to 40", "change hours to lots"):
+        reply = await say(coach, bad)
+        assert "saved" not in reply.metadata and len(reply.text.splitlines()) == 1
+    assert entry_row(sessions, saved["entry_id"])[:2] == (date(2026, 11, 28), 2.0)
+    with sessions() as session:
+        done = audit.events_by_action(session, action="entry.corrected")
+    assert [e.detail for e in done] == [{"hours": 2.0}, {"date": "2026-11-28"}]
+
+
+async def test_typed_tag_commands_act_on_the_latest_entry(coach: Coach, sessions: SessionFactory) -> None:
+    await say(coach, "reflect: " + DRIFT + " last week")
+    entry_id = (await say(coach, "reflect: " + DRIFT)).metadata["entry_id"]
+    assert entry_row(sessions, entry_id)[2] == {"S24": "suggested", "S10": "suggested", "S28": "suggested"}
+
+    confirm = await say(coach, "confirm S24")
+    assert confirm.intent == "tags" and "Confirmed S24" in confirm.text and f"#{entry_id}" in confirm.text
+    assert [c.id for c in confirm.citations] == ["S24"]
+    assert [(a.action, a.payload["ksb"]) for a in confirm.actions] == [
+        (TAG_CONFIRM, "S10"), (TAG_REMOVE, "S10"), (TAG_CONFIRM, "S28"), (TAG_REMOVE, "S28")]
+    removed = await say(coach, "take S10 off that one")
+    assert "Removed S10" in removed.text and removed.metadata["pending"] == ["S28"]
+    added = await say(coach, "tag that with K1 too")
+    assert "Added K1" in added.text
+    await say(coach, "add K25 to that entry")
+    await say(coach, "remove K25 from my last reflection")
+    everything = await say(coach, "confirm all")
+    assert "Confirmed S28" in everything.text and everything.actions == []
+    assert entry_row(sessions, entry_id)[2] == {"S24": "confirmed", "S10": "removed", "S28": "confirmed",
+                                                "K1": "confirmed", "K25": "removed"}
+    nothing = await say(coach, "confirm all")
+    assert "Nothing on entry" in nothing.text
+    with sessions() as session:
+        trail = [(e.action, e.detail["ksb"]) for e in audit.events_for(session, person_id=1)
+                 if e.action.startswith("tag.")]
+    assert trail == [("tag.confirmed", "S24"), ("tag.removed", "S10"), ("tag.confirmed", "K1"),
+                     ("tag.confirmed", "K25"), ("tag.removed", "K25"), ("tag.confirmed", "S28")]
+
+
+async def test_a_named_entry_is_tagged_not_the_latest(coach: Coach, sessions: SessionFactory) -> None:
+    first = (await say(coach, "reflect: " + DRIFT)).metadata["entry_id"]
+    latest = (await say(coach, "reflect: wrote unit tests for the scoring service")).metadata["entry_id"]
+    reply = await say(coach, f"tag entry {first} with S10 and B1")
+    assert reply.intent == "tags"
+    assert entry_row(sessions, first)[2]["B1"] == "confirmed" and "B1" not in entry_row(sessions, latest)[2]
+
+
+async def test_bad_tag_commands_explain_in_one_line_and_change_nothing(
+        coach: Coach, sessions: SessionFactory) -> None:
+    nothing_yet = await say(coach, "confirm S5")
+    assert "haven't logged" in nothing_yet.text
+    mine = (await say(coach, "reflect: " + DRIFT)).metadata["entry_id"]
+    theirs = (await say(coach, "reflect: " + DRIFT, user=BOB)).metadata["entry_id"]
+    before = entry_row(sessions, mine)[2], entry_row(sessions, theirs)[2]
+    problems = [await say(coach, text) for text in (
+        "confirm S24 and S99",            # an id the standard does not have: nothing changes, not even S24
+        f"tag entry {theirs} with S10",   # someone else's entry
+        "tag entry 4040 with S10",        # no such entry
+        "remove B4 from that one",        # not on the entry
+    )]
+    for reply in problems:
+        assert reply.intent in {"tags", "forbidden"} and len(reply.text.splitlines()) == 1
+    assert "S99" in problems[0].text and "only" in problems[1].text and "#4040" in problems[2].text
+    assert "wasn't on entry" in problems[3].text
+    assert (entry_row(sessions, mine)[2], entry_row(sessions, theirs)[2]) == before
+    with sessions() as session:
+        assert audit.events_by_action(session, action="tag.confirmed") == []
+
+
+async def test_every_suggestion_stays_actionable_after_a_click(coach: Coach, sessions: SessionFactory) -> None:
+    saved = await say(coach, "reflect: " + DRIFT)
+    entry_id = saved.metadata["entry_id"]
+    reply = saved
+    while reply.actions:
+        first = reply.actions[0]
+        reply = await coach.handle(Incoming(user=ALICE, action=first.action, payload=first.payload))
+        assert reply.intent == TAG_CONFIRM and reply.metadata["changed"] == [first.payload["ksb"]]
+    assert entry_row(sessions, entry_id)[2] == {"S24": "confirmed", "S10": "confirmed", "S28": "confirmed"}
