@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from bot.lexical import Bm25, tokens
 from bot.refs import find_references
+from knowledge.documents import ACTIVITY
 from knowledge.guidance import Guidance, KsbGuidance
-from knowledge.index import ACTIVITY, KsbIndex
+from knowledge.index import KsbIndex
 from knowledge.model import Ksb, Standard, split_id
 
 _DUTY_WORD = re.compile(r"\bdut(?:y|ies)\b", re.IGNORECASE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.build_progress import ProgressBar
 from bot.coach import Coach
 from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
@@ -10,6 +11,7 @@ from bot.ports import Composer
 from bot.retrieval import HybridRetriever
 from knowledge.index import ChromaTarget, KsbIndex
 from knowledge.registry import Knowledge, StandardRegistry
+from knowledge.shipped import shipped_path
 from storage.db import Database, open_database
 
 
@@ -28,13 +30,17 @@ def chroma_target(settings: Settings) -> ChromaTarget:
 
 
 def make_index(settings: Settings, knowledge: Knowledge | None = None) -> KsbIndex:
+    """The index of the configured standard (or `knowledge`), with its shipped vectors when bundled."""
+    knowledge = knowledge or load_knowledge(settings)
+    bundled = registry(settings).is_bundled(knowledge.standard.reference)
     embeddings, name = make_embeddings(settings)
     return KsbIndex(
-        knowledge=knowledge or load_knowledge(settings),
+        knowledge=knowledge,
         embeddings=embeddings,
         embedder_name=name,
         target=chroma_target(settings),
         collection_prefix=settings.chroma_collection,
+        shipped=shipped_path(knowledge.standard.slug) if bundled else None,
     )
 
 
@@ -42,7 +48,7 @@ def make_retriever(settings: Settings, *, build: bool = True) -> HybridRetriever
     """A retriever over a current index; builds it first when missing or stale."""
     index = make_index(settings)
     if build:
-        index.build()
+        index.build(progress=ProgressBar())
     return HybridRetriever(index=index)
 
 

@@ -1,27 +1,36 @@
 """The vector index: KSBs, duties and guidance in a Chroma collection via langchain-chroma.
 
-Building is keyed by a content hash of standard + guidance + embedder, so an
-unchanged input never re-embeds; a changed one rebuilds the collection.
+Building is keyed by a hash of exactly what the collection holds, so an
+unchanged input never rebuilds. A rebuild embeds only texts that have no vector
+yet: vectors come from the package's shipped file (`knowledge/shipped.py`) and
+from the collection being replaced, when the same embedder made them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from knowledge.guidance import KsbGuidance
+from knowledge.documents import ACTIVITY, IndexDocument, index_documents, text_key
 from knowledge.registry import Knowledge
+from knowledge.shipped import REGENERATE, ShippedVectorsError, read_shipped
 
-INDEX_SCHEMA = "4"
-BATCH = 32
-ACTIVITY = "activity"  # the group of typical logged activities; matched against reflections only
+log = logging.getLogger(__name__)
+
+INDEX_SCHEMA = "5"
+EMBED_BATCH = 32
+LOAD_BATCH = 256
+Progress = Callable[[str, int, int], None]
+"""Told (what is happening, done, total) as a build goes; the CLI draws it as a progress bar."""
 
 
 @dataclass(frozen=True)
@@ -47,60 +56,27 @@ class ChromaTarget:
         return chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
 
 
-def content_hash(knowledge: Knowledge, embedder_name: str) -> str:
-    """Over what is embedded: the standard's text and the parsed guidance (bundled or added)."""
-    guidance = knowledge.guidance
-    parts = [
-        INDEX_SCHEMA,
-        embedder_name,
-        knowledge.source_text,
-        json.dumps({k: [g.explanation, g.evidence, g.keywords, g.activities] for k, g in guidance.ksbs.items()}),
-        json.dumps(guidance.duties),
-    ]
+def content_hash(docs: list[IndexDocument], embedder_name: str) -> str:
+    """Over exactly what the collection holds: each document's id, text and metadata, and the embedder."""
+    rows = [[d.id, d.key, d.metadata] for d in docs]
+    parts = [INDEX_SCHEMA, embedder_name, json.dumps(rows, sort_keys=True)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
-def _ksb_views(ksb_id: str, kind_name: str, text: str, guide: KsbGuidance | None) -> Iterator[tuple[str, str]]:
-    yield "text", f"{ksb_id} ({kind_name}): {text}"
-    if guide is None:
-        return
-    if guide.explanation:
-        yield "explanation", guide.explanation
-    for n, example in enumerate(guide.evidence):
-        yield f"evidence{n}", example
-    if guide.keywords:
-        yield "keywords", ", ".join(guide.keywords)
-    for n, activity in enumerate(guide.activities):
-        yield f"{ACTIVITY}{n}", activity
-
-
-def documents(knowledge: Knowledge) -> list[Document]:
-    docs: list[Document] = []
-    for ksb in knowledge.standard.ksbs:
-        guide = knowledge.guidance.for_ksb(ksb.id)
-        for view, text in _ksb_views(ksb.id, ksb.kind_name, ksb.text, guide):
-            group = ACTIVITY if view.startswith(ACTIVITY) else "ksb"
-            metadata = {"ksb": ksb.id, "duty": 0, "view": view, "group": group}
-            docs.append(Document(page_content=text, metadata=metadata))
-    for duty in knowledge.standard.duties:
-        summary = knowledge.guidance.duties.get(duty.number, "")
-        content = f"Duty {duty.number}: {duty.text} {summary}".strip()
-        docs.append(Document(page_content=content, metadata={"ksb": "", "duty": duty.number,
-                                                                 "view": "duty", "group": "duty"}))
-    return docs
 
 
 class KsbIndex:
     """Owns one standard's Chroma collection; `vectorstore` is the langchain Chroma over it."""
 
     def __init__(self, *, knowledge: Knowledge, embeddings: Embeddings, embedder_name: str,
-                 target: ChromaTarget, collection_prefix: str = "ksb") -> None:
+                 target: ChromaTarget, collection_prefix: str = "ksb", shipped: Path | None = None) -> None:
         from langchain_chroma import Chroma
 
         self.knowledge = knowledge
         self._embeddings = embeddings
+        self._embedder_name = embedder_name
+        self._shipped = shipped
         self._matrix: tuple[list[dict[str, Any]], Any] | None = None
-        self.digest = content_hash(knowledge, embedder_name)
+        self._docs = index_documents(knowledge)
+        self.digest = content_hash(self._docs, embedder_name)
         self._client = target.client()
         self._name = f"{collection_prefix}_{knowledge.standard.slug}"
         self.vectorstore = Chroma(
@@ -110,31 +86,77 @@ class KsbIndex:
             collection_metadata={"hnsw:space": "cosine"},
         )
 
-    def _stored_digest(self) -> str:
-        collection = self._client.get_collection(self._name)
-        return str((collection.metadata or {}).get("content_hash", ""))
+    def _stored_metadata(self) -> dict[str, Any]:
+        return dict(self._client.get_collection(self._name).metadata or {})
 
     def is_current(self) -> bool:
         try:
-            return self._stored_digest() == self.digest and self.vectorstore._collection.count() > 0
+            stored = self._stored_metadata().get("content_hash")
+            return stored == self.digest and self.vectorstore._collection.count() > 0
         except Exception:
             return False
 
-    def build(self, *, force: bool = False, progress: Callable[[int, int], None] | None = None) -> bool:
-        """Embed everything unless the stored hash matches; True when it (re)built."""
+    def build(self, *, force: bool = False, progress: Progress | None = None) -> bool:
+        """Make the collection current unless it is; True when it (re)built.
+
+        `force` re-embeds every text, trusting no stored or shipped vector.
+        """
         if not force and self.is_current():
             return False
+        report = progress or (lambda _what, _done, _total: None)
+        vectors = {} if force else {**self._shipped_vectors(), **self._collection_vectors()}
+        missing = sorted({d.text for d in self._docs if d.key not in vectors})
+        vectors.update(self._embed(missing, report))
         self.vectorstore.reset_collection()
         self._matrix = None
-        docs = documents(self.knowledge)
-        for start in range(0, len(docs), BATCH):
-            batch = docs[start : start + BATCH]
-            ids = [f"{d.metadata['ksb'] or 'D' + str(d.metadata['duty'])}:{d.metadata['view']}" for d in batch]
-            self.vectorstore.add_documents(batch, ids=ids)
-            if progress is not None:
-                progress(min(start + BATCH, len(docs)), len(docs))
-        self._client.get_collection(self._name).modify(metadata={"content_hash": self.digest})
+        collection = self._client.get_collection(self._name)
+        what = f"Loading {len(self._docs):,} vectors into the index"
+        for start in range(0, len(self._docs), LOAD_BATCH):
+            batch = self._docs[start : start + LOAD_BATCH]
+            collection.add(ids=[d.id for d in batch], documents=[d.text for d in batch],
+                           metadatas=[d.metadata for d in batch], embeddings=[vectors[d.key] for d in batch])
+            report(what, min(start + LOAD_BATCH, len(self._docs)), len(self._docs))
+        collection.modify(metadata={"content_hash": self.digest, "embedder": self._embedder_name})
         return True
+
+    def _embed(self, texts: list[str], report: Progress) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        what = f"Embedding {len(texts):,} documents with {self._embedder_name}"
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = texts[start : start + EMBED_BATCH]
+            out.update(zip(map(text_key, batch), self._embeddings.embed_documents(batch), strict=True))
+            report(what, min(start + EMBED_BATCH, len(texts)), len(texts))
+        return out
+
+    def _shipped_vectors(self) -> dict[str, list[float]]:
+        if self._shipped is None:
+            return {}
+        try:
+            shipped = read_shipped(self._shipped)
+        except ShippedVectorsError as exc:
+            log.warning("Shipped vectors not used: %s; embedding instead (developers: %s).", exc, REGENERATE)
+            return {}
+        if shipped.embedder != self._embedder_name:
+            log.warning("Shipped vectors were made by %s, not %s; embedding instead.",
+                        shipped.embedder, self._embedder_name)
+            return {}
+        return shipped.lookup([d.key for d in self._docs])
+
+    def _collection_vectors(self) -> dict[str, list[float]]:
+        """Vectors of the collection about to be replaced, when the same embedder made them."""
+        try:
+            if self._stored_metadata().get("embedder") != self._embedder_name:
+                return {}
+            got = self._client.get_collection(self._name).get(include=["embeddings", "documents"])
+        except Exception:
+            return {}
+        return {text_key(text): [float(x) for x in vector]
+                for text, vector in zip(got["documents"] or [], got["embeddings"], strict=True)
+                if text is not None}
+
+    def stored_vectors(self) -> dict[str, list[float]]:
+        """Every stored document's vector by text key: what a shipped file holds once the index is current."""
+        return self._collection_vectors()
 
     def search(self, query: str, k: int) -> list[tuple[Document, float]]:
         """Nearest documents with cosine similarity (1 - cosine distance), typical activities left out.
@@ -155,8 +177,6 @@ class KsbIndex:
         under a millisecond for a standard's thousand documents, against tens
         of milliseconds for a Chroma query returning them all).
         """
-        import numpy as np
-
         if self._matrix is None:
             got = self._client.get_collection(self._name).get(include=["embeddings", "metadatas"])
             vectors = np.asarray(got["embeddings"], dtype=np.float32)

