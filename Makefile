@@ -5,6 +5,7 @@ STAMP := $(VENV)/.installed
 .PHONY: install run test lint bench index clean
 
 $(STAMP): pyproject.toml
+	@echo "Installing KSB Coach and its dependencies into $(VENV): about 1-2 minutes the first time, seconds after."
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
