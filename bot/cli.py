@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from bot.commands import (
     knowledge_commands,
     reflections,
+    review_command,
     run_command,
     schedule_command,
     serve_command,
@@ -20,7 +21,8 @@ from bot.commands import (
 from bot.config import Settings, describe_config_error
 
 SettingsFactory = Callable[[], Settings]
-COMMAND_GROUPS = [knowledge_commands, reflections, run_command, serve_command, schedule_command, teams_command]
+COMMAND_GROUPS = [knowledge_commands, reflections, review_command, run_command, serve_command, schedule_command,
+                  teams_command]
 
 
 def _settings() -> Settings:

@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 ROLES = ("apprentice", "manager", "admin")
 TAG_SOURCES = ("suggested", "confirmed", "removed")
 TAGGING_STATUSES = ("ok", "pending")
-SEND_KINDS = ("prompt", "nudge")
+SEND_KINDS = ("prompt", "nudge", "review")
 FEEDBACK_VALUES = ("up", "down")
 
 
@@ -187,7 +187,55 @@ class ScheduledSend(SQLModel, table=True):
     attempts: int = 0
 
 
+class ProgressReview(SQLModel, table=True):
+    """A progress review held with the apprentice, their employer and the provider: a record."""
+
+    __tablename__ = "progress_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    period_start: date
+    period_end: date
+    held_on: date
+    apprentice_comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    employer_comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    provider_comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewAction(SQLModel, table=True):
+    """An action agreed at a review; the next pack asks whether it was done.
+
+    It carries the apprentice's id too, so export and erasure find it like any
+    other row of theirs.
+    """
+
+    __tablename__ = "review_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    review_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("progress_review.id"),
+                                               nullable=False, index=True))
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    done_on: date | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewSetting(SQLModel, table=True):
+    """Per enrolment: how often reviews fall due and how early the reminder goes out."""
+
+    __tablename__ = "review_setting"
+
+    person_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("person.id"),
+                                               primary_key=True))
+    interval_weeks: int = 12
+    remind_days_before: int = 7
+    enabled: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 ALL_TABLES: tuple[type[SQLModel], ...] = (
     Person, ManagerLink, Enrolment, Entry, EntryTag, AuditEvent, AnswerFeedback,
-    ProcessedEvent, ConversationRef, PromptSetting, ScheduledSend,
+    ProcessedEvent, ConversationRef, PromptSetting, ScheduledSend, ProgressReview, ReviewAction,
+    ReviewSetting,
 )

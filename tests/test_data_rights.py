@@ -15,7 +15,7 @@ from bot.authz import Actor
 from bot.data_rights import ConfirmationRequired, DataRights
 from bot.messages import DATA_DELETE_CONFIRM, FEEDBACK, Incoming, UserRef
 from knowledge.registry import Knowledge
-from storage import audit, entries, people, tags
+from storage import audit, entries, people, reviews, tags
 from storage.db import SessionFactory
 from storage.models import ConversationRef, PromptSetting, ScheduledSend
 from storage.personal_data import ERASED_ACTION, person_columns
@@ -44,6 +44,10 @@ def _fill(sessions: SessionFactory, user: UserRef, role: str = "apprentice") -> 
         session.add(ConversationRef(person_id=person.id, platform=user.platform,
                                     reference={"conversation": {"id": f"conv-{user.user_id}"}}))
         session.add(ScheduledSend(person_id=person.id, kind="prompt", week="2026-W47"))
+        reviews.add_review(session, person_id=person.id, period_start=TODAY, period_end=TODAY,
+                           held_on=TODAY, actions=["evidence S24 again"])
+        reviews.save_setting(session, person_id=person.id, interval_weeks=10,
+                             remind_days_before=5, enabled=True)
         audit.record(session, action="entry.created", actor_id=person.id, subject_id=person.id)
         session.commit()
         return person.id

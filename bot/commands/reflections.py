@@ -99,7 +99,7 @@ def register(sub: Any, settings_factory: SettingsFactory, *,
 
 
 @contextmanager
-def _services(ctx: Context) -> Iterator[Services]:
+def open_services(ctx: Context) -> Iterator[Services]:
     from bot.wiring import load_knowledge, make_composer
 
     settings, tagger_factory = ctx.settings, ctx.tagger_factory
@@ -133,7 +133,7 @@ def cmd_reflect(ctx: Context) -> int:
     except (BadInput, ValueError) as exc:
         print(f"ksb-coach reflect: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         incoming = Incoming(user=local_user(), action=REFLECT_SUBMIT,
                             payload={"text": text, "date": when,
                                      "hours": "" if ctx.args.hours is None else ctx.args.hours})
@@ -143,7 +143,7 @@ def cmd_reflect(ctx: Context) -> int:
 
 
 def cmd_log(ctx: Context) -> int:
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         actor = asyncio.run(services.actor(local_user()))
         views = services.reflections.entries(actor=actor, person_id=actor.id)
     if not views:
@@ -159,14 +159,14 @@ def cmd_log(ctx: Context) -> int:
 
 
 def cmd_progress(ctx: Context) -> int:
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         _, _, text = asyncio.run(progress_reply(services, Incoming(user=local_user())))
     print(text)
     return 0
 
 
 def cmd_export(ctx: Context) -> int:
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         actor = asyncio.run(services.actor(local_user()))
         _, file = services.portfolio.export(actor=actor, person_id=actor.id, fmt=ctx.args.format,
                                             today=services.today())

@@ -15,6 +15,7 @@ from bot.coach import Handler
 from bot.data_rights import DataRights
 from bot.directory import Directory
 from bot.documents.portfolio_service import PortfolioService
+from bot.documents.review_service import ReviewService
 from bot.entry_changes import EntryChanges
 from bot.evidence import Scorer
 from bot.intents import Intent
@@ -42,6 +43,7 @@ class Services:
     changes: EntryChanges = field(init=False)
     progress: ProgressService = field(init=False)
     portfolio: PortfolioService = field(init=False)
+    reviews: ReviewService = field(init=False)
     data_rights: DataRights = field(init=False)
     directory: Directory = field(init=False)
 
@@ -49,6 +51,9 @@ class Services:
         self.changes = EntryChanges(session_factory=self.sessions, standard=self.knowledge.standard)
         self.progress = ProgressService(session_factory=self.sessions, knowledge=self.knowledge)
         self.portfolio = PortfolioService(session_factory=self.sessions, knowledge=self.knowledge)
+        self.reviews = ReviewService(session_factory=self.sessions, knowledge=self.knowledge,
+                                     composer=self.composer, scorer=self.scorer,
+                                     timeout=self.evidence_timeout)
         self.data_rights = DataRights(session_factory=self.sessions)
         self.directory = Directory(sessions=self.sessions, standard_ref=self.knowledge.standard.reference,
                                    today=self.today)

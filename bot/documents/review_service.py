@@ -1,0 +1,124 @@
+"""Progress review packs and review records, for the apprentice or their linked manager.
+
+The apprentice's own pack quotes their entries; a manager's shows the same
+figures without entry text. Recording a review stores its agreed actions,
+marks earlier ones done, and starts the next period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.authz import Actor, check_summary
+from bot.documents.entries import doc_entries
+from bot.documents.files import DocumentFile
+from bot.documents.portfolio_doc import StandardInfo, expected_hours
+from bot.documents.records import ApprenticeRecord, load_record
+from bot.documents.review_doc import Period, ReviewPack, build_review_pack, review_due
+from bot.documents.review_files import review_file
+from bot.documents.review_summary import review_summary
+from bot.evidence import Scorer, grounded_ideas
+from bot.ports import Composer
+from knowledge.registry import Knowledge
+from storage import audit, reviews
+from storage.db import SessionFactory
+from storage.enrolments import get_enrolment
+from storage.models import ProgressReview, ReviewAction, ReviewSetting
+
+
+@dataclass(frozen=True)
+class ReviewHistory:
+    last: ProgressReview | None
+    actions: tuple[ReviewAction, ...]
+    setting: ReviewSetting
+
+
+class ReviewService:
+    def __init__(self, *, session_factory: SessionFactory, knowledge: Knowledge,
+                 composer: Composer | None = None, scorer: Scorer | None = None,
+                 timeout: float = 10.0) -> None:
+        self._sessions = session_factory
+        self._knowledge = knowledge
+        self._composer = composer
+        self._scorer = scorer
+        self._timeout = timeout
+
+    def _private(self, actor: Actor, person_id: int) -> bool:
+        """True for the apprentice themself; a linked manager passes without entry text."""
+        if actor.id == person_id:
+            return True
+        with self._sessions() as session:
+            check_summary(session, actor, apprentice_id=person_id)
+        return False
+
+    def history(self, person_id: int) -> ReviewHistory:
+        with self._sessions() as session:
+            last = reviews.latest_review(session, person_id=person_id)
+            actions = reviews.actions_for(session, review_id=last.id) if last and last.id else []
+            setting = reviews.get_setting(session, person_id=person_id)
+            session.expunge_all()
+        return ReviewHistory(last, tuple(actions), setting)
+
+    def next_due(self, record: ApprenticeRecord, history: ReviewHistory) -> date:
+        return review_due(last_held=history.last.held_on if history.last else None,
+                          start=record.enrolment.start_date,
+                          interval_weeks=history.setting.interval_weeks)
+
+    async def pack(self, *, actor: Actor, person_id: int, today: date,
+                   start: date | None = None, end: date | None = None) -> ReviewPack:
+        if start is not None and end is not None:
+            Period.checked(start, end, today=today)  # a bad period fails before any reading
+        private = await asyncio.to_thread(self._private, actor, person_id)
+        record = await asyncio.to_thread(load_record, self._sessions, self._knowledge,
+                                         person_id=person_id, today=today)
+        history = await asyncio.to_thread(self.history, person_id)
+        default_start = history.last.held_on if history.last else record.enrolment.start_date
+        period = Period.checked(start or default_start, end or today, today=today)
+        standard = self._knowledge.standard
+        entries = doc_entries(record.views, [k.id for k in standard.ksbs])
+        ideas = await asyncio.to_thread(
+            grounded_ideas, knowledge=self._knowledge,
+            weak_ids=[k.id for k in record.progress.weakest],
+            entries=list(record.views) if private else [], scorer=self._scorer)
+        period_entries = [e for e in entries if period.start <= e.work_date <= period.end]
+        summary = await review_summary(
+            standard=standard, progress=record.progress, expected=expected_hours(record.progress),
+            entries=period_entries, ideas=ideas, composer=self._composer, private=private,
+            timeout=self._timeout)
+        return build_review_pack(
+            apprentice=record.name, standard=StandardInfo.of(standard), progress=record.progress,
+            all_entries=entries, period=period, generated=today, private=private,
+            last=history.last, last_actions=history.actions, ideas=ideas, summary=summary,
+            next_due=self.next_due(record, history))
+
+    async def pack_file(self, *, actor: Actor, person_id: int, fmt: str, today: date,
+                        start: date | None = None,
+                        end: date | None = None) -> tuple[ReviewPack, DocumentFile]:
+        pack = await self.pack(actor=actor, person_id=person_id, today=today, start=start, end=end)
+        return pack, await asyncio.to_thread(review_file, pack, fmt, self._knowledge.standard)
+
+    def record(self, *, actor: Actor, person_id: int, held_on: date, today: date,
+               actions: Sequence[str], done: Sequence[int] = ()) -> ProgressReview:
+        """Store a review held on `held_on` (not in the future): the period since the last one."""
+        self._private(actor, person_id)
+        history = self.history(person_id)
+        with self._sessions() as session:
+            enrolment = get_enrolment(session, person_id=person_id)
+            if enrolment is None:
+                raise LookupError("this person has no enrolment")
+            start = history.last.held_on if history.last else enrolment.start_date
+            period = Period.checked(start, held_on, today=today)
+            reviews.mark_done(session, person_id=person_id, action_ids=list(done), on=held_on)
+            review = reviews.add_review(session, person_id=person_id, period_start=period.start,
+                                        period_end=period.end, held_on=held_on,
+                                        actions=[a.strip() for a in actions if a.strip()])
+            audit.record(session, action="review.recorded", actor_id=actor.id,
+                         subject_id=person_id, related_id=review.id)
+            session.commit()
+            session.refresh(review)
+            session.expunge(review)
+        return review
+

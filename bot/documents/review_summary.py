@@ -1,0 +1,102 @@
+"""What went well / what next for a review: grounded lines, or an LLM's, checked against them.
+
+The grounded lines quote the standard's words for the KSBs evidenced most in
+the period, the hours against the pace, and one idea per weakest KSB. An LLM
+may rewrite them, but its text is used only when every KSB id it names was
+in the grounded lines and every number it writes was in what it was given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+
+from bot.documents.entries import DocEntry
+from bot.documents.review_doc import Summary, evidenced_in_period
+from bot.evidence import EvidenceIdea, mentioned_ids, short_quote
+from bot.ports import Composer
+from bot.progress import Progress
+from bot.prompt_files import render
+from knowledge.model import Standard
+
+log = logging.getLogger(__name__)
+WENT_WELL = 3
+_NUMBER = re.compile(r"(?<![KSBksb\d.])\d+(?:\.\d+)?")
+_BULLET = re.compile(r"^\s*(?:[•\-*]|\d+[.)])\s*")
+
+
+def grounded_summary(*, standard: Standard, progress: Progress, expected: float,
+                     entries: Sequence[DocEntry], ideas: Sequence[EvidenceIdea]) -> Summary:
+    went_well: list[str] = []
+    for ksb_id, count, latest in evidenced_in_period(entries)[:WENT_WELL]:
+        ksb = standard.ksb(ksb_id)
+        went_well.append(render("review_went_well.md", id=ksb_id, count=str(count),
+                                reflections="reflection" if count == 1 else "reflections",
+                                latest=latest.isoformat(), text=ksb.text if ksb else ""))
+    if not went_well:
+        went_well.append(render("review_went_well_none.md"))
+    figures = {"logged": f"{progress.hours_logged:g}", "expected": f"{expected:g}",
+               "period_hours": f"{round(sum(e.hours for e in entries), 2):g}"}
+    next_steps = [render("review_next_weakest.md", ids=", ".join(i.ksb_id for i in ideas))] \
+        if ideas else []
+    unconfirmed = sum(1 for e in entries if e.suggested and not e.confirmed)
+    if unconfirmed:
+        next_steps.append(render("review_next_confirm.md", count=str(unconfirmed),
+                                 reflections="reflection" if unconfirmed == 1 else "reflections"))
+    if progress.hours_logged >= expected:
+        went_well.append(render("review_hours_on_pace.md", **figures))
+    else:
+        next_steps.append(render("review_hours_behind.md", **figures,
+                                 short=f"{round(expected - progress.hours_logged, 1):g}"))
+    return Summary(tuple(went_well), tuple(next_steps), "grounded")
+
+
+def _parts(text: str) -> tuple[list[str], list[str]] | None:
+    lower = text.lower()
+    if "what went well" not in lower or "what next" not in lower:
+        return None
+    head, _, tail = text.partition(text[lower.index("what next"):][:9])
+    well = [_BULLET.sub("", line).strip() for line in head.splitlines()[1:]]
+    nxt = [_BULLET.sub("", line).strip() for line in tail.splitlines()[1:]]
+    well, nxt = [w for w in well if w], [n for n in nxt if n]
+    return (well, nxt) if well and nxt else None
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.rstrip("0").rstrip(".") if "." in n else n for n in _NUMBER.findall(text)}
+
+
+async def review_summary(*, standard: Standard, progress: Progress, expected: float,
+                         entries: Sequence[DocEntry], ideas: Sequence[EvidenceIdea],
+                         composer: Composer | None, private: bool,
+                         timeout: float = 10.0) -> Summary:
+    grounded = grounded_summary(standard=standard, progress=progress, expected=expected,
+                                entries=entries, ideas=ideas)
+    if composer is None:
+        return grounded
+    allowed = mentioned_ids(" ".join(grounded.went_well + grounded.next_steps))
+    ideas_text = "\n".join(i.text for i in ideas)
+    ksbs = "\n".join(f"{k.id}: {k.text}" for i in sorted(allowed) if (k := standard.ksb(i)))
+    shown = [f"- {e.work_date.isoformat()}, {e.hours:g} h: {short_quote(e.text, 200)}"
+             for e in entries[-15:]] if private else []
+    user = render("review_user.md", ksbs=ksbs, went_well="\n".join(grounded.went_well),
+                  next_steps="\n".join(grounded.next_steps), ideas=ideas_text,
+                  entries="\n".join(shown))
+    try:
+        text = await asyncio.wait_for(
+            composer.complete(system=render("review_system.md"), user=user), timeout)
+    except Exception:  # an LLM failure of any kind falls back to the grounded lines
+        log.warning("review summary LLM call failed; using grounded lines", exc_info=True)
+        return grounded
+    parts = _parts(text or "")
+    if parts is None:
+        return grounded
+    named = mentioned_ids(text or "")
+    invented = _numbers(text or "") - _numbers(user)
+    if not named or not named <= allowed or invented:
+        log.info("review summary LLM text rejected: ids %s outside %s, numbers %s",
+                 sorted(named - allowed), sorted(allowed), sorted(invented))
+        return grounded
+    return Summary(tuple(parts[0]), tuple(parts[1]), "llm")

@@ -1,0 +1,80 @@
+"""Progress reviews and their agreed actions, and each enrolment's review settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from storage.models import ProgressReview, ReviewAction, ReviewSetting, utcnow
+
+
+def add_review(session: Session, *, person_id: int, period_start: date, period_end: date,
+               held_on: date, actions: Sequence[str], apprentice_comment: str = "",
+               employer_comment: str = "", provider_comment: str = "") -> ProgressReview:
+    review = ProgressReview(person_id=person_id, period_start=period_start,
+                            period_end=period_end, held_on=held_on,
+                            apprentice_comment=apprentice_comment,
+                            employer_comment=employer_comment, provider_comment=provider_comment)
+    session.add(review)
+    session.flush()
+    assert review.id is not None
+    for text in actions:
+        session.add(ReviewAction(person_id=person_id, review_id=review.id, text=text))
+    session.flush()
+    return review
+
+
+def latest_review(session: Session, *, person_id: int) -> ProgressReview | None:
+    return session.exec(
+        select(ProgressReview).where(ProgressReview.person_id == person_id)
+        .order_by(col(ProgressReview.held_on).desc(), col(ProgressReview.id).desc())
+    ).first()
+
+
+def last_reviews(session: Session, *, person_ids: Sequence[int]) -> dict[int, date]:
+    """The date of each person's latest review, for a whole team in one query."""
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        sa.select(col(ProgressReview.person_id), sa.func.max(col(ProgressReview.held_on)))
+        .where(col(ProgressReview.person_id).in_(list(person_ids)))
+        .group_by(col(ProgressReview.person_id))).all()
+    return {int(pid): held for pid, held in rows}
+
+
+def actions_for(session: Session, *, review_id: int) -> list[ReviewAction]:
+    return list(session.exec(select(ReviewAction).where(ReviewAction.review_id == review_id)
+                             .order_by(col(ReviewAction.id))))
+
+
+def mark_done(session: Session, *, person_id: int, action_ids: Sequence[int], on: date) -> int:
+    """Mark the person's own actions done; ids of anyone else's are ignored."""
+    if not action_ids:
+        return 0
+    result = session.execute(
+        sa.update(ReviewAction)
+        .where(col(ReviewAction.id).in_(list(action_ids)), col(ReviewAction.person_id) == person_id)
+        .values(done_on=on))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def get_setting(session: Session, *, person_id: int) -> ReviewSetting:
+    """Stored settings, or the defaults (every 12 weeks, reminded 7 days before)."""
+    return session.get(ReviewSetting, person_id) or ReviewSetting(person_id=person_id)
+
+
+def save_setting(session: Session, *, person_id: int, interval_weeks: int,
+                 remind_days_before: int, enabled: bool) -> ReviewSetting:
+    if interval_weeks < 1 or not 0 <= remind_days_before <= 7 * interval_weeks:
+        raise ValueError("reviews need an interval of a week or more and a reminder inside it")
+    setting = session.get(ReviewSetting, person_id) or ReviewSetting(person_id=person_id)
+    setting.interval_weeks = interval_weeks
+    setting.remind_days_before = remind_days_before
+    setting.enabled = enabled
+    setting.updated_at = utcnow()
+    session.add(setting)
+    session.flush()
+    return setting
