@@ -33,7 +33,7 @@ _DURATION = re.compile(
     rf"(?:(?<=h)(?P<m>\d{{2}})\b|\s*(?:and\s+)?(?P<m2>\d{{1,2}})\s*{_UNIT_MINUTES}\b)?",
     re.I)
 _HALF_DAY = re.compile(r"\b(?:half\s+a|half-a|a\s+half|half)[\s-]+day\b", re.I)
-_FULL_DAY = re.compile(r"\b(?:a|the|one)\s+(?:full|whole|entire)[\s-]+day\b|\ball[\s-]+day\b", re.I)
+_FULL_DAY = re.compile(r"\b(?:(?:a|the|one)\s+)?(?:full|whole|entire)[\s-]+day\b|\ball[\s-]+day\b", re.I)
 # Words before a duration that make it a frequency, a limit or a span of data rather than time spent.
 _NOT_TIME_SPENT = re.compile(r"\b(?:every|per|each|once|twice|within|under|than|over|last|past|next|"
                              r"of|times|about\s+every)\s*$", re.I)

@@ -126,7 +126,8 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
                                  day=f"{done.work_date:%a}", date=done.work_date.isoformat(),
                                  hours=f"{done.hours:g}"),
                      intent=intents.REFLECT,
-                     metadata={"entry_id": done.entry_id, "saved": saved(done.entry_id, done.work_date, done.hours)})
+                     metadata={"entry_id": done.entry_id, "date": done.work_date.isoformat(), "hours": done.hours,
+                               "saved": saved(done.entry_id, done.work_date, done.hours)})
 
     handlers: dict[str, Handler] = {
         TAG_CONFIRM: button(TAG_CONFIRM), TAG_REMOVE: button(TAG_REMOVE), TAG_ADD: button(TAG_ADD),
