@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
 
+from bot.adapters.console import ConsoleChat
 from bot.coach import Coach
 from bot.handlers import storage_handlers
 from bot.messages import REFLECT_SUBMIT, TAG_CONFIRM, TAG_REMOVE, Incoming, Reply, UserRef
@@ -168,3 +170,15 @@ async def test_every_suggestion_stays_actionable_after_a_click(coach: Coach, ses
         reply = await coach.handle(Incoming(user=ALICE, action=first.action, payload=first.payload))
         assert reply.intent == TAG_CONFIRM and reply.metadata["changed"] == [first.payload["ksb"]]
     assert entry_row(sessions, entry_id)[2] == {"S24": "confirmed", "S10": "confirmed", "S28": "confirmed"}
+
+
+async def test_console_keeps_the_other_suggestions_pickable(coach: Coach, sessions: SessionFactory) -> None:
+    script = io.StringIO(f"reflect: {DRIFT}\n1\n1\n2\n")
+    out = io.StringIO()
+    await ConsoleChat(coach=coach, user=ALICE, stdin=script, stdout=out).run()
+    turns = out.getvalue().split("you> ")
+    assert "[1] Confirm S24" in turns[1] and "[5] Confirm S28" in turns[1]
+    assert "[1] Confirm S10" in turns[2] and "[3] Confirm S28" in turns[2]
+    assert "[1] Confirm S28" in turns[3] and "[2] Remove S28" in turns[3]
+    assert "Removed S28" in turns[4] and "[1]" not in turns[4]
+    assert entry_row(sessions, 1)[2] == {"S24": "confirmed", "S10": "confirmed", "S28": "removed"}

@@ -84,3 +84,47 @@ def test_local_user(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USER", "sam")
     user = reflections.local_user()
     assert (user.platform, user.workspace_id, user.user_id) == ("console", "local", "sam")
+
+
+def test_tags_on_any_entry_and_log_pending(run: Run, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("log", "--pending") == 0
+    assert "No entries have suggestions waiting" in capsys.readouterr().out
+    assert run("reflect", DRIFT, "--date", "2026-01-05", "--hours", "2") == 0
+    assert run("reflect", "Another week of meetings and emails mostly.", "--date", "2026-01-06") == 0
+    capsys.readouterr()
+    assert run("log", "--pending") == 0
+    pending = capsys.readouterr().out
+    assert "#1  2026-01-05" in pending and "#2" not in pending
+
+    assert run("tags", "confirm", "1", "S24") == 0
+    out = capsys.readouterr().out
+    assert "Confirmed S24 on entry #1" in out and "S10 and S28" in out
+    assert run("tags", "remove", "1", "s10") == 0
+    assert run("tags", "add", "1", "K25", "B1") == 0
+    assert "Added K25 and B1 to entry #1" in capsys.readouterr().out
+    assert run("tags", "confirm", "1", "all") == 0
+    capsys.readouterr()
+    assert run("log") == 0
+    assert "#1  2026-01-05  2 h  [ok]  S24✓ S28✓ K25✓ B1✓" in capsys.readouterr().out
+    assert run("log", "--pending") == 0
+    assert "#1" not in capsys.readouterr().out
+
+    for argv, problem in ((("tags", "confirm", "1", "S99"), "ST1398 has no S99"),
+                          (("tags", "confirm", "404", "S5"), "you have no entry #404"),
+                          (("tags", "add", "1", "all"), "'add' needs KSB ids")):
+        assert run(*argv) == 2
+        assert problem in capsys.readouterr().err
+    monkeypatch.setenv("USER", "someone-else")
+    assert run("tags", "remove", "1", "S24") == 2
+    assert "only see and change your own" in capsys.readouterr().err
+    monkeypatch.setenv("USER", "cli-tester")
+    assert run("log") == 0
+    assert "S24✓ S28✓ K25✓ B1✓" in capsys.readouterr().out
+
+
+def test_reflect_reads_hours_from_the_text_unless_given(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("reflect", "Paired for 90 mins on the drift monitoring alerts.", "--date", "2026-01-05") == 0
+    assert "2026-01-05 (1.5 h off the job)" in capsys.readouterr().out
+    assert run("reflect", "Paired for 90 mins on the drift alerts.", "--date", "2026-01-05", "--hours", "1") == 0
+    assert "2026-01-05 (1 h off the job)" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""`ksb-coach reflect | log | progress | export | db`: the apprentice's log from a terminal.
+"""`ksb-coach reflect | log | tags | progress | export | db`: the apprentice's log from a terminal.
 
 The local user is platform "console", workspace "local", user id $USER. Each
 command opens the database (migrating it, as the bot does at start-up), runs
@@ -19,11 +19,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.authz import Forbidden
 from bot.commands.input_checks import BadInput, check_text
 from bot.config import Settings
 from bot.documents.files import DocumentFile
 from bot.documents.portfolio_files import FORMATS as PORTFOLIO_FORMATS
 from bot.handlers import Services, handlers_for, make_services
+from bot.handlers.entry_changes import change_text
 from bot.handlers.progress import progress_reply
 from bot.intents import Intent
 from bot.messages import REFLECT_SUBMIT, Incoming, Reply, UserRef
@@ -79,8 +81,16 @@ def register(sub: Any, settings_factory: SettingsFactory, *,
     reflect.add_argument("--hours", type=float, help="off-the-job hours (default: read from the text, else 0)")
     reflect.set_defaults(func=run(cmd_reflect))
 
-    sub.add_parser("log", help="list your reflections with their KSB tags").set_defaults(
-        func=run(cmd_log))
+    log = sub.add_parser("log", help="list your reflections with their KSB tags")
+    log.add_argument("--pending", action="store_true",
+                     help="only entries with suggested tags still waiting for a decision")
+    log.set_defaults(func=run(cmd_log))
+
+    tags = sub.add_parser("tags", help="confirm, remove or add KSB tags on one of your entries")
+    tags.add_argument("change", choices=["confirm", "remove", "add"])
+    tags.add_argument("entry", type=int, help="the entry's number, as `ksb-coach log` shows it (#12)")
+    tags.add_argument("ksbs", nargs="+", metavar="KSB", help="KSB ids, or 'all' for every suggestion waiting")
+    tags.set_defaults(func=run(cmd_tags))
     sub.add_parser("progress", help="coverage, weakest KSBs, hours and gateway readiness") \
         .set_defaults(func=run(cmd_progress))
 
@@ -146,7 +156,11 @@ def cmd_log(ctx: Context) -> int:
     with open_services(ctx) as services:
         actor = asyncio.run(services.actor(local_user()))
         views = services.reflections.entries(actor=actor, person_id=actor.id)
-    if not views:
+    if ctx.args.pending:
+        views = [v for v in views if v.ids("suggested")]
+        if not views:
+            print("No entries have suggestions waiting for a decision.")
+    elif not views:
         print("No reflections yet. Try: ksb-coach reflect \"this week I ...\"")
     marks = {"confirmed": "\u2713", "suggested": "?"}
     for view in views:
@@ -155,6 +169,24 @@ def cmd_log(ctx: Context) -> int:
         first = " ".join(e.text.split())
         print(f"#{e.id}  {e.work_date.isoformat()}  {e.otj_hours:g} h  [{e.tagging_status}]  "
               f"{shown or '-'}\n    {first[:100] + ('…' if len(first) > 100 else '')}")
+    return 0
+
+
+def cmd_tags(ctx: Context) -> int:
+    every = [k.lower() for k in ctx.args.ksbs] == ["all"]
+    if every and ctx.args.change == "add":
+        print("ksb-coach tags: 'add' needs KSB ids; 'all' works with confirm and remove", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with _services(ctx) as services:
+        try:
+            actor = asyncio.run(services.actor(local_user()))
+            change = asyncio.run(services.changes.tags(
+                actor=actor, entry_id=ctx.args.entry, ids=[] if every else ctx.args.ksbs,
+                source="removed" if ctx.args.change == "remove" else "confirmed", every_suggestion=every))
+        except (ValueError, LookupError, Forbidden) as exc:
+            print(f"ksb-coach tags: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    print(change_text(change))
     return 0
 
 
