@@ -177,7 +177,7 @@ def cmd_tags(ctx: Context) -> int:
     if every and ctx.args.change == "add":
         print("ksb-coach tags: 'add' needs KSB ids; 'all' works with confirm and remove", file=sys.stderr)
         return EXIT_BAD_INPUT
-    with _services(ctx) as services:
+    with open_services(ctx) as services:
         try:
             actor = asyncio.run(services.actor(local_user()))
             change = asyncio.run(services.changes.tags(
