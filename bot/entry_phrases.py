@@ -30,6 +30,7 @@ _ALL_FILLER = frozenset("all both everything them the lot every one each of sugg
                         "on for from in to that this it entry reflection last latest my please pls too as "
                         "well".split())
 MAX_COMMAND_WORDS = 16
+_QUOTED_TEXT = re.compile(r":\s*\S+(?:\s+\S+){3,}")  # "tag this entry: moved S3 data to glacier" is a preview
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Correction:
 
 
 def read_tag_command(text: str) -> TagCommand | None:
-    if len(text.split()) > MAX_COMMAND_WORDS or "?" in text:
+    if len(text.split()) > MAX_COMMAND_WORDS or "?" in text or _QUOTED_TEXT.search(text):
         return None
     entry_match = _ENTRY.search(text)
     entry_id = int(entry_match.group(1)) if entry_match else None

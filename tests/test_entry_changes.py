@@ -11,10 +11,11 @@ from bot.adapters.console import ConsoleChat
 from bot.coach import Coach
 from bot.handlers import storage_handlers
 from bot.messages import REFLECT_SUBMIT, TAG_CONFIRM, TAG_REMOVE, Incoming, Reply, UserRef
+from bot.ports import TagSuggestion
 from knowledge.registry import Knowledge
 from storage import audit, entries, people, tags
 from storage.db import SessionFactory
-from tests.fakes.keyword_tagger import KeywordTagger, ScriptedComposer
+from tests.fakes.keyword_tagger import FixedTagger, KeywordTagger, ScriptedComposer
 from tests.test_reflections import NoRetriever
 
 THURSDAY = date(2026, 12, 3)
@@ -182,3 +183,14 @@ async def test_console_keeps_the_other_suggestions_pickable(coach: Coach, sessio
     assert "[1] Confirm S28" in turns[3] and "[2] Remove S28" in turns[3]
     assert "Removed S28" in turns[4] and "[1]" not in turns[4]
     assert entry_row(sessions, 1)[2] == {"S24": "confirmed", "S10": "confirmed", "S28": "removed"}
+
+
+async def test_an_id_the_tagger_suggests_from_the_words_is_shown_with_its_reason(
+        sessions: SessionFactory, knowledge: Knowledge) -> None:
+    named = FixedTagger([TagSuggestion("K28", 0.9, "you named K28")])
+    handlers = storage_handlers(session_factory=sessions, knowledge=knowledge, tagger=named,
+                                composer=ScriptedComposer(), today=lambda: THURSDAY)
+    coach = Coach(knowledge=knowledge, retriever=NoRetriever(), composer=ScriptedComposer(), handlers=handlers)
+    reply = await say(coach, "reflect: wrote up our retraining policy, I think this is K28")
+    assert "• K28 — you named K28" in reply.text and [c.id for c in reply.citations] == ["K28"]
+    assert [(a.action, a.payload["ksb"]) for a in reply.actions] == [(TAG_CONFIRM, "K28"), (TAG_REMOVE, "K28")]

@@ -123,6 +123,7 @@ def test_tag_commands(text: str, command: TagCommand) -> None:
     "add all",
     "take a look at K5",
     "I set up S3 buckets for the landing zone",
+    "tag this entry: moved S3 data to glacier",
 ])
 def test_not_tag_commands(text: str) -> None:
     assert read_tag_command(text) is None
