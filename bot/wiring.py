@@ -11,7 +11,6 @@ from bot.ports import Composer
 from bot.retrieval import HybridRetriever
 from knowledge.index import ChromaTarget, KsbIndex
 from knowledge.registry import Knowledge, StandardRegistry
-from knowledge.shipped import shipped_path
 from storage.db import Database, open_database
 
 
@@ -32,7 +31,6 @@ def chroma_target(settings: Settings) -> ChromaTarget:
 def make_index(settings: Settings, knowledge: Knowledge | None = None) -> KsbIndex:
     """The index of the configured standard (or `knowledge`), with its shipped vectors when bundled."""
     knowledge = knowledge or load_knowledge(settings)
-    bundled = registry(settings).is_bundled(knowledge.standard.reference)
     embeddings, name = make_embeddings(settings)
     return KsbIndex(
         knowledge=knowledge,
@@ -40,7 +38,7 @@ def make_index(settings: Settings, knowledge: Knowledge | None = None) -> KsbInd
         embedder_name=name,
         target=chroma_target(settings),
         collection_prefix=settings.chroma_collection,
-        shipped=shipped_path(knowledge.standard.slug) if bundled else None,
+        shipped=registry(settings).shipped_vectors(knowledge.standard.reference),
     )
 
 

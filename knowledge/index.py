@@ -1,9 +1,13 @@
-"""The vector index: KSBs, duties and guidance in a Chroma collection via langchain-chroma.
+"""The vector index: KSBs, duties and guidance, stored in a Chroma collection, searched exactly in memory.
 
 Building is keyed by a hash of exactly what the collection holds, so an
 unchanged input never rebuilds. A rebuild embeds only texts that have no vector
 yet: vectors come from the package's shipped file (`knowledge/shipped.py`) and
 from the collection being replaced, when the same embedder made them.
+
+Nothing heavy happens until a search needs vectors: an answer found by an
+explicit id never imports Chroma, numpy or the embedder. Those imports, deferred
+on purpose, live in this module only (`_open`, `ChromaTarget.client`).
 """
 
 from __future__ import annotations
@@ -11,18 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-from langchain_core.documents import Document
-from langchain_core.embeddings import Embeddings
+from typing import TYPE_CHECKING, Any, Protocol
 
 from knowledge.documents import ACTIVITY, IndexDocument, index_documents, text_key
 from knowledge.registry import Knowledge
-from knowledge.shipped import REGENERATE, ShippedVectorsError, read_shipped
+
+if TYPE_CHECKING:
+    from knowledge.shipped import Matrix
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,14 @@ EMBED_BATCH = 32
 LOAD_BATCH = 256
 Progress = Callable[[str, int, int], None]
 """Told (what is happening, done, total) as a build goes; the CLI draws it as a progress bar."""
+
+
+class Embedder(Protocol):
+    """Passage and query embeddings (the shape of langchain's `Embeddings`, without importing it)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
 
 
 @dataclass(frozen=True)
@@ -64,35 +75,43 @@ def content_hash(docs: list[IndexDocument], embedder_name: str) -> str:
 
 
 class KsbIndex:
-    """Owns one standard's Chroma collection; `vectorstore` is the langchain Chroma over it."""
+    """Owns one standard's Chroma collection; opens it, and builds it when stale, on first use.
 
-    def __init__(self, *, knowledge: Knowledge, embeddings: Embeddings, embedder_name: str,
-                 target: ChromaTarget, collection_prefix: str = "ksb", shipped: Path | None = None) -> None:
-        from langchain_chroma import Chroma
+    `progress` is told about a build that a search sets off, so a command that
+    needs the index and finds none says what it is doing instead of going quiet.
+    """
 
+    def __init__(self, *, knowledge: Knowledge, embeddings: Embedder, embedder_name: str,
+                 target: ChromaTarget, collection_prefix: str = "ksb", shipped: Path | None = None,
+                 progress: Progress | None = None) -> None:
         self.knowledge = knowledge
         self._embeddings = embeddings
         self._embedder_name = embedder_name
+        self._target = target
         self._shipped = shipped
-        self._matrix: tuple[list[dict[str, Any]], Any] | None = None
+        self._progress = progress
         self._docs = index_documents(knowledge)
         self.digest = content_hash(self._docs, embedder_name)
-        self._client = target.client()
         self._name = f"{collection_prefix}_{knowledge.standard.slug}"
-        self.vectorstore = Chroma(
-            client=self._client,
-            collection_name=self._name,
-            embedding_function=embeddings,
-            collection_metadata={"hnsw:space": "cosine"},
-        )
+        self._lock = threading.RLock()
+        self._client: Any = None
+        self._matrix: tuple[list[IndexDocument], Matrix] | None = None
+
+    def _collection(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._target.client()
+            return self._client.get_or_create_collection(self._name, metadata={"hnsw:space": "cosine"})
 
     def _stored_metadata(self) -> dict[str, Any]:
-        return dict(self._client.get_collection(self._name).metadata or {})
+        return dict(self._collection().metadata or {})
+
+    def count(self) -> int:
+        return int(self._collection().count())
 
     def is_current(self) -> bool:
         try:
-            stored = self._stored_metadata().get("content_hash")
-            return stored == self.digest and self.vectorstore._collection.count() > 0
+            return self._stored_metadata().get("content_hash") == self.digest and self.count() > 0
         except Exception:
             return False
 
@@ -101,15 +120,20 @@ class KsbIndex:
 
         `force` re-embeds every text, trusting no stored or shipped vector.
         """
-        if not force and self.is_current():
-            return False
-        report = progress or (lambda _what, _done, _total: None)
+        with self._lock:
+            if not force and self.is_current():
+                return False
+            self._rebuild(force=force, report=progress or self._progress or (lambda _what, _done, _total: None))
+            return True
+
+    def _rebuild(self, *, force: bool, report: Progress) -> None:
         vectors = {} if force else {**self._shipped_vectors(), **self._collection_vectors()}
         missing = sorted({d.text for d in self._docs if d.key not in vectors})
         vectors.update(self._embed(missing, report))
-        self.vectorstore.reset_collection()
+        self._collection()
+        self._client.delete_collection(self._name)
         self._matrix = None
-        collection = self._client.get_collection(self._name)
+        collection = self._collection()
         what = f"Loading {len(self._docs):,} vectors into the index"
         for start in range(0, len(self._docs), LOAD_BATCH):
             batch = self._docs[start : start + LOAD_BATCH]
@@ -117,7 +141,6 @@ class KsbIndex:
                            metadatas=[d.metadata for d in batch], embeddings=[vectors[d.key] for d in batch])
             report(what, min(start + LOAD_BATCH, len(self._docs)), len(self._docs))
         collection.modify(metadata={"content_hash": self.digest, "embedder": self._embedder_name})
-        return True
 
     def _embed(self, texts: list[str], report: Progress) -> dict[str, list[float]]:
         out: dict[str, list[float]] = {}
@@ -129,6 +152,8 @@ class KsbIndex:
         return out
 
     def _shipped_vectors(self) -> dict[str, list[float]]:
+        from knowledge.shipped import REGENERATE, ShippedVectorsError, read_shipped
+
         if self._shipped is None:
             return {}
         try:
@@ -147,7 +172,7 @@ class KsbIndex:
         try:
             if self._stored_metadata().get("embedder") != self._embedder_name:
                 return {}
-            got = self._client.get_collection(self._name).get(include=["embeddings", "documents"])
+            got = self._collection().get(include=["embeddings", "documents"])
         except Exception:
             return {}
         return {text_key(text): [float(x) for x in vector]
@@ -158,31 +183,47 @@ class KsbIndex:
         """Every stored document's vector by text key: what a shipped file holds once the index is current."""
         return self._collection_vectors()
 
-    def search(self, query: str, k: int) -> list[tuple[Document, float]]:
-        """Nearest documents with cosine similarity (1 - cosine distance), typical activities left out.
+    def _loaded(self) -> tuple[list[IndexDocument], Matrix]:
+        """Every stored document and its unit vector, read once (building first when stale)."""
+        import numpy as np
+
+        with self._lock:
+            if self._matrix is None:
+                self.build()
+                got = self._collection().get(include=["embeddings", "metadatas", "documents"])
+                docs = [IndexDocument(i, t or "", dict(m or {}))
+                        for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+                vectors = np.asarray(got["embeddings"], dtype=np.float32)
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+                self._matrix = (docs, vectors)
+            return self._matrix
+
+    def _similarities(self, query: str) -> tuple[list[IndexDocument], list[float]]:
+        import numpy as np
+
+        docs, vectors = self._loaded()
+        q = np.asarray(self._embeddings.embed_query(query), dtype=np.float32)
+        sims = vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
+        return docs, [float(x) for x in sims]
+
+    def search(self, query: str, k: int) -> list[tuple[IndexDocument, float]]:
+        """The k nearest documents by cosine similarity, typical activities left out.
 
         Activities are written like reflections, not questions; matched against
         questions they let chatty off-topic text ("tell me a joke about models")
         clear the on-topic floor.
         """
-        where: dict[str, Any] = {"group": {"$ne": ACTIVITY}}
-        hits = self.vectorstore.similarity_search_with_score(query, k=k, filter=where)
-        return [(doc, 1.0 - float(distance)) for doc, distance in hits]
+        docs, sims = self._similarities(query)
+        ranked = sorted((n for n, d in enumerate(docs) if d.metadata.get("group") != ACTIVITY),
+                        key=lambda n: sims[n], reverse=True)
+        return [(docs[n], sims[n]) for n in ranked[:k]]
 
     def scan(self, query: str) -> list[tuple[dict[str, Any], float]]:
         """Exact cosine similarity of `query` to every document, as (metadata, similarity).
 
-        Scoring a reflection needs every KSB's similarity, not the nearest k, so
-        the collection's vectors are read once and compared in memory (well
-        under a millisecond for a standard's thousand documents, against tens
-        of milliseconds for a Chroma query returning them all).
+        A standard holds about a thousand documents: reading their vectors once
+        and comparing in memory takes well under a millisecond, exact, where a
+        Chroma query returning them all takes tens of milliseconds.
         """
-        if self._matrix is None:
-            got = self._client.get_collection(self._name).get(include=["embeddings", "metadatas"])
-            vectors = np.asarray(got["embeddings"], dtype=np.float32)
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            self._matrix = ([dict(m or {}) for m in got["metadatas"]], vectors)
-        metadatas, vectors = self._matrix
-        q = np.asarray(self._embeddings.embed_query(query), dtype=np.float32)
-        sims = vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
-        return list(zip(metadatas, map(float, sims), strict=True))
+        docs, sims = self._similarities(query)
+        return [(d.metadata, s) for d, s in zip(docs, sims, strict=True)]

@@ -16,6 +16,7 @@ from knowledge.text_loader import StandardFormatError, load_standard_text
 
 BUNDLED_DIR = Path(__file__).parent / "standards"
 GUIDANCE_DIR = Path(__file__).parent / "guidance"
+VECTORS_DIR = Path(__file__).parent / "vectors"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class StandardRegistry:
         """Bundled standards ship their vectors (knowledge/vectors/); added ones are embedded here."""
         path = self._files().get(reference.lower())
         return path is not None and path.parent == BUNDLED_DIR
+
+    def shipped_vectors(self, reference: str) -> Path | None:
+        """Where a bundled standard's shipped vectors are (`knowledge/shipped.py`); None for an added one."""
+        return VECTORS_DIR / f"{reference.lower()}.npz" if self.is_bundled(reference) else None
 
     def bundled_references(self) -> list[str]:
         return [r for r in self.references() if self.is_bundled(r)]

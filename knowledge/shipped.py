@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-SHIPPED_DIR = Path(__file__).parent / "vectors"
 FORMAT = 1
 REGENERATE = "ksb-coach index --write-shipped"
 
@@ -45,10 +44,6 @@ class ShippedVectors:
         """The vectors this file holds for `keys`; keys it lacks are left out."""
         rows = {key: n for n, key in enumerate(self.keys)}
         return {key: self.matrix[rows[key]].tolist() for key in keys if key in rows}
-
-
-def shipped_path(slug: str, directory: Path = SHIPPED_DIR) -> Path:
-    return directory / f"{slug}.npz"
 
 
 def _checksum(keys: npt.NDArray[np.str_], vectors: npt.NDArray[np.float16]) -> str:

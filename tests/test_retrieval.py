@@ -79,14 +79,14 @@ def test_index_is_idempotent_and_keyed_by_content(tmp_path: Path, index_dir: Pat
     StandardRegistry(added_dir=tmp_path / "standards").add(MINI_STANDARD)
     index = make_index(settings)
     assert index.build() is True
-    count = index.vectorstore._collection.count()
+    count = index.count()
     again = make_index(settings)
     assert again.is_current() and again.build() is False
-    assert again.vectorstore._collection.count() == count
+    assert again.count() == count
     assert again.build(force=True) is True
-    assert again.vectorstore._collection.count() == count
+    assert again.count() == count
     (tmp_path / "standards" / "st9999.guidance.yaml").write_text(
         'ksbs:\n  K1:\n    activities: ["wrote the pipeline logging runbook", "cleaned up old log buckets"]\n')
     changed = make_index(settings)
     assert not changed.is_current() and changed.build() is True
-    assert changed.vectorstore._collection.count() == count + 2
+    assert changed.count() == count + 2

