@@ -9,7 +9,7 @@ from datetime import date
 from bot.evidence import short_quote
 from bot.reflections import EntryView
 
-ACTIVITY_CHARS = 90
+ACTIVITY_CHARS = 70
 
 
 @dataclass(frozen=True)
