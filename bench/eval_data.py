@@ -3,6 +3,9 @@
 The shared development sets live beside the repository; `bench/data/heldout_reflections.jsonl`
 is a second tagging set written from the standard's text alone, by an author who saw neither
 the development sets nor the guidance data, so a tuning that only fits the development set shows.
+`tagging_tune.jsonl` and `tagging_heldout.jsonl` are entries as apprentices really write them
+(typos, shorthand, one-liners, long weeks, days with nothing to log): the first is what the
+evidence gate is fitted on, the second is kept aside.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
-HELDOUT_REFLECTIONS = Path(__file__).resolve().parent / "data" / "heldout_reflections.jsonl"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+HELDOUT_REFLECTIONS = DATA_DIR / "heldout_reflections.jsonl"
+TAGGING_TUNE = DATA_DIR / "tagging_tune.jsonl"  # the gate is fitted on these only
+TAGGING_HELDOUT = DATA_DIR / "tagging_heldout.jsonl"  # short, messy and no-evidence entries, never tuned on
 
 
 def load_jsonl(name: str | Path) -> list[dict[str, Any]]:

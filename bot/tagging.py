@@ -5,95 +5,237 @@ the production cluster"), far from the standard's ("transition prototypes into t
 live environment"), so besides the KSB's text and guidance each KSB is matched
 against typical logged activities from the guidance data; a KSB's activity
 similarity is the mean of its two closest activities, so one lucky sentence
-does not carry it. A reflection usually evidences different KSBs in different
-sentences, so each sentence is scored on its own as well as the whole text,
-and a KSB keeps its best score. When even the best KSB scores below the gate
-nothing is suggested: "on leave, did emails" gets no confident tags.
+does not carry it. An entry is read with its shorthand expanded and its typos
+corrected, then split into the activities it describes; each activity is scored
+on its own (blended with the whole entry) and suggests its own KSBs, so a long
+week gets up to five tags, each reason naming the activity it came from. An id
+the apprentice wrote ("I think this is K28") is suggested as named. When no
+activity reaches the evidence gate, fitted on labelled entries (bench/data), nothing
+is suggested: "annual leave, emails" gets no tags.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.activities import Activity, split_activities
+from bot.entry_noise import noise_kind
 from bot.lexical import Bm25, tokens
 from bot.ports import TagSuggestion
-from bot.retrieval import DenseProfile, Fusion, HybridRetriever, lexical_documents
+from bot.prompt_files import render
+from bot.refs import find_references
+from bot.retrieval import Fusion, HybridRetriever, lexical_documents
+from bot.spelling import Reader, english_words
+from knowledge.glossary import load_glossary
+from knowledge.index import ACTIVITY
+from knowledge.registry import Knowledge
 
 DISTINCTIVE = 1.5  # idf: a word shared by more than about a fifth of the KSBs explains nothing
-_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+-\s+")
+# Words that carry no evidence whatever their idf: praise, filler and generic verbs.
+GENERIC = frozenset(tokens(
+    "great good nice new old use used using make made work worked working get got vs via also well "
+    "week day today yesterday time team thing things stuff help helped look looked start started "
+    "finish finished run ran lot lots quick first last next pen much goes went example examples "
+    "monday mondays tuesday wednesday thursday friday saturday sunday weekend morning afternoon"))
 
 
 @dataclass(frozen=True)
 class TagTuning:
     fusion: Fusion = Fusion(dense_floor=0.80, dense_ceil=0.90, lexical_half=6.0, dense_weight=0.5)
     activity_top: int = 2
-    sentence_weight: float = 0.7
-    gate: float = 0.63
-    floor: float = 0.5
-    keep_ratio: float = 0.8
-    min_sentence_words: int = 4
+    # activity_weight, gate, keep_ratio and per_activity: fitted by `python -m bench.fit_tagging`
+    activity_weight: float = 0.7  # an activity's own score against the whole entry's
+    gate: float = 0.53
+    keep_ratio: float = 0.85  # within one activity, keep KSBs this close to its best
+    per_activity: int = 2
+    short_cap: int = 3  # suggestions for an entry of one or two activities
+    long_cap: int = 5
+    max_activities: int = 12  # beyond this, neighbouring activities are scored together
+    # KSBs that score well on many unrelated entries need this much more to be suggested.
+    margins: dict[str, float] = field(default_factory=dict)
 
 
-def sentences(text: str, min_words: int) -> list[str]:
-    return [s.strip() for s in _SPLIT.split(text) if len(s.split()) >= min_words]
+@dataclass(frozen=True)
+class Scored:
+    """One KSB's best evidence in an entry: its score and the activity that gave it."""
+
+    id: str
+    score: float
+    activity: Activity
+    named: bool = False
+
+
+def default_reader(knowledge: Knowledge) -> Reader:
+    """A reader over the standard's and its guidance's words, with the bundled glossary."""
+    corpus = [k.text for k in knowledge.standard.ksbs]
+    for guide in knowledge.guidance.ksbs.values():
+        corpus += [guide.explanation, *guide.evidence, *guide.keywords, *guide.activities]
+    return Reader(glossary=load_glossary(), corpus=corpus, english=english_words())
+
+
+def _bounded(activities: list[Activity], limit: int) -> list[Activity]:
+    """Pair up neighbours until at most `limit` remain, so a very long entry costs a bounded time."""
+    while len(activities) > limit:
+        paired = [Activity(f"{a.text} {b.text}", a.label)
+                  for a, b in zip(activities[::2], activities[1::2], strict=False)]
+        activities = paired + ([activities[-1]] if len(activities) % 2 else [])
+    return activities
 
 
 class RetrievalTagger:
-    """Implements the Tagger port over the hybrid retriever."""
+    """Implements the Tagger port over the knowledge index."""
 
-    def __init__(self, *, retriever: HybridRetriever, tuning: TagTuning | None = None) -> None:
+    def __init__(self, *, retriever: HybridRetriever, tuning: TagTuning | None = None,
+                 reader: Reader | None = None) -> None:
         self._retriever = retriever
         self._tuning = tuning or TagTuning()
         knowledge = retriever.index.knowledge
+        self._knowledge = knowledge
+        self._reader = reader or default_reader(knowledge)
         self._lexical = Bm25(lexical_documents(knowledge.standard, knowledge.guidance, activities=True))
+        self._surface = {k.id: self._surface_words(k.id) for k in knowledge.standard.ksbs}
 
-    def _dense(self, profile: DenseProfile) -> float:
-        closest = profile.activities[: self._tuning.activity_top]
-        return max(profile.best, sum(closest) / len(closest)) if closest else profile.best
+    @property
+    def tuning(self) -> TagTuning:
+        return self._tuning
+
+    def _surface_words(self, ksb_id: str) -> dict[str, str]:
+        """Stem -> the word as the KSB's wording, keywords or explanation spell it."""
+        ksb = self._knowledge.standard.ksb(ksb_id)
+        guide = self._knowledge.guidance.for_ksb(ksb_id)
+        texts = [ksb.text if ksb else "", *(guide.keywords if guide else ()), guide.explanation if guide else ""]
+        surface: dict[str, str] = {}
+        for word in re.findall(r"[A-Za-z][A-Za-z0-9-]+", " ".join(texts)):
+            for stem in tokens(word):
+                surface.setdefault(stem, word.lower())
+        return surface
+
+    def _profile(self, text: str) -> tuple[dict[str, float], dict[str, int]]:
+        """Each KSB's dense similarity, and the index of its closest typical activity."""
+        best: dict[str, float] = {}
+        activities: dict[str, list[tuple[float, int]]] = {}
+        for metadata, sim in self._retriever.index.scan(text):
+            ksb_id = str(metadata.get("ksb") or "")
+            if not ksb_id:
+                continue
+            if metadata.get("group") == ACTIVITY:
+                number = int(str(metadata.get("view", ACTIVITY))[len(ACTIVITY):] or 0)
+                activities.setdefault(ksb_id, []).append((sim, number))
+            elif sim > best.get(ksb_id, -1.0):
+                best[ksb_id] = sim
+        dense: dict[str, float] = {}
+        closest: dict[str, int] = {}
+        top = self._tuning.activity_top
+        for ksb_id in set(best) | set(activities):
+            ranked = sorted(activities.get(ksb_id, []), reverse=True)
+            mean = sum(s for s, _ in ranked[:top]) / len(ranked[:top]) if ranked else 0.0
+            dense[ksb_id] = max(best.get(ksb_id, 0.0), mean)
+            if ranked:
+                closest[ksb_id] = ranked[0][1]
+        return dense, closest
 
     def scores(self, text: str) -> dict[str, float]:
-        """Fused score for every KSB with any signal, tuned for reflections rather than questions."""
-        dense = {i: self._dense(p) for i, p in self._retriever.dense_profile(text).items()}
-        lexical = self._lexical.score(tokens(text))
+        """Fused score for every KSB with any signal, for text already read (shorthand, spelling)."""
+        dense, _ = self._profile(text)
+        lexical = self._lexical.score(t for t in tokens(text) if t not in GENERIC)
         fusion = self._tuning.fusion
-        return {i: fusion(dense.get(i, 0.0), lexical.get(i, 0.0)) for i in set(dense) | set(lexical)}
+        margins = self._tuning.margins
+        return {i: fusion(dense.get(i, 0.0), lexical.get(i, 0.0)) - margins.get(i, 0.0)
+                for i in set(dense) | set(lexical)}
 
-    def rank(self, text: str) -> list[tuple[str, float, str]]:
-        """Every KSB with a signal: (id, score, the sentence that scored it best), best first."""
+    def activities(self, text: str) -> list[Activity]:
+        return _bounded(split_activities(text), self._tuning.max_activities)
+
+    def rank(self, text: str) -> list[Scored]:
+        """Every KSB with a signal, at its best activity, best first (named ids not included)."""
         t = self._tuning
-        whole = self.scores(text)
-        best = {ksb_id: (score, text) for ksb_id, score in whole.items()}
-        for sentence in sentences(text, t.min_sentence_words):
-            for ksb_id, score in self.scores(sentence).items():
-                blended = t.sentence_weight * score + (1 - t.sentence_weight) * whole.get(ksb_id, 0.0)
-                if blended > best.get(ksb_id, (0.0, ""))[0]:
-                    best[ksb_id] = (blended, sentence)
-        ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)
-        return [(ksb_id, score, source) for ksb_id, (score, source) in ranked]
+        activities = self.activities(text)
+        whole = self.scores(self._reader.read(text))
+        if len(activities) == 1:
+            return sorted((Scored(i, s, activities[0]) for i, s in whole.items()), key=lambda x: -x.score)
+        best: dict[str, Scored] = {}
+        for activity in activities:
+            for ksb_id, score in self.scores(self._reader.read(activity.text)).items():
+                blended = t.activity_weight * score + (1 - t.activity_weight) * whole.get(ksb_id, 0.0)
+                if ksb_id not in best or blended > best[ksb_id].score:
+                    best[ksb_id] = Scored(ksb_id, blended, activity)
+        return sorted(best.values(), key=lambda x: -x.score)
+
+    def choose(self, text: str, *, top: int = 3) -> list[Scored]:
+        return self.select(text, self.rank(text), top=top)
+
+    def select(self, text: str, ranked: list[Scored], *, top: int, tuning: TagTuning | None = None) -> list[Scored]:
+        """Named ids first, then per activity the KSBs that pass the gate, within the entry's cap."""
+        t = tuning or self._tuning
+        standard = self._knowledge.standard
+        named = [Scored(i, 1.0, Activity(text, ""), named=True)
+                 for i in find_references(text).ksb_ids if standard.ksb(i)]
+        by_activity: dict[str, list[Scored]] = {}
+        for scored in ranked:
+            by_activity.setdefault(scored.activity.text, []).append(scored)
+        chosen: list[Scored] = []
+        for group in by_activity.values():
+            if group[0].score >= t.gate:  # the activity holds evidence; its close seconds come along
+                chosen += [s for s in group[: t.per_activity] if s.score >= group[0].score * t.keep_ratio]
+        chosen.sort(key=lambda s: -s.score)
+        cap = t.long_cap if len(by_activity) > 2 else t.short_cap
+        fresh = [s for s in chosen if s.id not in {n.id for n in named}]
+        return (named + fresh)[: max(min(top, cap), len(named))]
 
     def suggest(self, text: str, *, top: int = 3) -> list[TagSuggestion]:
-        ranked = self.rank(text)
-        if not ranked or ranked[0][1] < self._tuning.gate:
+        if noise_kind(text):
             return []
-        cut = max(self._tuning.floor, ranked[0][1] * self._tuning.keep_ratio)
-        return [
-            TagSuggestion(id=ksb_id, confidence=round(score, 3), reason=self._reason(ksb_id, source))
-            for ksb_id, score, source in ranked[:top]
-            if score >= cut
-        ]
+        several = len(self.activities(text)) > 1
+        return [TagSuggestion(id=s.id, confidence=round(min(s.score, 1.0), 3), reason=self._reason(s, several))
+                for s in self.choose(text, top=top)]
 
-    def _reason(self, ksb_id: str, source: str) -> str:
-        ksb = self._retriever.standard.ksb(ksb_id)
+    def _reason(self, scored: Scored, several: bool) -> str:
+        ksb = self._knowledge.standard.ksb(scored.id)
         assert ksb is not None
-        guide = self._retriever.index.knowledge.guidance.for_ksb(ksb_id)
-        vocabulary = set(tokens(ksb.text + " " + " ".join(guide.keywords if guide else ())))
-        shared = [w for w in dict.fromkeys(re.findall(r"[A-Za-z][A-Za-z0-9-]+", source))
-                  if (t := tokens(w)) and t[0] in vocabulary
-                  and self._retriever.term_weight(t[0]) >= DISTINCTIVE][:3]
-        words = ", ".join(f"\u201c{w}\u201d" for w in shared)
-        excerpt = ksb.text if len(ksb.text) <= 90 else ksb.text[:87].rsplit(" ", 1)[0] + "…"
-        if words:
-            verb = "match" if len(shared) > 1 else "matches"
-            return f"{words} in your entry {verb} {ksb_id}: \u201c{excerpt}\u201d"
-        return f"What you describe is close to {ksb_id}: \u201c{excerpt}\u201d"
+        excerpt = _excerpt(ksb.text, 90)
+        if scored.named:
+            return render("tag_reason_named.md", id=scored.id, excerpt=excerpt)
+        where = f"{scored.activity.label}: " if several else ""
+        phrase, matched = self._evidence_words(scored.id, scored.activity.text)
+        if matched:
+            return render("tag_reason_words.md", where=where, phrase=phrase, id=scored.id,
+                          words=", ".join(f"\u201c{w}\u201d" for w in matched), excerpt=excerpt)
+        _, closest = self._profile(self._reader.read(scored.activity.text))
+        guide = self._knowledge.guidance.for_ksb(scored.id)
+        if guide and scored.id in closest and closest[scored.id] < len(guide.activities):
+            return render("tag_reason_like.md", where=where, phrase=_excerpt(scored.activity.text, 60),
+                          id=scored.id, typical=_excerpt(guide.activities[closest[scored.id]], 90))
+        return render("tag_reason_close.md", where=where, id=scored.id, excerpt=excerpt)
+
+    def _evidence_words(self, ksb_id: str, activity: str) -> tuple[str, list[str]]:
+        """The apprentice's words that carry the match (as written) and the KSB's words they match."""
+        surface = self._surface[ksb_id]
+        written: list[str] = []
+        matched: list[str] = []
+        for word in self._reader.words(activity):
+            for stem in tokens(word.text):
+                if (stem in surface and stem not in GENERIC and self._lexical.idf.get(stem, 0.0) >= DISTINCTIVE
+                        and surface[stem] not in matched):
+                    if word.written not in written:
+                        written.append(word.written)
+                    matched.append(surface[stem])
+        return _phrase(activity, written), matched[:3]
+
+
+def _phrase(text: str, words: list[str]) -> str:
+    """The shortest stretch of `text` holding the first words that matched, at most eight words long."""
+    lowered = text.lower()
+    spans = [(m.start(), m.end()) for w in words[:3]
+             if (m := re.search(rf"(?<![\w]){re.escape(w.lower())}(?![\w])", lowered))]
+    if not spans:
+        return ", ".join(words)
+    start, end = min(s for s, _ in spans), max(e for _, e in spans)
+    stretch = text[start:end]
+    if len(stretch.split()) > 8:
+        return "\u2026".join(text[s:e] for s, e in sorted(spans))
+    return stretch
+
+
+def _excerpt(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rsplit(" ", 1)[0] + "\u2026"

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import intents
 from bot.coach import Handler
+from bot.entry_noise import noise_kind
 from bot.entry_changes import MAX_ENTRY_HOURS
 from bot.handlers.common import Services, guarded, user_text
 from bot.handlers.entry_changes import saved, tag_actions
@@ -66,7 +67,13 @@ def read_fields(text: str, payload: dict[str, Any], *, today: date, working_day:
                   typed=not raw_date and raw_hours in (None, ""))
 
 
-def saved_text(recorded: Recorded, fields: Fields, *, reference: str) -> str:
+def _hint(text: str) -> str:
+    """One line for an entry that is only emoji, a link, code or a trace; "" for prose."""
+    noise = noise_kind(text)
+    return render(f"tag_hint_{noise.value}.md") if noise else ""
+
+
+def saved_text(recorded: Recorded, fields: Fields, *, reference: str, hint: str = "") -> str:
     notes = []
     if recorded.confirmed:
         notes.append(render("reflect_confirmed_line.md", ids=", ".join(recorded.confirmed)))
@@ -84,6 +91,8 @@ def saved_text(recorded: Recorded, fields: Fields, *, reference: str) -> str:
         return render("reflect_pending.md", **common)
     if recorded.suggestions:
         return render("reflect_saved.md", suggestions=_lines(recorded.suggestions), **common)
+    if hint:
+        return render("reflect_saved_hint.md", hint=hint, **common)
     if recorded.confirmed:
         return render("reflect_saved_confirmed.md", **common)
     return render("reflect_no_tags.md", **common)
@@ -117,7 +126,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
             return Reply(text=render("reflect_invalid.md", problem=str(exc), text=text),
                          intent=intents.REFLECT, form=Form("reflection", {"text": text}))
         return Reply(
-            text=saved_text(recorded, fields, reference=reference),
+            text=saved_text(recorded, fields, reference=reference, hint=_hint(text)),
             citations=s.citations([x.id for x in recorded.suggestions] + list(recorded.confirmed)),
             actions=tag_actions(recorded.entry_id, [x.id for x in recorded.suggestions]),
             intent=intents.REFLECT,
@@ -151,7 +160,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
         if problem:
             body = render("preview_unavailable.md")
         elif not suggestions:
-            body = render("preview_none.md")
+            body = _hint(text) or render("preview_none.md")
         else:
             body = render("preview_tags.md", suggestions=_lines(suggestions))
         return Reply(text=body, citations=s.citations([x.id for x in suggestions]),

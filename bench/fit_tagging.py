@@ -1,0 +1,99 @@
+"""Fit the tagger's evidence gate and selection on `bench/data/tagging_tune.jsonl` only.
+
+`python -m bench.fit_tagging` scores every combination of the grid below on the
+tuning entries and prints the best; the chosen values go into `TagTuning`'s
+defaults by hand, so a fit is a reviewed change. The objective is must-recall
+plus precision on genuine entries plus the share of no-evidence entries left
+untagged. Among gates that score the same, the middle one is taken: the
+widest margin from both kinds of entry. KSBs suggested wrongly more often
+than rightly on the tuning entries get a per-KSB margin, also fitted here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import Counter
+from typing import Any
+
+from bench.eval_data import TAGGING_TUNE, load_jsonl
+from bot.config import Settings
+from bot.tagging import RetrievalTagger, TagTuning, default_reader
+from bot.wiring import make_retriever
+
+TOP = 6
+GATES = [round(0.35 + 0.01 * n, 2) for n in range(31)]
+KEEP = (0.75, 0.8, 0.85, 0.9)
+PER_ACTIVITY = (1, 2)
+ACTIVITY_WEIGHT = (0.5, 0.6, 0.7)
+MARGINS = (0.0, 0.03, 0.06, 0.1)
+
+
+def objective(items: list[dict[str, Any]], tagged: list[list[str]]) -> float:
+    recall: list[float] = []
+    precision: list[float] = []
+    empty: list[float] = []
+    for item, tags in zip(items, tagged, strict=True):
+        must, allowed = set(item["must"]), set(item["must"]) | set(item["may"])
+        if not must:
+            empty.append(float(not tags))
+            continue
+        recall.append(len(must & set(tags)) / len(must))
+        precision.append(len(allowed & set(tags)) / len(tags) if tags else 0.0)
+    return sum(recall) / len(recall) + sum(precision) / len(precision) + sum(empty) / len(empty)
+
+
+def wrong_often(items: list[dict[str, Any]], tagged: list[list[str]]) -> list[str]:
+    suggested: Counter[str] = Counter()
+    right: Counter[str] = Counter()
+    for item, tags in zip(items, tagged, strict=True):
+        for ksb_id in tags:
+            suggested[ksb_id] += 1
+            right[ksb_id] += ksb_id in set(item["must"]) | set(item["may"])
+    return [k for k in suggested if suggested[k] - right[k] >= 2 and suggested[k] - right[k] > right[k]]
+
+
+def main() -> None:
+    retriever = make_retriever(Settings())
+    reader = default_reader(retriever.index.knowledge)
+    items = load_jsonl(TAGGING_TUNE)
+    base = TagTuning()
+
+    def run(tuning: TagTuning) -> tuple[float, list[list[str]]]:
+        tagger = RetrievalTagger(retriever=retriever, tuning=tuning, reader=reader)
+        tagged = [[s.id for s in tagger.choose(i["text"], top=TOP)] for i in items]
+        return objective(items, tagged), tagged
+
+    results: dict[tuple[float, float, int, float], float] = {}
+    for weight in ACTIVITY_WEIGHT:  # ranking depends on the weight only; selection is replayed on it
+        tagger = RetrievalTagger(retriever=retriever, tuning=dataclasses.replace(base, activity_weight=weight),
+                                 reader=reader)
+        ranked = [tagger.rank(i["text"]) for i in items]
+        for keep, per, gate in itertools.product(KEEP, PER_ACTIVITY, GATES):
+            tuning = dataclasses.replace(base, activity_weight=weight, keep_ratio=keep, per_activity=per, gate=gate)
+            tagged = [[s.id for s in tagger.select(i["text"], r, top=TOP, tuning=tuning)]
+                      for i, r in zip(items, ranked, strict=True)]
+            results[(weight, keep, per, gate)] = objective(items, tagged)
+    best = max(results.values())
+    top = [key for key, value in results.items() if value == best]
+    weight, keep, per, _ = top[0]
+    plateau = sorted(k[3] for k in top if k[:3] == (weight, keep, per))
+    gate = plateau[len(plateau) // 2]
+    tuning = dataclasses.replace(base, activity_weight=weight, keep_ratio=keep, per_activity=per, gate=gate)
+    score, tagged = run(tuning)
+    print(f"fitted on {len(items)} tuning entries: activity_weight={weight} keep_ratio={keep} "
+          f"per_activity={per} gate={gate} (gates {plateau[0]}-{plateau[-1]} score the same) objective={score:.3f}")
+    curve = "  ".join(f"{g:.2f}:{results[(weight, keep, per, g)]:.2f}" for g in GATES[::2])
+    print(f"objective by gate: {curve}")
+    margins: dict[str, float] = {}
+    for ksb_id in wrong_often(items, tagged):
+        scored = {m: run(dataclasses.replace(tuning, margins={**margins, ksb_id: m}))[0] for m in MARGINS}
+        chosen = min(m for m in MARGINS if scored[m] == max(scored.values()))
+        if chosen:
+            margins[ksb_id] = chosen
+    final = run(dataclasses.replace(tuning, margins=margins))[0]
+    print(f"per-KSB margins: {margins or 'none needed'}; objective {final:.3f}")
+
+
+if __name__ == "__main__":
+    main()
