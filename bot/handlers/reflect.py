@@ -8,8 +8,8 @@ from typing import Any
 
 from bot import intents
 from bot.coach import Handler
-from bot.entry_noise import noise_kind
 from bot.entry_changes import MAX_ENTRY_HOURS
+from bot.entry_noise import noise_kind
 from bot.handlers.common import Services, guarded, user_text
 from bot.handlers.entry_changes import saved, tag_actions
 from bot.intents import Intent
