@@ -27,8 +27,8 @@ from bot.prompt_files import render
 from bot.refs import find_references
 from bot.retrieval import Fusion, HybridRetriever, lexical_documents
 from bot.spelling import Reader, english_words
+from knowledge.documents import ACTIVITY
 from knowledge.glossary import load_glossary
-from knowledge.index import ACTIVITY
 from knowledge.registry import Knowledge
 
 DISTINCTIVE = 1.5  # idf: a word shared by more than about a fifth of the KSBs explains nothing
