@@ -34,9 +34,10 @@ _DURATION = re.compile(
     re.I)
 _HALF_DAY = re.compile(r"\b(?:half\s+a|half-a|a\s+half|half)[\s-]+day\b", re.I)
 _FULL_DAY = re.compile(r"\b(?:(?:a|the|one)\s+)?(?:full|whole|entire)[\s-]+day\b|\ball[\s-]+day\b", re.I)
+MAX_DAYS = 5
 # Words before a duration that make it a frequency, a limit or a span of data rather than time spent.
 _NOT_TIME_SPENT = re.compile(r"\b(?:every|per|each|once|twice|within|under|than|over|last|past|next|"
-                             r"of|times|about\s+every)\s*$", re.I)
+                             r"of|times|after|before|from|to|retention)\s*$", re.I)
 _AFTER_NOT_SPENT = re.compile(r"^\s*(?:ago|later|earlier|of\s+data|old|window|"
                               r"lag|latency|delay|sla|timeout|in\s+advance)\b", re.I)
 _NO_TIME = re.compile(
@@ -49,13 +50,16 @@ _NO_TIME = re.compile(
 # Phrases dateparser may interpret: they must name a day, not a week, month or a stray word.
 _DAY_ANCHOR = re.compile(
     r"\b(?:today|yesterday|tomorrow|tonight|this\s+(?:morning|afternoon|evening)|"
-    r"mon|tues?|wed|thur?s?|fri|sat|sun)(?:day)?\b"
+    r"(?:mon|tues?|wed|weds|thur?s?|fri)(?:day)?|saturday|sunday)\b"
     r"|\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|couple\s+of|few)"
     r"\s+(?:days?|weeks?)\s+ago\b"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\s+\d{1,2}(?:st|nd|rd|th)?\b"
     r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b",
     re.I)
+
+
+_LAST = re.compile(r"\b(?:last|ago|previous|before)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,8 @@ def read_date(text: str, *, today: date) -> DateReading | None:
 
     cleaned = _without_durations(text)
     found = search_dates(cleaned, languages=["en"], settings=_settings(today)) or []
-    days = [(phrase, when.date()) for phrase, when in found if _DAY_ANCHOR.search(phrase)]
+    days = [(phrase, _this_week(phrase, when.date(), today)) for phrase, when in found
+            if _DAY_ANCHOR.search(phrase)]
     for phrase, day in days:
         if day <= today:
             return DateReading(day, phrase.strip(" ,.;"))
@@ -127,6 +132,16 @@ def _settings(today: date) -> Any:
             "DATE_ORDER": "DMY", "RETURN_AS_TIMEZONE_AWARE": False}
 
 
+def _this_week(phrase: str, day: date, today: date) -> date:
+    """A bare weekday that is today's ("friday was timesheets", written on a Friday) means today.
+
+    dateparser, told to prefer the past, reads it as a week ago; "last friday" keeps that reading.
+    """
+    if (today - day).days == 7 and not _LAST.search(phrase):
+        return today
+    return day
+
+
 def _spent(text: str, start: int, end: int) -> bool:
     return not _NOT_TIME_SPENT.search(text[:start]) and not _AFTER_NOT_SPENT.match(text[end:])
 
@@ -156,8 +171,8 @@ def _duration_hours(match: re.Match[str], working_day: float) -> float | None:
     if match.group("half") or match.group("half2"):
         amount += 0.5
     unit = match.group("unit").lower()
-    if unit.startswith("d"):
-        return amount * working_day
+    if unit.startswith("d"):  # "90 days" is a retention period, not time spent learning
+        return amount * working_day if amount <= MAX_DAYS else None
     if unit.startswith("m"):
         return amount / 60
     minutes = match.group("m") or match.group("m2")

@@ -54,6 +54,9 @@ def test_no_otj_time_means_zero(text: str) -> None:
     "a few hours on the dashboards",
     "ran the drift check once a day",
     "processed 5m rows through the new pipeline",
+    "raw images move to cold storage after 90 days",
+    "the feature job went from 20 min to 3",
+    "we keep logs for 90 days",
 ])
 def test_durations_that_are_not_time_spent_are_ignored(text: str) -> None:
     assert read_hours(text, working_day=7.0) is None
@@ -68,6 +71,9 @@ def test_durations_that_are_not_time_spent_are_ignored(text: str) -> None:
     ("on 28 Nov I ran a lunch-and-learn on drift", date(2026, 11, 28)),
     ("an hour on monday reviewing PRs", date(2026, 11, 30)),
     ("Yesterday I fixed the flaky test. Tomorrow I'll demo it.", date(2026, 12, 2)),
+    ("spent most of thursday on the data contract", date(2026, 12, 3)),  # written on a Thursday
+    ("last thursday I spent the morning on the data contract", date(2026, 11, 26)),
+    ("a week ago I paired on the scoring service", date(2026, 11, 26)),
 ])
 def test_dates_read_from_the_words(text: str, day: date) -> None:
     found = read_date(text, today=THURSDAY)
@@ -77,6 +83,7 @@ def test_dates_read_from_the_words(text: str, day: date) -> None:
 @pytest.mark.parametrize("text", [
     "we built a feature store for the pricing team",
     "in March we agreed the roadmap",
+    "sat in with the fraud ops team to hear their pain points",
     "a full day at the provider on deep learning",
 ])
 def test_no_day_named_means_no_date(text: str) -> None:
