@@ -48,6 +48,12 @@ def check_summary(session: Session, actor: Actor, *, apprentice_id: int) -> None
     raise Forbidden("you can only see summaries for apprentices linked to you")
 
 
+def check_team(actor: Actor) -> None:
+    """Only managers have a team; it holds the apprentices linked to them and no one else."""
+    if actor.role != "manager":
+        raise Forbidden("only a line manager has a team: the apprentices linked to them")
+
+
 def check_own_data(actor: Actor, *, person_id: int) -> None:
     """Export and erasure are rights of the data subject alone."""
     if actor.id != person_id:

@@ -26,6 +26,9 @@ REFLECT_EDIT = "reflect_edit"  # "change hours to 2": a correction to a saved en
 EMPTY = "empty"
 OFFTOPIC = "offtopic"  # the scope refusal
 UNKNOWN_ID = "unknown_id"  # names a KSB or duty the standard doesn't have
+REVIEW_PACK = "review_pack"  # "prepare my review": the apprentice's own progress review pack
+REVIEW_FOR = "review_for"  # "review pack for Priya": a manager's pack for one of theirs (text: the name)
+MY_TEAM = "my_team"  # a manager's apprentices at a glance
 
 _HELP = re.compile(
     r"^\s*(help|\?+|hi|hello|hey|start|menu|what can you do\??|how do (i|you) use (this|you)\??)\s*[!.]*\s*$", re.I)
@@ -38,6 +41,11 @@ _PROGRESS = re.compile(
     r"\b(how am i doing|my progress|progress report|^progress$|my coverage|coverage|gateway ready|"
     r"am i (on track|ready)|ready for gateway|how many hours|off[- ]the[- ]job hours|otj hours|"
     r"weak(est)? ksbs?)\b", re.I)
+_REVIEW_FOR = re.compile(r"^\s*(?:(?:prepare|get|make|send|show|build)\s+(?:me\s+)?(?:the\s+|a\s+)?)?"
+                         r"(?:progress\s+)?review(?:\s+pack)?\s+for\s+(.+?)\s*[?.!]*$", re.I)
+_REVIEW_PACK = re.compile(r"\b(prepare|get|make|build|send|show|create)\b.{0,20}\b(my|the)\b.{0,12}"
+                          r"\breview( pack)?\b|^\s*(my\s+)?(progress\s+)?review(\s+pack)?\s*[?.!]*$", re.I)
+_MY_TEAM = re.compile(r"^\s*(show\s+(me\s+)?)?(my|our)\s+(team|apprentices)\b.{0,30}$", re.I)
 _PORTFOLIO = re.compile(r"\b(export|download|build|make)\b.*\bportfolio\b", re.I)
 _EXPORT = re.compile(r"\b(export|download|send me|give me|get)\b.*\b(my|all my)\b.*\bdata\b", re.I)
 _DELETE = re.compile(r"\b(delete|erase|remove|forget|wipe)\b.*\b(my|all my|me)\b.*"
@@ -84,6 +92,13 @@ def classify(text: str) -> Intent:
         return Intent(REFLECT_EDIT, stripped)
     if _DELETE.search(stripped):
         return Intent(DELETE_DATA, stripped)
+    review_for = _REVIEW_FOR.match(stripped)
+    if review_for:
+        return Intent(REVIEW_FOR, review_for.group(1).strip(" '\"“”‘’"))
+    if _REVIEW_PACK.search(stripped):
+        return Intent(REVIEW_PACK, stripped)
+    if _MY_TEAM.match(stripped):
+        return Intent(MY_TEAM, stripped)
     if _THIRD_PARTY.search(stripped):
         return Intent(OTHERS_DATA, stripped)
     if _PORTFOLIO.search(stripped):

@@ -17,6 +17,7 @@ FEEDBACK = "feedback"            # payload: {"value": "up"|"down", "answer_id"?}
 DATA_DELETE_CONFIRM = "data.delete.confirm"
 PROMPT_SNOOZE = "prompt.snooze"
 PROMPT_SKIP = "prompt.skip"
+REVIEW_PACK_FOR = "review.pack"  # payload: {"apprentice_id"}: a manager's button on "my team"
 
 
 @dataclass(frozen=True)

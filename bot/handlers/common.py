@@ -24,6 +24,7 @@ from bot.ports import Composer
 from bot.progress import ProgressService
 from bot.prompt_files import render
 from bot.reflections import Reflections
+from bot.team import TeamService
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 
@@ -44,6 +45,7 @@ class Services:
     progress: ProgressService = field(init=False)
     portfolio: PortfolioService = field(init=False)
     reviews: ReviewService = field(init=False)
+    team: TeamService = field(init=False)
     data_rights: DataRights = field(init=False)
     directory: Directory = field(init=False)
 
@@ -54,6 +56,7 @@ class Services:
         self.reviews = ReviewService(session_factory=self.sessions, knowledge=self.knowledge,
                                      composer=self.composer, scorer=self.scorer,
                                      timeout=self.evidence_timeout)
+        self.team = TeamService(session_factory=self.sessions, knowledge=self.knowledge)
         self.data_rights = DataRights(session_factory=self.sessions)
         self.directory = Directory(sessions=self.sessions, standard_ref=self.knowledge.standard.reference,
                                    today=self.today)

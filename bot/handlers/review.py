@@ -1,0 +1,89 @@
+"""Progress review packs in chat ("prepare my review", "review pack for NAME") and "my team"."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from bot import intents
+from bot.authz import Actor
+from bot.coach import Handler
+from bot.documents.review_doc import BadPeriod, ReviewPack
+from bot.handlers.common import Services, guarded
+from bot.handlers.progress import CHAT_PORTFOLIO_FORMAT, export_metadata
+from bot.intents import Intent
+from bot.messages import REVIEW_PACK_FOR, Action, Incoming, Reply
+from bot.prompt_files import render
+from bot.team import TeamMember
+
+TEAM_BUTTONS = 20
+
+
+def _figures(pack: ReviewPack) -> dict[str, str]:
+    last = pack.last_review
+    return {"start": pack.period.start.isoformat(), "end": pack.period.end.isoformat(),
+            "period_hours": f"{pack.hours_in_period:g}",
+            "logged": f"{pack.progress.hours_logged:g}", "expected": f"{pack.expected_by_now:g}",
+            "newly": str(len(pack.newly)), "without": str(len(pack.without)),
+            "last": render("review_reply_last.md", count=str(len(last.actions)),
+                           held=last.held_on.isoformat()) if last and last.actions else ""}
+
+
+def _team_line(m: TeamMember) -> str:
+    return render("team_line.md", name=m.name, covered=str(m.covered), total=str(m.total),
+                  coverage=f"{m.coverage:g}", hours=f"{m.hours_logged:g}",
+                  expected=f"{m.expected_by_now:g}",
+                  last=m.last_entry.isoformat() if m.last_entry else render("team_no_entry.md"),
+                  review=m.next_review.isoformat())
+
+
+def _button(person_id: int, name: str) -> Action:
+    return Action(render("label_review_pack.md", name=name), REVIEW_PACK_FOR,
+                  {"apprentice_id": person_id})
+
+
+def review_handlers(s: Services) -> dict[str, Handler]:
+    async def pack_reply(actor: Actor, person_id: int, today: date) -> Reply:
+        try:
+            pack, file = await s.reviews.pack_file(actor=actor, person_id=person_id,
+                                                   fmt=CHAT_PORTFOLIO_FORMAT, today=today)
+        except BadPeriod as exc:
+            return Reply(text=str(exc), intent=intents.REVIEW_PACK)
+        template = "review_reply.md" if pack.private else "review_reply_manager.md"
+        text = render(template, filename=file.filename, name=pack.apprentice, **_figures(pack))
+        return Reply(text=text.strip(), intent=intents.REVIEW_PACK,
+                     metadata={"export": export_metadata(file)})
+
+    async def own(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await s.actor(incoming.user)
+        return await pack_reply(actor, actor.id, s.today())
+
+    async def for_named(incoming: Incoming, intent: Intent) -> Reply:
+        actor = await s.actor(incoming.user)
+        name = intent.text or str(incoming.payload.get("text", ""))
+        matches = await asyncio.to_thread(s.team.find, actor=actor, name=name)
+        if len(matches) == 1:
+            return await pack_reply(actor, matches[0][0], s.today())
+        if not matches:
+            return Reply(text=render("review_not_found.md", name=name), intent=intents.REVIEW_FOR)
+        return Reply(text=render("review_choose.md", name=name), intent=intents.REVIEW_FOR,
+                     actions=[_button(pid, who) for pid, who in matches[:TEAM_BUTTONS]])
+
+    async def for_button(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await s.actor(incoming.user)
+        return await pack_reply(actor, int(incoming.payload.get("apprentice_id") or 0), s.today())
+
+    async def my_team(incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await s.actor(incoming.user)
+        today = s.today()
+        members = await asyncio.to_thread(s.team.members, actor=actor, today=today)
+        if not members:
+            return Reply(text=render("team_empty.md"), intent=intents.MY_TEAM)
+        text = render("team.md", count=str(len(members)), today=today.isoformat(),
+                      lines="\n".join(_team_line(m) for m in members))
+        return Reply(text=text, intent=intents.MY_TEAM,
+                     actions=[_button(m.person_id, m.name) for m in members[:TEAM_BUTTONS]],
+                     metadata={"team": [m.person_id for m in members]})
+
+    return {intents.REVIEW_PACK: guarded(own), intents.REVIEW_FOR: guarded(for_named),
+            REVIEW_PACK_FOR: guarded(for_button), intents.MY_TEAM: guarded(my_team)}
