@@ -194,3 +194,13 @@ async def test_an_id_the_tagger_suggests_from_the_words_is_shown_with_its_reason
     reply = await say(coach, "reflect: wrote up our retraining policy, I think this is K28")
     assert "• K28 — you named K28" in reply.text and [c.id for c in reply.citations] == ["K28"]
     assert [(a.action, a.payload["ksb"]) for a in reply.actions] == [(TAG_CONFIRM, "K28"), (TAG_REMOVE, "K28")]
+
+
+async def test_a_tag_or_correction_turn_without_a_command_says_how(coach: Coach, sessions: SessionFactory) -> None:
+    await say(coach, "reflect: " + DRIFT)
+    before = entry_row(sessions, 1)
+    tags_turn = await coach.handle(Incoming(user=ALICE, action="tags", payload={"text": "can you sort my tags"}))
+    assert tags_turn.intent == "tags" and "confirm S5" in tags_turn.text
+    edit_turn = await coach.handle(Incoming(user=ALICE, action="reflect_edit", payload={"text": "fix it"}))
+    assert edit_turn.intent == "reflect" and "change hours to 2" in edit_turn.text
+    assert entry_row(sessions, 1) == before

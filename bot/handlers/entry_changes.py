@@ -85,8 +85,8 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
 
     async def typed(incoming: Incoming, intent: Intent) -> Reply:
         command = read_tag_command(intent.text)
-        if command is None:
-            return Reply(text=render("unavailable.md"), intent=intents.TAGS)
+        if command is None:  # routed here by likeness rather than by the command's own shape
+            return Reply(text=render("tags_how.md"), intent=intents.TAGS)
         actor = await s.actor(incoming.user)
         entry_id = command.entry_id or await s.changes.latest(actor=actor)
         if entry_id is None:
@@ -101,7 +101,7 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
     async def correct(incoming: Incoming, intent: Intent) -> Reply:
         correction = read_correction(intent.text)
         if correction is None:
-            return Reply(text=render("unavailable.md"), intent=intents.REFLECT)
+            return Reply(text=render("reflect_correction_how.md"), intent=intents.REFLECT)
         actor = await s.actor(incoming.user)
         entry_id = correction.entry_id or await s.changes.latest(actor=actor)
         if entry_id is None:
