@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.portfolio_sample import seed_apprentice
-from bot.authz import Actor
+from bot.coaching.authz import Actor
 from bot.config import Settings
 from bot.documents.portfolio_service import PortfolioService
 from bot.documents.review_service import ReviewService

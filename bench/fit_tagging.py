@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.eval_data import TAGGING_TUNE, load_jsonl
 from bot.config import Settings
-from bot.tagging import RetrievalTagger, TagTuning, default_reader
+from bot.search.tagging import RetrievalTagger, TagTuning, default_reader
 from bot.wiring import make_retriever
 
 TOP = 6

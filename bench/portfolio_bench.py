@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.portfolio_sample import seed_apprentice
-from bot.authz import Actor
+from bot.coaching.authz import Actor
 from bot.config import Settings
 from bot.documents.files import DocumentFile
 from bot.documents.pdf import html_to_pdf

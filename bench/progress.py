@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.authz import Actor
+from bot.coaching.authz import Actor
+from bot.coaching.evidence import suggest_evidence
+from bot.coaching.progress import ProgressService
+from bot.coaching.reflections import Reflections
 from bot.config import Settings
-from bot.evidence import suggest_evidence
 from bot.handlers.progress import EVIDENCE_WINDOW
 from bot.ports import TagSuggestion
-from bot.progress import ProgressService
-from bot.reflections import Reflections
 from bot.wiring import load_knowledge
 from knowledge.registry import Knowledge
 from storage import entries, people, tags

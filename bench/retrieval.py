@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from bench.eval_data import load_jsonl
 from bot.config import Settings
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_retriever
 
 

@@ -30,12 +30,12 @@ from urllib.parse import quote
 import psycopg
 from sqlmodel import select
 
+from bench.demo_data import DemoSpec, generate
+from bot.adapters.slack.sender import SlackSender
 from bot.config import Settings
-from bot.scheduler.demo_data import DemoSpec, generate
+from bot.ports import Address
 from bot.scheduler.due import Defaults, Schedule
 from bot.scheduler.prompts import weekly_prompt
-from bot.scheduler.senders import Address
-from bot.scheduler.slack_sender import SlackSender
 from bot.wiring import load_knowledge
 from storage.db import open_database
 from storage.models import Person

@@ -110,13 +110,15 @@ async def burst(name: str, url: str, texts: list[str], *, count: int, fake: Any,
 
 
 async def run_bench(data_dir: Path) -> None:
+    from functools import partial
+
     from aiohttp import web
 
     from bench.eval_data import load_jsonl
-    from bot.adapters.slack import ADAPTER_KEY, mount
+    from bot.adapters.slack.app import ADAPTER_KEY, mount
     from bot.config import Settings
     from bot.server import build_app
-    from bot.wiring import make_coach, make_retriever
+    from bot.wiring import make_coach, make_retriever, open_settings_database
     from tests.fakes import FakeSlackAPI
 
     retriever = make_retriever(Settings(_env_file=None, openai_api_key="", openai_base_url=""))
@@ -124,7 +126,9 @@ async def run_bench(data_dir: Path) -> None:
     settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key="", openai_base_url="",
                         slack_bot_token="xoxb-1-bench-bot-token", slack_signing_secret=SECRET,
                         slack_api_url=f"{fake.url}/api/")
-    app = await build_app(settings=settings, coach=make_coach(settings, retriever=retriever), mounts=[mount])
+    database = open_settings_database(settings)
+    app = await build_app(settings=settings, coach=make_coach(settings, retriever=retriever, database=database),
+                          mounts=[partial(mount, database=database)])
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -143,6 +147,7 @@ async def run_bench(data_dir: Path) -> None:
     finally:
         await runner.cleanup()
         fake.stop_thread()
+        database.dispose()
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from bench.eval_data import EVAL_DIR, HELDOUT_REFLECTIONS, TAGGING_HELDOUT, TAGGING_TUNE, load_jsonl
 from bench.stats import summary
 from bot.config import Settings
-from bot.tagging import RetrievalTagger
+from bot.search.tagging import RetrievalTagger
 from bot.wiring import make_retriever
 
 Tagged = dict[str, list[str]]  # entry id -> suggested ids

@@ -82,19 +82,23 @@ async def scenario(name: str, url: str, fake: Any, adapter: Any, plans: list[lis
 
 
 async def run_bench(data_dir: Path) -> None:
+    from functools import partial
+
     from aiohttp import web
 
     from bench.eval_data import load_jsonl
-    from bot.adapters.teams import ADAPTER_KEY, mount
+    from bot.adapters.teams.app import ADAPTER_KEY, mount
     from bot.config import Settings
     from bot.server import build_app
-    from bot.wiring import make_coach, make_retriever
+    from bot.wiring import make_coach, make_retriever, open_settings_database
     from tests.fakes import FakeBotConnector
 
     retriever = make_retriever(Settings(_env_file=None, openai_api_key="", openai_base_url=""))
     fake = FakeBotConnector().start_in_thread()
     settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key="", openai_base_url="")
-    app = await build_app(settings=settings, coach=make_coach(settings, retriever=retriever), mounts=[mount])
+    database = open_settings_database(settings)
+    app = await build_app(settings=settings, coach=make_coach(settings, retriever=retriever, database=database),
+                          mounts=[partial(mount, database=database)])
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -116,6 +120,7 @@ async def run_bench(data_dir: Path) -> None:
     finally:
         await runner.cleanup()
         fake.stop_thread()
+        database.dispose()
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.authz import Actor, check_manage_enrolment, check_manage_links, check_manage_roles
+from bot.coaching.authz import Actor, check_manage_enrolment, check_manage_links, check_manage_roles
 from storage import audit, enrolments, people
 from storage.db import SessionFactory
 from storage.models import Enrolment

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from bot import intents
 from bot.intents import Intent, classify
-from bot.messages import ASK, REFLECT_SAVE, Action, Citation, Incoming, Reply
+from bot.messages import Action, Citation, Incoming, Reply
+from bot.names import ActionId, IntentName
 from bot.ports import Composer, Retriever
 from bot.prompt_files import render
 from knowledge.registry import Knowledge
@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Incoming, Intent], Awaitable[Reply]]
 MAX_INPUT = 4000
 LONG_TEXT_WORDS = 25
-_QUESTION_INTENTS = {"explicit": "lookup", "duty": "lookup", "kind": "lookup",
-                     "unknown": intents.UNKNOWN_ID, "offtopic": intents.OFFTOPIC}
+_QUESTION_INTENTS = {"explicit": IntentName.LOOKUP, "duty": IntentName.LOOKUP, "kind": IntentName.LOOKUP,
+                     "unknown": IntentName.UNKNOWN_ID, "offtopic": IntentName.OFFTOPIC}
 
 
 class Coach:
@@ -39,11 +39,11 @@ class Coach:
         self.retriever = retriever
         self.composer = composer
         self._handlers: dict[str, Handler] = {
-            intents.HELP: self._help,
-            intents.EMPTY: self._help,
-            intents.QUESTION: self._question,
-            intents.OTHERS_DATA: self._others_data,
-            ASK: self._ask_action,
+            IntentName.HELP: self._help,
+            IntentName.EMPTY: self._help,
+            IntentName.QUESTION: self._question,
+            IntentName.OTHERS_DATA: self._others_data,
+            ActionId.ASK: self._ask_action,
         }
         self._handlers.update(handlers or {})
         # Few retrieval threads: more would fight the event loop for the GIL and delay acks.
@@ -58,7 +58,7 @@ class Coach:
             key = incoming.action
         else:
             if len(incoming.text) > MAX_INPUT:
-                return Reply(text=render("too_long.md", limit=str(MAX_INPUT)), intent="error")
+                return Reply(text=render("too_long.md", limit=str(MAX_INPUT)), intent=IntentName.ERROR)
             intent = classify(incoming.text)
             key = intent.name
         handler = self._handlers.get(key)
@@ -92,11 +92,11 @@ class Coach:
             text=composition.text,
             citations=self.citations(composition.cited),
             followups=self._followups(composition.cited),
-            intent=_QUESTION_INTENTS.get(retrieval.mode, intents.QUESTION),
+            intent=_QUESTION_INTENTS.get(retrieval.mode, IntentName.QUESTION),
             metadata=dict(composition.metadata, retrieval=retrieval.mode, retrieved=retrieval.ids),
         )
         if len(intent.text.split()) >= LONG_TEXT_WORDS and not intent.text.rstrip().endswith("?"):
-            reply.actions.append(Action("Save this as a reflection", REFLECT_SAVE, {"text": intent.text}))
+            reply.actions.append(Action("Save this as a reflection", ActionId.REFLECT_SAVE, {"text": intent.text}))
         return reply
 
     def _followups(self, cited: list[str]) -> list[str]:
@@ -115,7 +115,7 @@ class Coach:
             level=str(standard.level),
         )
         return Reply(text=text, followups=["What counts for S24?", "Log a reflection", "How am I doing?"],
-                     intent=intents.HELP)
+                     intent=IntentName.HELP)
 
     async def _others_data(self, incoming: Incoming, intent: Intent) -> Reply:
-        return Reply(text=render("others_data.md"), intent=intents.OTHERS_DATA)
+        return Reply(text=render("others_data.md"), intent=IntentName.OTHERS_DATA)

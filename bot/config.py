@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `ksb-coach serve` binds to.")
     port: int = Field(3000, ge=1, le=65535, description="Port `ksb-coach serve` listens on.")
 
-    # -- Slack (bot/adapters/slack.py) --
+    # -- Slack (bot/adapters/slack/app.py) --
     slack_bot_token: SecretStr = Field(SecretStr(""), description="Bot token (xoxb-…); switches Slack on.")
     slack_signing_secret: SecretStr = Field(
         SecretStr(""), description="Verifies that HTTP requests to /slack/events come from Slack.")
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         "https://slack.com/api/", description="Slack Web API base URL; tests point it at a loopback fake.")
 
-    # -- Teams (bot/adapters/teams.py) --
+    # -- Teams (bot/adapters/teams/app.py) --
     microsoft_app_id: str = Field(
         "", description="Azure Bot app (client) id; empty runs /api/messages UNAUTHENTICATED (Emulator only).")
     microsoft_app_password: SecretStr = Field(

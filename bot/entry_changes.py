@@ -1,6 +1,6 @@
 """Changes to a saved entry after the fact: its tags (by button, chat or CLI), its date and hours.
 
-Every change is checked by `bot.authz` (only the author changes an entry)
+Every change is checked by `bot.coaching.authz` (only the author changes an entry)
 and audited, and a request is validated whole before anything is written,
 so a bad id in "confirm S5 and S99" changes nothing.
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.authz import Actor, check_own_entries
+from bot.coaching.authz import Actor, check_own_entries
 from knowledge.model import Standard
 from storage import audit, entries, tags
 from storage.db import SessionFactory

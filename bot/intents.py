@@ -10,25 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.entry_phrases import read_correction, read_tag_command
-
-HELP = "help"
-QUESTION = "question"
-REFLECT = "reflect"
-TAG_PREVIEW = "tag_preview"
-PROGRESS = "progress"
-PORTFOLIO = "portfolio"
-EXPORT_DATA = "export_data"
-DELETE_DATA = "delete_data"
-PROMPT_SETTINGS = "prompt_settings"
-OTHERS_DATA = "others_data"
-TAGS = "tags"  # "confirm S5", "take S24 off that one": tag changes typed in chat
-REFLECT_EDIT = "reflect_edit"  # "change hours to 2": a correction to a saved entry
-EMPTY = "empty"
-OFFTOPIC = "offtopic"  # the scope refusal
-UNKNOWN_ID = "unknown_id"  # names a KSB or duty the standard doesn't have
-REVIEW_PACK = "review_pack"  # "prepare my review": the apprentice's own progress review pack
-REVIEW_FOR = "review_for"  # "review pack for Priya": a manager's pack for one of theirs (text: the name)
-MY_TEAM = "my_team"  # a manager's apprentices at a glance
+from bot.names import IntentName
 
 _HELP = re.compile(
     r"^\s*(help|\?+|hi|hello|hey|start|menu|what can you do\??|how do (i|you) use (this|you)\??)\s*[!.]*\s*$", re.I)
@@ -71,53 +53,53 @@ _NARRATIVE = re.compile(
 
 @dataclass(frozen=True)
 class Intent:
-    name: str
+    name: str  # an `IntentName`, or the `ActionId` a button sent
     text: str  # the part of the message the intent acts on (prefixes stripped)
 
 
 def classify(text: str) -> Intent:
     stripped = text.strip()
     if not stripped:
-        return Intent(EMPTY, "")
+        return Intent(IntentName.EMPTY, "")
     if _HELP.match(stripped):
-        return Intent(HELP, stripped)
+        return Intent(IntentName.HELP, stripped)
     if _REFLECT_ONLY.match(stripped):
-        return Intent(REFLECT, "")
+        return Intent(IntentName.REFLECT, "")
     prefix = _REFLECT_PREFIX.match(stripped)
     if prefix:
-        return Intent(REFLECT, stripped[prefix.end():].strip())
+        return Intent(IntentName.REFLECT, stripped[prefix.end():].strip())
     if read_tag_command(stripped):
-        return Intent(TAGS, stripped)
+        return Intent(IntentName.TAGS, stripped)
     if read_correction(stripped):
-        return Intent(REFLECT_EDIT, stripped)
+        return Intent(IntentName.REFLECT_EDIT, stripped)
     if _DELETE.search(stripped):
-        return Intent(DELETE_DATA, stripped)
+        return Intent(IntentName.DELETE_DATA, stripped)
     review_for = _REVIEW_FOR.match(stripped)
     if review_for:
-        return Intent(REVIEW_FOR, review_for.group(1).strip(" '\"“”‘’"))
+        return Intent(IntentName.REVIEW_FOR, review_for.group(1).strip(" '\"“”‘’"))
     if _REVIEW_PACK.search(stripped):
-        return Intent(REVIEW_PACK, stripped)
+        return Intent(IntentName.REVIEW_PACK, stripped)
     if _MY_TEAM.match(stripped):
-        return Intent(MY_TEAM, stripped)
+        return Intent(IntentName.MY_TEAM, stripped)
     if _THIRD_PARTY.search(stripped):
-        return Intent(OTHERS_DATA, stripped)
+        return Intent(IntentName.OTHERS_DATA, stripped)
     if _PORTFOLIO.search(stripped):
-        return Intent(PORTFOLIO, stripped)
+        return Intent(IntentName.PORTFOLIO, stripped)
     if _EXPORT.search(stripped):
-        return Intent(EXPORT_DATA, stripped)
+        return Intent(IntentName.EXPORT_DATA, stripped)
     if _PROMPTS.match(stripped):
-        return Intent(PROMPT_SETTINGS, stripped)
+        return Intent(IntentName.PROMPT_SETTINGS, stripped)
     preview = _TAG_PREVIEW.match(stripped)
     if preview and len(stripped) - preview.end() > 20:
         rest = stripped[preview.end():]
         if ":" in rest[:40]:
             rest = rest.split(":", 1)[1]
-        return Intent(TAG_PREVIEW, rest.strip().strip("'\"“”‘’"))
+        return Intent(IntentName.TAG_PREVIEW, rest.strip().strip("'\"“”‘’"))
     if _PROGRESS.search(stripped) and len(stripped) < 120:
-        return Intent(PROGRESS, stripped)
+        return Intent(IntentName.PROGRESS, stripped)
     if _looks_like_reflection(stripped):
-        return Intent(REFLECT, stripped)
-    return Intent(QUESTION, stripped)
+        return Intent(IntentName.REFLECT, stripped)
+    return Intent(IntentName.QUESTION, stripped)
 
 
 def _looks_like_reflection(text: str) -> bool:

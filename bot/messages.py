@@ -5,20 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Action ids that travel from a rendered button/form back to the coach as `Incoming.action`.
-ASK = "ask"                      # payload: {"text"}
-REFLECT_OPEN = "reflect.open"    # payload: {"text"?} -> the adapter shows a reflection form
-REFLECT_SUBMIT = "reflect.submit"  # payload: {"text", "date"?, "hours"?, "ksbs"?: [ids]}
-REFLECT_SAVE = "reflect.save"    # payload: {"text"}: save a previewed text as an entry
-TAG_CONFIRM = "tag.confirm"      # payload: {"entry_id", "ksb"}
-TAG_REMOVE = "tag.remove"        # payload: {"entry_id", "ksb"}
-TAG_ADD = "tag.add"              # payload: {"entry_id", "ksb"}
-FEEDBACK = "feedback"            # payload: {"value": "up"|"down", "answer_id"?}
-DATA_DELETE_CONFIRM = "data.delete.confirm"
-PROMPT_SNOOZE = "prompt.snooze"
-PROMPT_SKIP = "prompt.skip"
-REVIEW_PACK_FOR = "review.pack"  # payload: {"apprentice_id"}: a manager's button on "my team"
-
 
 @dataclass(frozen=True)
 class UserRef:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.retrieval import Retrieval
+from bot.messages import Reply
+from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 
 
@@ -48,3 +50,46 @@ class Tagger(Protocol):
     def suggest(self, text: str, *, top: int = 3) -> list[TagSuggestion]:
         """Up to `top` suggestions; empty when the text holds no real evidence."""
         ...
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a person is reached: platform identity, plus a stored reference where needed."""
+
+    person_id: int
+    platform: str
+    workspace_id: str
+    user_id: str
+    reference: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A PNG sent after a proactive message (the manager's coverage chart)."""
+
+    png: bytes
+    filename: str
+    title: str
+    alt: str
+
+
+class Sender(Protocol):
+    """Delivers proactive messages on one or more platforms; the scheduler sees only this."""
+
+    def handles(self, platform: str) -> bool:
+        """True when this sender can reach people on `platform`."""
+        ...
+
+    async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None) -> bool:
+        """True once the message is delivered (a failed picture alone does not undo that)."""
+        ...
+
+    def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
+        """References found while sending ({person: (platform, reference)}), to store for reuse."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+Claim = Callable[[str], Awaitable[bool]]
+"""Event dedupe: True the first time a platform event or retry key is seen, by any replica."""

@@ -9,9 +9,10 @@ Slack event or Teams turn that had already arrived.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
@@ -26,6 +27,7 @@ from bot.observability.middleware import make_middleware
 log = logging.getLogger(__name__)
 
 Mount = Callable[[web.Application, Coach, Settings], Awaitable[None] | None]
+Lifetime = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
 SETTINGS_KEY = web.AppKey("settings", Settings)
 COACH_KEY = web.AppKey("coach", Coach)
 
@@ -56,35 +58,22 @@ async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | N
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", _metrics)
-    for mount in mounts if mounts is not None else configured_mounts(settings):
+    for mount in mounts or []:
         result = mount(app, coach, settings)
         if result is not None:
             await result
     return app
 
 
-def configured_mounts(settings: Settings) -> list[Mount]:
-    """The platform adapters whose settings are present; adapters add themselves here."""
-    mounts: list[Mount] = []
-    if settings.slack_mode:
-        from bot.adapters.slack import mount as slack_mount
+async def serve(*, settings: Settings, coach: Coach, host: str, port: int, mounts: list[Mount],
+                background: Sequence[Lifetime] = (), stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop`), then drain for up to SHUTDOWN_TIMEOUT seconds.
 
-        mounts.append(slack_mount)
-    from bot.adapters.teams import mount as teams_mount  # always: unauthenticated (Emulator) without an app id
-
-    mounts.append(teams_mount)
-    return mounts
-
-
-async def serve(*, settings: Settings, coach: Coach, host: str, port: int,
-                stop: asyncio.Event | None = None) -> None:
-    """Serve until SIGTERM/SIGINT (or `stop`), then drain for up to SHUTDOWN_TIMEOUT seconds."""
-    app = await build_app(settings=settings, coach=coach)
-    if settings.scheduler:  # weekly prompts and nudges, claimed in the database per send
-        from bot.scheduler.runtime import scheduler_context
-
-        app.cleanup_ctx.append(scheduler_context(settings, knowledge=coach.knowledge,
-                                                 composer=coach.composer))
+    `mounts` add the platforms' routes; `background` (the scheduler) starts and
+    stops with the app. Both come from `bot.wiring`.
+    """
+    app = await build_app(settings=settings, coach=coach, mounts=mounts)
+    app.cleanup_ctx.extend(background)
     runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()

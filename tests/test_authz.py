@@ -8,13 +8,14 @@ from datetime import date
 import pytest
 
 from bot.admin import Admin
-from bot.authz import Actor, Forbidden
-from bot.data_rights import DataRights
+from bot.coaching.authz import Actor, Forbidden
+from bot.coaching.data_rights import DataRights
+from bot.coaching.progress import ProgressService
+from bot.coaching.reflections import Reflections
 from bot.documents.portfolio_service import PortfolioService
 from bot.entry_changes import EntryChanges
-from bot.messages import TAG_CONFIRM, Incoming, UserRef
-from bot.progress import ProgressService
-from bot.reflections import Reflections
+from bot.messages import Incoming, UserRef
+from bot.names import ActionId
 from knowledge.registry import Knowledge
 from storage import entries, people, tags
 from storage.db import SessionFactory
@@ -81,7 +82,7 @@ async def test_apprentice_cannot_tag_another_apprentices_entry(
     with pytest.raises(Forbidden):
         await service.tags(actor=team.bob, entry_id=team.alice_entry, ids=["S24"], source="confirmed")
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
-    reply = await coach.handle(Incoming(user=UserRef("slack", "T1", "UB"), action=TAG_CONFIRM,
+    reply = await coach.handle(Incoming(user=UserRef("slack", "T1", "UB"), action=ActionId.TAG_CONFIRM,
                                         payload={"entry_id": team.alice_entry, "ksb": "S24"}))
     assert reply.intent == "forbidden" and "only" in reply.text
     with sessions() as session:

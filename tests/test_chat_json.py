@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 
 
 def chat(index_dir: Path, db: Path, *turns: str) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 
 FIXTURE = Path(__file__).parent / "data" / "mini_standard.json"
 

@@ -10,7 +10,8 @@ from bot.coach import Coach
 from bot.composers.grounded import GroundedComposer
 from bot.composers.llm import LlmComposer, make_chat_model
 from bot.messages import Incoming, UserRef
-from bot.retrieval import HybridRetriever
+from bot.names import ActionId
+from bot.search.retrieval import HybridRetriever
 from tests.conftest import make_settings
 from tests.fakes.openai_server import Delay, FakeOpenAI, Garbage, Status
 
@@ -99,10 +100,8 @@ async def test_user_text_cannot_close_its_delimiter(retriever: HybridRetriever) 
 
 
 async def test_follow_up_buttons_behave_like_typed_text(retriever: HybridRetriever) -> None:
-    from bot.messages import ASK
-
     coach = coach_with(retriever, GroundedComposer())
-    reply = await coach.handle(Incoming(user=USER, action=ASK, payload={"text": "What counts for S24?"}))
+    reply = await coach.handle(Incoming(user=USER, action=ActionId.ASK, payload={"text": "What counts for S24?"}))
     assert reply.cited_ids == ["S24"]
-    helped = await coach.handle(Incoming(user=USER, action=ASK, payload={"text": "help"}))
+    helped = await coach.handle(Incoming(user=USER, action=ActionId.ASK, payload={"text": "help"}))
     assert helped.intent == "help"

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from bot.admin import Admin
-from bot.authz import Actor
-from bot.data_rights import ConfirmationRequired, DataRights
-from bot.messages import DATA_DELETE_CONFIRM, FEEDBACK, Incoming, UserRef
+from bot.coaching.authz import Actor
+from bot.coaching.data_rights import ConfirmationRequired, DataRights
+from bot.messages import Incoming, UserRef
+from bot.names import ActionId
 from knowledge.registry import Knowledge
 from storage import audit, entries, people, reviews, tags
 from storage.db import SessionFactory
@@ -57,7 +58,7 @@ async def test_export_holds_every_table_of_theirs(sessions: SessionFactory,
                                                   knowledge: Knowledge) -> None:
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
     pid = _fill(sessions, CAROL)
-    await coach.handle(Incoming(user=CAROL, action=FEEDBACK, payload={
+    await coach.handle(Incoming(user=CAROL, action=ActionId.FEEDBACK, payload={
         "value": "up", "answer_id": "ans-1", "cited_ids": ["S24", "Z9"]}))
     other = _fill(sessions, DAVE)
     reply = await coach.handle(Incoming(user=CAROL, text="export my data"))
@@ -93,7 +94,7 @@ async def test_delete_leaves_nothing_of_theirs(sessions: SessionFactory,
                                                knowledge: Knowledge) -> None:
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
     reflected = await coach.handle(Incoming(user=CAROL, text=f"reflect: {DRIFT}"))
-    await coach.handle(Incoming(user=CAROL, action=FEEDBACK, payload={"value": "down"}))
+    await coach.handle(Incoming(user=CAROL, action=ActionId.FEEDBACK, payload={"value": "down"}))
     pid = _fill(sessions, CAROL, role="manager")
     dave = _fill(sessions, DAVE)
     admin = _fill(sessions, UserRef("teams", "tenant-1", "aad-admin", "Ada"), role="admin")
@@ -104,10 +105,10 @@ async def test_delete_leaves_nothing_of_theirs(sessions: SessionFactory,
 
     ask = await coach.handle(Incoming(user=CAROL, text="please delete all my data"))
     assert ask.intent == "delete_data" and "can't be undone" in ask.text
-    assert [(a.action, a.style) for a in ask.actions] == [(DATA_DELETE_CONFIRM, "danger")]
+    assert [(a.action, a.style) for a in ask.actions] == [(ActionId.DATA_DELETE_CONFIRM, "danger")]
     assert any(p["id"] == pid for p in _rows(sessions)["person"])  # asking deletes nothing
 
-    done = await coach.handle(Incoming(user=CAROL, action=DATA_DELETE_CONFIRM))
+    done = await coach.handle(Incoming(user=CAROL, action=ActionId.DATA_DELETE_CONFIRM))
     assert "deleted everything" in done.text
 
     after = _rows(sessions)
@@ -130,5 +131,5 @@ async def test_delete_leaves_nothing_of_theirs(sessions: SessionFactory,
     assert len(after["scheduled_send"]) == 2 and len(after["conversation_ref"]) == 2
     assert len(after["manager_link"]) == 0
 
-    again = await coach.handle(Incoming(user=CAROL, action=DATA_DELETE_CONFIRM))
+    again = await coach.handle(Incoming(user=CAROL, action=ActionId.DATA_DELETE_CONFIRM))
     assert "nothing to delete" in again.text

@@ -10,7 +10,8 @@ import pytest
 from bot.adapters.console import ConsoleChat
 from bot.coach import Coach
 from bot.handlers import storage_handlers
-from bot.messages import REFLECT_SUBMIT, TAG_CONFIRM, TAG_REMOVE, Incoming, Reply, UserRef
+from bot.messages import Incoming, Reply, UserRef
+from bot.names import ActionId
 from bot.ports import TagSuggestion
 from knowledge.registry import Knowledge
 from storage import audit, entries, people, tags
@@ -68,7 +69,7 @@ async def test_a_reflection_is_saved_with_the_date_and_hours_it_states(
 
 
 async def test_form_fields_win_over_the_words(coach: Coach) -> None:
-    reply = await coach.handle(Incoming(user=ALICE, action=REFLECT_SUBMIT, payload={
+    reply = await coach.handle(Incoming(user=ALICE, action=ActionId.REFLECT_SUBMIT, payload={
         "text": "yesterday, 3h on " + DRIFT, "date": "2026-11-20", "hours": "1"}))
     assert reply.metadata["saved"]["date"] == "2026-11-20" and reply.metadata["saved"]["hours"] == 1.0
     assert "Read from your words" not in reply.text
@@ -112,7 +113,8 @@ async def test_typed_tag_commands_act_on_the_latest_entry(coach: Coach, sessions
     assert confirm.intent == "tags" and "Confirmed S24" in confirm.text and f"#{entry_id}" in confirm.text
     assert [c.id for c in confirm.citations] == ["S24"]
     assert [(a.action, a.payload["ksb"]) for a in confirm.actions] == [
-        (TAG_CONFIRM, "S10"), (TAG_REMOVE, "S10"), (TAG_CONFIRM, "S28"), (TAG_REMOVE, "S28")]
+        (ActionId.TAG_CONFIRM, "S10"), (ActionId.TAG_REMOVE, "S10"),
+        (ActionId.TAG_CONFIRM, "S28"), (ActionId.TAG_REMOVE, "S28")]
     removed = await say(coach, "take S10 off that one")
     assert "Removed S10" in removed.text and removed.metadata["pending"] == ["S28"]
     added = await say(coach, "tag that with K1 too")
@@ -169,7 +171,7 @@ async def test_every_suggestion_stays_actionable_after_a_click(coach: Coach, ses
     while reply.actions:
         first = reply.actions[0]
         reply = await coach.handle(Incoming(user=ALICE, action=first.action, payload=first.payload))
-        assert reply.intent == TAG_CONFIRM and reply.metadata["changed"] == [first.payload["ksb"]]
+        assert reply.intent == ActionId.TAG_CONFIRM and reply.metadata["changed"] == [first.payload["ksb"]]
     assert entry_row(sessions, entry_id)[2] == {"S24": "confirmed", "S10": "confirmed", "S28": "confirmed"}
 
 
@@ -193,7 +195,8 @@ async def test_an_id_the_tagger_suggests_from_the_words_is_shown_with_its_reason
     coach = Coach(knowledge=knowledge, retriever=NoRetriever(), composer=ScriptedComposer(), handlers=handlers)
     reply = await say(coach, "reflect: wrote up our retraining policy, I think this is K28")
     assert "• K28 — you named K28" in reply.text and [c.id for c in reply.citations] == ["K28"]
-    assert [(a.action, a.payload["ksb"]) for a in reply.actions] == [(TAG_CONFIRM, "K28"), (TAG_REMOVE, "K28")]
+    assert [(a.action, a.payload["ksb"]) for a in reply.actions] == [(ActionId.TAG_CONFIRM, "K28"),
+                                                                    (ActionId.TAG_REMOVE, "K28")]
 
 
 async def test_a_tag_or_correction_turn_without_a_command_says_how(coach: Coach, sessions: SessionFactory) -> None:

@@ -16,7 +16,7 @@ from bot.coach import Coach
 from bot.config import Settings
 from bot.messages import Incoming, UserRef
 from bot.observability import Metrics
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 from bot.server import build_app
 from bot.wiring import make_coach
 from storage.db import Database, upgrade

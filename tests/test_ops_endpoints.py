@@ -14,7 +14,7 @@ from bot.composers.llm import LlmComposer, make_chat_model
 from bot.config import Settings
 from bot.messages import Incoming, UserRef
 from bot.observability import METRICS_KEY, Metrics
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 from bot.server import build_app
 from bot.wiring import make_coach
 from storage.db import upgrade

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 from storage.db import upgrade
 from tests.test_ops_database import pg_database  # noqa: F401 - fixture
 from tests.test_ops_proxy import TcpProxy

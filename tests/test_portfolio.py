@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bot.authz import Actor, Forbidden
+from bot.coaching.authz import Actor, Forbidden
 from bot.documents.portfolio_doc import PortfolioDoc
 from bot.documents.portfolio_service import PortfolioService
 from bot.messages import Incoming

@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from bot.authz import Actor
-from bot.evidence import grounded_ideas, short_quote, suggest_evidence
+from bot.coaching.authz import Actor
+from bot.coaching.evidence import grounded_ideas, short_quote, suggest_evidence
+from bot.coaching.otj import otj_target
+from bot.coaching.progress import ProgressService, compute_progress, weakness
+from bot.coaching.reflections import EntryView, Reflections
 from bot.messages import Incoming
-from bot.otj import otj_target
-from bot.progress import ProgressService, compute_progress, weakness
-from bot.reflections import EntryView, Reflections
 from knowledge.registry import Knowledge
 from storage import enrolments, entries, people, tags
 from storage.db import SessionFactory

@@ -10,21 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.authz import Actor
 from bot.coach import Coach
+from bot.coaching.authz import Actor
+from bot.coaching.reflections import Reflections
 from bot.handlers import storage_handlers
-from bot.messages import (
-    REFLECT_SAVE,
-    REFLECT_SUBMIT,
-    TAG_ADD,
-    TAG_CONFIRM,
-    TAG_REMOVE,
-    Incoming,
-    UserRef,
-)
+from bot.messages import Incoming, UserRef
+from bot.names import ActionId
 from bot.ports import TagSuggestion
-from bot.reflections import Reflections
-from bot.retrieval import Retrieval
+from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 from storage import entries, people, tags
 from storage.db import Database, SessionFactory
@@ -175,16 +168,16 @@ async def test_reflect_reply_lists_suggestions_with_citations_and_actions(
     assert [c.id for c in reply.citations] == ["S24", "S10", "S28"]
     assert reply.citations[0].text == s24.text
     assert [(a.action, a.payload["ksb"]) for a in reply.actions][:2] == [
-        (TAG_CONFIRM, "S24"), (TAG_REMOVE, "S24")]
+        (ActionId.TAG_CONFIRM, "S24"), (ActionId.TAG_REMOVE, "S24")]
     entry_id = reply.metadata["entry_id"]
 
-    confirm = await coach.handle(Incoming(user=ALICE, action=TAG_CONFIRM,
+    confirm = await coach.handle(Incoming(user=ALICE, action=ActionId.TAG_CONFIRM,
                                           payload={"entry_id": entry_id, "ksb": "S24"}))
-    remove = await coach.handle(Incoming(user=ALICE, action=TAG_REMOVE,
+    remove = await coach.handle(Incoming(user=ALICE, action=ActionId.TAG_REMOVE,
                                          payload={"entry_id": entry_id, "ksb": "S10"}))
-    add = await coach.handle(Incoming(user=ALICE, action=TAG_ADD,
+    add = await coach.handle(Incoming(user=ALICE, action=ActionId.TAG_ADD,
                                       payload={"entry_id": entry_id, "ksb": "b1"}))
-    bad = await coach.handle(Incoming(user=ALICE, action=TAG_ADD,
+    bad = await coach.handle(Incoming(user=ALICE, action=ActionId.TAG_ADD,
                                       payload={"entry_id": entry_id, "ksb": "S99"}))
     assert "Confirmed S24" in confirm.text and "Removed S10" in remove.text
     assert "Added B1" in add.text and "no S99" in bad.text
@@ -201,14 +194,14 @@ async def test_empty_reflect_opens_a_form(sessions: SessionFactory, knowledge: K
 async def test_submit_stores_given_ksbs_as_confirmed(sessions: SessionFactory,
                                                      knowledge: Knowledge) -> None:
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
-    reply = await coach.handle(Incoming(user=ALICE, action=REFLECT_SUBMIT, payload={
+    reply = await coach.handle(Incoming(user=ALICE, action=ActionId.REFLECT_SUBMIT, payload={
         "text": DRIFT, "date": "2026-11-18", "hours": "3.5", "ksbs": ["S24", "K99"]}))
     assert reply.metadata["confirmed"] == ["S24"]
     assert "S24" not in reply.metadata["suggested"]
     assert "K99" in reply.text and "2026-11-18" in reply.text and "3.5 h" in reply.text
     _, _, found = stored(sessions, reply.metadata["entry_id"])
     assert found["S24"] == "confirmed" and found["S10"] == "suggested"
-    future = await coach.handle(Incoming(user=ALICE, action=REFLECT_SUBMIT, payload={
+    future = await coach.handle(Incoming(user=ALICE, action=ActionId.REFLECT_SUBMIT, payload={
         "text": "did things", "date": "2099-01-01"}))
     assert "future" in future.text and "did things" in future.text
 
@@ -216,7 +209,7 @@ async def test_submit_stores_given_ksbs_as_confirmed(sessions: SessionFactory,
 async def test_no_suggestions_gets_a_gentle_prompt(sessions: SessionFactory,
                                                    knowledge: Knowledge) -> None:
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
-    reply = await coach.handle(Incoming(user=ALICE, action=REFLECT_SAVE,
+    reply = await coach.handle(Incoming(user=ALICE, action=ActionId.REFLECT_SAVE,
                                         payload={"text": "On leave most of the week."}))
     assert reply.metadata["tagging_status"] == "ok" and reply.actions == []
     assert "What did you do" in reply.text and "What did you learn" in reply.text
@@ -232,7 +225,7 @@ async def test_preview_saves_nothing_and_claims_nothing(sessions: SessionFactory
     assert reply.intent == "tag_preview"
     assert reply.metadata["saved"] is False
     assert "doesn't mean any KSB is met" in reply.text
-    assert [a.action for a in reply.actions] == [REFLECT_SAVE]
+    assert [a.action for a in reply.actions] == [ActionId.REFLECT_SAVE]
     none = await coach.handle(Incoming(user=ALICE, text="tag this entry please: had a quiet week, "
                                                          "mostly emails and meetings"))
     assert "contains no real evidence" in none.text

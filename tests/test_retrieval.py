@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.refs import find_references
-from bot.retrieval import HybridRetriever
+from bot.search.refs import find_references
+from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_index
 from knowledge.registry import StandardRegistry
 from tests.conftest import make_settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.authz import Actor, Forbidden
+from bot.coaching.authz import Actor, Forbidden
 from bot.commands import review_command
 from bot.documents.review_doc import BadPeriod
 from bot.documents.review_service import ReviewService

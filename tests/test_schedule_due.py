@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from bot.progress import KsbProgress, compute_progress
+from bot.coaching.progress import KsbProgress, compute_progress
 from bot.scheduler.clock import parse_instant, zone
 from bot.scheduler.due import Schedule, due, latest, upcoming, week_key
 from bot.scheduler.prompts import choose_ksb, weakest

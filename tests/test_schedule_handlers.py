@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from bot import intents
 from bot.coach import Coach
-from bot.directory import Directory
-from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE, Incoming, UserRef
+from bot.coaching.directory import Directory
+from bot.handlers.prompt_settings import prompt_handlers
+from bot.messages import Incoming, UserRef
+from bot.names import ActionId, IntentName
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.due import Defaults
-from bot.scheduler.handlers import prompt_handlers
 from bot.scheduler.settings import PromptSettings
 from knowledge.registry import Knowledge
 from storage import audit, people
@@ -43,7 +43,7 @@ async def test_change_day_and_time_in_chat(sessions: SessionFactory, knowledge: 
     reply = await coach.handle(Incoming(user=ADA, text="prompts thursday 4:30pm"))
     row = setting(sessions, _person_id(sessions))
     assert row is not None and (row.weekday, row.local_time, row.enabled) == (3, time(16, 30), True)
-    assert reply.intent == intents.PROMPT_SETTINGS
+    assert reply.intent == IntentName.PROMPT_SETTINGS
     assert "every Thursday at 16:30 (America/New_York)" in reply.text
     assert "Next: Thursday 23 October at 16:30" in reply.text
 
@@ -61,7 +61,7 @@ async def test_off_and_on_again(sessions: SessionFactory, knowledge: Knowledge) 
 
 async def test_app_home_asks_with_empty_text(sessions: SessionFactory, knowledge: Knowledge) -> None:
     coach = _coach(sessions, knowledge)
-    reply = await coach.handle(Incoming(user=ADA, action=intents.PROMPT_SETTINGS,
+    reply = await coach.handle(Incoming(user=ADA, action=IntentName.PROMPT_SETTINGS,
                                         payload={"text": ""}))
     assert "every Friday at 15:00 (America/New_York). Next: Friday 24 October" in reply.text
     assert setting(sessions, _person_id(sessions)) is None  # reading changes nothing
@@ -73,7 +73,7 @@ async def test_managers_set_their_nudge(sessions: SessionFactory, knowledge: Kno
     link(sessions, boss, [add_person(sessions, "UAPP")])
     coach = _coach(sessions, knowledge)
     user = UserRef(platform="slack", workspace_id="T1", user_id="UBOSS")
-    shown = await coach.handle(Incoming(user=user, action=intents.PROMPT_SETTINGS))
+    shown = await coach.handle(Incoming(user=user, action=IntentName.PROMPT_SETTINGS))
     assert "manager summary: every Monday at 09:00" in shown.text
     await coach.handle(Incoming(user=user, text="nudges tuesday 8am"))
     row = setting(sessions, boss)
@@ -88,7 +88,7 @@ async def test_not_understood(sessions: SessionFactory, knowledge: Knowledge) ->
 async def test_snooze_holds_back_the_next_prompt(sessions: SessionFactory,
                                                   knowledge: Knowledge) -> None:
     reply = await _coach(sessions, knowledge).handle(
-        Incoming(user=ADA, action=PROMPT_SNOOZE, payload={"week": "2025-W43", "ksb": "S24"}))
+        Incoming(user=ADA, action=ActionId.PROMPT_SNOOZE, payload={"week": "2025-W43", "ksb": "S24"}))
     assert "Friday 24 October" in reply.text and "Friday 31 October" in reply.text
     row = setting(sessions, _person_id(sessions))
     assert row is not None and row.snoozed_until == date(2025, 10, 24)
@@ -96,7 +96,7 @@ async def test_snooze_holds_back_the_next_prompt(sessions: SessionFactory,
 
 async def test_skip_is_recorded(sessions: SessionFactory, knowledge: Knowledge) -> None:
     reply = await _coach(sessions, knowledge).handle(
-        Incoming(user=ADA, action=PROMPT_SKIP, payload={"week": "2025-W43", "ksb": "S24"}))
+        Incoming(user=ADA, action=ActionId.PROMPT_SKIP, payload={"week": "2025-W43", "ksb": "S24"}))
     assert "skipped" in reply.text and "Friday 24 October" in reply.text
     with sessions() as session:
         [event] = audit.events_by_action(session, action="prompt.skipped")

@@ -7,7 +7,7 @@ from datetime import date, time
 
 from PIL import Image
 
-from bot.progress import compute_progress
+from bot.coaching.progress import compute_progress
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.coverage_png import MAX_ROWS, GridRow, render_grid
 from bot.scheduler.nudge_data import summarise

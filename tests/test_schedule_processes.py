@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.scheduler.demo_data import DemoSpec, generate
+from bench.demo_data import DemoSpec, generate
 from knowledge.registry import Knowledge
 from storage.db import Database
 from storage.models import Person
@@ -68,8 +68,8 @@ def test_two_processes_send_each_prompt_once(database: Database, knowledge: Know
 def test_demo_data_tick_and_preview_from_the_shell(database: Database, tmp_path: Path) -> None:
     with FakeSlackAPI(token=TOKEN).threaded() as fake:
         env = _env(database, fake, tmp_path)
-        demo = subprocess.run(_cli("demo-data", "--apprentices", "12", "--managers", "2",
-                                   "--seed", "5", "--today", "2025-10-24"),
+        demo = subprocess.run([sys.executable, "-m", "bench.demo_data", "--apprentices", "12", "--managers", "2",
+                               "--seed", "5", "--today", "2025-10-24"],
                               env=env, capture_output=True, text=True, timeout=120)
         assert demo.returncode == 0, demo.stderr
         assert "created 12 apprentices, 2 managers" in demo.stdout

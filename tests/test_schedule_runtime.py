@@ -8,9 +8,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import intents
-from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE
-from bot.scheduler.runtime import config_from, prompt_settings_handlers, scheduler_context
+from bot.names import ActionId, IntentName
+from bot.scheduler.runtime import config_from, scheduler_context
+from bot.wiring import make_sender, prompt_settings_handlers
 from knowledge.registry import Knowledge
 from storage.db import Database
 from storage.schedule import save_setting
@@ -33,7 +33,8 @@ async def test_the_loop_sends_once_while_the_app_runs(database: Database, knowle
                                  slack_signing_secret="signing-secret-for-tests",
                                  slack_api_url=fake.url + "/api/", scheduler_interval=0.05)
         app = web.Application()
-        app.cleanup_ctx.append(scheduler_context(settings, knowledge=knowledge, composer=None))
+        app.cleanup_ctx.append(scheduler_context(settings, database=database, knowledge=knowledge, composer=None,
+                                                 sender=make_sender(settings, database=database)))
         runner = web.AppRunner(app)
         await runner.setup()
         try:
@@ -48,7 +49,7 @@ def test_settings_handlers_are_offered_to_the_coach(database: Database, knowledg
                                                     tmp_path: Path) -> None:
     handlers = prompt_settings_handlers(make_settings(tmp_path), sessions=database.session,
                                         knowledge=knowledge)
-    assert set(handlers) == {intents.PROMPT_SETTINGS, PROMPT_SNOOZE, PROMPT_SKIP}
+    assert set(handlers) == {IntentName.PROMPT_SETTINGS, ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP}
 
 
 def test_scheduler_settings(tmp_path: Path) -> None:

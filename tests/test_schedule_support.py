@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
+from bot.adapters.slack.sender import SlackSender
 from bot.ports import Composer, Composition
-from bot.retrieval import Retrieval
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.senders import Backoff, RoutingSender
-from bot.scheduler.slack_sender import SlackSender
 from bot.scheduler.tick import Scheduler, SchedulerConfig
+from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 from storage import people
 from storage.db import SessionFactory

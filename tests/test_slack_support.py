@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,13 +24,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.adapters.slack import ADAPTER_KEY, SlackAdapter, mount
-from bot.adapters.slack_blocks import decode_value
+from bot.adapters.slack.app import ADAPTER_KEY, SlackAdapter, mount
+from bot.adapters.slack.blocks import decode_value
 from bot.coach import Coach
 from bot.config import Settings
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 from bot.server import build_app
-from bot.wiring import make_coach
+from bot.wiring import make_coach, open_settings_database
 from tests.conftest import make_settings
 from tests.fakes import FakeSlackAPI
 
@@ -167,7 +168,8 @@ class SlackHarness:
 @asynccontextmanager
 async def running_slack(settings: Settings, coach: Coach, fake: FakeSlackAPI) -> AsyncIterator[SlackHarness]:
     """The real `build_app` server with the Slack mount, on an ephemeral loopback port."""
-    app = await build_app(settings=settings, coach=coach, mounts=[mount])
+    database = open_settings_database(settings)
+    app = await build_app(settings=settings, coach=coach, mounts=[partial(mount, database=database)])
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
@@ -178,6 +180,7 @@ async def running_slack(settings: Settings, coach: Coach, fake: FakeSlackAPI) ->
                                coach=coach, settings=settings, session=session)
     finally:
         await runner.cleanup()
+        database.dispose()
 
 
 @pytest.fixture

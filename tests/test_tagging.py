@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.retrieval import HybridRetriever
-from bot.tagging import RetrievalTagger
+from bot.search.retrieval import HybridRetriever
+from bot.search.tagging import RetrievalTagger
 from knowledge.documents import ACTIVITY
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.authz import Actor, Forbidden, check_team
 from bot.coach import Coach
-from bot.intents import MY_TEAM, REVIEW_FOR, REVIEW_PACK, classify
-from bot.messages import REVIEW_PACK_FOR, Incoming, UserRef
+from bot.coaching.authz import Actor, Forbidden, check_team
+from bot.intents import classify
+from bot.messages import Incoming, UserRef
+from bot.names import ActionId, IntentName
 from bot.team import TeamService
 from knowledge.registry import Knowledge
 from storage import people
@@ -21,12 +22,12 @@ MO = UserRef(platform="slack", workspace_id="T1", user_id="UMO", display_name="M
 
 
 @pytest.mark.parametrize(("text", "name", "rest"), [
-    ("prepare my review", REVIEW_PACK, "prepare my review"),
-    ("get my progress review pack", REVIEW_PACK, "get my progress review pack"),
-    ("review pack for Priya Patel", REVIEW_FOR, "Priya Patel"),
-    ("prepare the review for 'Sam'?", REVIEW_FOR, "Sam"),
-    ("my team", MY_TEAM, "my team"),
-    ("show me my apprentices", MY_TEAM, "show me my apprentices"),
+    ("prepare my review", IntentName.REVIEW_PACK, "prepare my review"),
+    ("get my progress review pack", IntentName.REVIEW_PACK, "get my progress review pack"),
+    ("review pack for Priya Patel", IntentName.REVIEW_FOR, "Priya Patel"),
+    ("prepare the review for 'Sam'?", IntentName.REVIEW_FOR, "Sam"),
+    ("my team", IntentName.MY_TEAM, "my team"),
+    ("show me my apprentices", IntentName.MY_TEAM, "show me my apprentices"),
 ])
 def test_review_and_team_intents(text: str, name: str, rest: str) -> None:
     assert classify(text).name == name and classify(text).text == rest
@@ -61,7 +62,7 @@ async def test_apprentice_gets_their_own_pack_as_a_file(sessions: SessionFactory
                                                         knowledge: Knowledge) -> None:
     add_apprentice(sessions)
     reply = await _coach(sessions, knowledge).handle(Incoming(user=ALICE, text="prepare my review"))
-    assert reply.intent == REVIEW_PACK
+    assert reply.intent == IntentName.REVIEW_PACK
     export = reply.metadata["export"]
     assert export["filename"] == "review-st1398-2026-11-20.html"
     assert "Set up drift dashboards in Evidently." in export["content"]
@@ -72,26 +73,26 @@ async def test_my_team_lists_only_linked_apprentices_with_a_button_each(
         sessions: SessionFactory, knowledge: Knowledge) -> None:
     alice, priya, _sam, _mo = _team(sessions)
     reply = await _coach(sessions, knowledge).handle(Incoming(user=MO, text="my team"))
-    assert reply.intent == MY_TEAM and reply.metadata["team"] == [alice, priya]
+    assert reply.intent == IntentName.MY_TEAM and reply.metadata["team"] == [alice, priya]
     assert "Sam" not in reply.text
     assert "• Alice: 3 of 65 KSBs (4.6%); 7.5 of" in reply.text and "last entry 2026-06-20" in reply.text
     assert "• Priya Patel: 0 of 65 KSBs" in reply.text and "last entry none yet" in reply.text
     assert "next review due 2025-11-24" in reply.text  # 12 weeks after the 2025-09-01 start
     assert [(a.action, a.payload) for a in reply.actions] == [
-        (REVIEW_PACK_FOR, {"apprentice_id": alice}), (REVIEW_PACK_FOR, {"apprentice_id": priya})]
+        (ActionId.REVIEW_PACK_FOR, {"apprentice_id": alice}), (ActionId.REVIEW_PACK_FOR, {"apprentice_id": priya})]
 
 
 async def test_manager_pack_from_the_button_has_no_entry_text(sessions: SessionFactory,
                                                               knowledge: Knowledge) -> None:
     alice, _priya, sam, _mo = _team(sessions)
     coach = _coach(sessions, knowledge)
-    reply = await coach.handle(Incoming(user=MO, action=REVIEW_PACK_FOR,
+    reply = await coach.handle(Incoming(user=MO, action=ActionId.REVIEW_PACK_FOR,
                                         payload={"apprentice_id": alice}))
     content = reply.metadata["export"]["content"]
     assert "Progress review pack" in content and "manager's copy" in content
     assert "Set up drift dashboards" not in content and "S24" in content
     assert "not Alice's own words" in reply.text
-    refused = await coach.handle(Incoming(user=MO, action=REVIEW_PACK_FOR,
+    refused = await coach.handle(Incoming(user=MO, action=ActionId.REVIEW_PACK_FOR,
                                           payload={"apprentice_id": sam}))
     assert refused.intent == "forbidden" and "export" not in refused.metadata
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.teams_text import escape
+from bot.adapters.teams.text import escape
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
-from bot.retrieval import HybridRetriever
+from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_coach
 from storage import entries, people
 from storage.db import open_database
@@ -157,7 +157,7 @@ async def test_without_an_app_id_it_warns_loudly(tmp_path: Path, retriever: Hybr
                                                  fake_connector: FakeBotConnector,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     settings = make_settings(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="bot.adapters.teams"):
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.teams.app"):
         harness = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
     await harness.close()
     assert any("UNAUTHENTICATED" in r.getMessage() for r in caplog.records)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.adapters.teams_files import CONSENT_TYPE, INFO_TYPE
-from bot.adapters.teams_sender import TeamsSender
+from bot.adapters.teams.files import CONSENT_TYPE, INFO_TYPE
+from bot.adapters.teams.sender import TeamsSender
 from bot.messages import Reply, UserRef
 from tests.fakes.base import FakeServer
 from tests.test_teams_support import TeamsHarness, card_actions
@@ -92,7 +92,7 @@ async def test_delete_my_data_asks_then_erases_everything_including_the_referenc
         "action": {"type": "Action.Execute", "verb": confirm["verb"], "data": confirm["data"]}, "trigger": "manual"})
     status, body = await teams.post(invoke)
     assert status == 200 and "deleted everything" in json.dumps(body["value"])
-    sender = TeamsSender(settings=teams.settings)
+    sender = TeamsSender(settings=teams.settings, database=teams.database)
     try:
         me = UserRef(platform="teams", workspace_id="tenant-1", user_id="aad-1")
         assert not await sender.send(to=me, reply=Reply(text="Weekly prompt"))

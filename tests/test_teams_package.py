@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.adapters.teams_package import MANIFEST_VERSION, package_bytes
+from bot.adapters.teams.package import MANIFEST_VERSION, package_bytes
 from bot.cli import build_parser
 from tests.conftest import make_settings
 

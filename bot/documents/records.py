@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.progress import Progress, compute_progress
+from bot.coaching.progress import Progress, compute_progress
+from bot.coaching.reflections import EntryView
 from bot.prompt_files import render
-from bot.reflections import EntryView
 from knowledge.registry import Knowledge
 from storage import entries, people, tags
 from storage.db import SessionFactory

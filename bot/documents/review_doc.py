@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.coaching.evidence import EvidenceIdea
+from bot.coaching.progress import KsbProgress, Progress
 from bot.documents.entries import DocEntry, in_period
 from bot.documents.portfolio_doc import StandardInfo, expected_hours
-from bot.evidence import EvidenceIdea
-from bot.progress import KsbProgress, Progress
 from storage.models import ProgressReview, ReviewAction
 
 

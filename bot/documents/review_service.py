@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.authz import Actor, check_summary
+from bot.coaching.authz import Actor, check_summary
+from bot.coaching.evidence import Scorer, grounded_ideas
 from bot.documents.entries import doc_entries
 from bot.documents.files import DocumentFile
 from bot.documents.portfolio_doc import StandardInfo, expected_hours
@@ -20,7 +21,6 @@ from bot.documents.records import ApprenticeRecord, load_record
 from bot.documents.review_doc import Period, ReviewPack, build_review_pack, review_due
 from bot.documents.review_files import review_file
 from bot.documents.review_summary import review_summary
-from bot.evidence import Scorer, grounded_ideas
 from bot.ports import Composer
 from knowledge.registry import Knowledge
 from storage import audit, reviews

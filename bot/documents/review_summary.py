@@ -13,11 +13,11 @@ import logging
 import re
 from collections.abc import Sequence
 
+from bot.coaching.evidence import EvidenceIdea, mentioned_ids, short_quote
+from bot.coaching.progress import Progress
 from bot.documents.entries import DocEntry
 from bot.documents.review_doc import Summary, evidenced_in_period
-from bot.evidence import EvidenceIdea, mentioned_ids, short_quote
 from bot.ports import Composer
-from bot.progress import Progress
 from bot.prompt_files import render
 from knowledge.model import Standard
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import date
 
 from bot.coach import Handler
-from bot.evidence import Scorer
+from bot.coaching.evidence import Scorer
+from bot.coaching.reflections import Reflections
 from bot.handlers.common import Services
 from bot.handlers.data import data_handlers
 from bot.handlers.entry_changes import entry_change_handlers
@@ -14,7 +15,6 @@ from bot.handlers.progress import progress_handlers
 from bot.handlers.reflect import reflect_handlers
 from bot.handlers.review import review_handlers
 from bot.ports import Composer, Tagger
-from bot.reflections import Reflections
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 

@@ -10,20 +10,21 @@ from datetime import date
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.authz import Actor, Forbidden
 from bot.coach import Handler
-from bot.data_rights import DataRights
-from bot.directory import Directory
+from bot.coaching.authz import Actor, Forbidden
+from bot.coaching.data_rights import DataRights
+from bot.coaching.directory import Directory
+from bot.coaching.evidence import Scorer
+from bot.coaching.progress import ProgressService
+from bot.coaching.reflections import Reflections
 from bot.documents.portfolio_service import PortfolioService
 from bot.documents.review_service import ReviewService
 from bot.entry_changes import EntryChanges
-from bot.evidence import Scorer
 from bot.intents import Intent
 from bot.messages import Citation, Incoming, Reply, UserRef
+from bot.names import IntentName
 from bot.ports import Composer
-from bot.progress import ProgressService
 from bot.prompt_files import render
-from bot.reflections import Reflections
 from bot.team import TeamService
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
@@ -85,11 +86,11 @@ def guarded(handler: Handler) -> Handler:
         try:
             return await handler(incoming, intent)
         except Forbidden as exc:
-            return Reply(text=render("forbidden.md", reason=str(exc)), intent="forbidden")
+            return Reply(text=render("forbidden.md", reason=str(exc)), intent=IntentName.FORBIDDEN)
         except SQLAlchemyError:
             log.exception("database failure in %s", getattr(handler, "__name__", "handler"))
             return Reply(text=render("db_unavailable.md", text=user_text(incoming, intent)),
-                         intent="error", metadata={"error": "database"})
+                         intent=IntentName.ERROR, metadata={"error": "database"})
 
     return wrapper
 

@@ -6,12 +6,12 @@ import asyncio
 import json
 from typing import Any
 
-from bot import intents
 from bot.coach import Handler
-from bot.data_rights import row_count
+from bot.coaching.data_rights import row_count
 from bot.handlers.common import Services, guarded
 from bot.intents import Intent
-from bot.messages import DATA_DELETE_CONFIRM, FEEDBACK, Action, Incoming, Reply
+from bot.messages import Action, Incoming, Reply
+from bot.names import ActionId, IntentName
 from bot.prompt_files import render
 from storage import entries, feedback
 
@@ -22,7 +22,7 @@ def data_handlers(s: Services) -> dict[str, Handler]:
         data = await asyncio.to_thread(s.data_rights.export, actor=actor, person_id=actor.id)
         content = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
         return Reply(text=render("export_data.md", rows=str(row_count(data))),
-                     intent=intents.EXPORT_DATA,
+                     intent=IntentName.EXPORT_DATA,
                      metadata={"export": {"format": "json", "filename": "ksb-coach-my-data.json",
                                           "content": content}})
 
@@ -32,31 +32,31 @@ def data_handlers(s: Services) -> dict[str, Handler]:
         if actor is not None:
             count = await asyncio.to_thread(_entry_count, s, actor.id)
         return Reply(text=render("delete_confirm.md", entries=str(count)),
-                     intent=intents.DELETE_DATA,
-                     actions=[Action(render("label_delete_confirm.md"), DATA_DELETE_CONFIRM, {},
+                     intent=IntentName.DELETE_DATA,
+                     actions=[Action(render("label_delete_confirm.md"), ActionId.DATA_DELETE_CONFIRM, {},
                                      style="danger")])
 
     async def confirm(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.existing_actor(incoming.user)
         if actor is None:
-            return Reply(text=render("delete_nothing.md"), intent=DATA_DELETE_CONFIRM)
+            return Reply(text=render("delete_nothing.md"), intent=ActionId.DATA_DELETE_CONFIRM)
         counts = await asyncio.to_thread(s.data_rights.delete, actor=actor, person_id=actor.id,
                                          confirmed=True)
         return Reply(text=render("delete_done.md", rows=str(sum(counts.values()))),
-                     intent=DATA_DELETE_CONFIRM, metadata={"deleted": counts})
+                     intent=ActionId.DATA_DELETE_CONFIRM, metadata={"deleted": counts})
 
     async def give_feedback(incoming: Incoming, _intent: Intent) -> Reply:
         value = str(incoming.payload.get("value", "")).lower()
         if value not in {"up", "down"}:
-            return Reply(text=render("feedback_invalid.md"), intent=FEEDBACK)
+            return Reply(text=render("feedback_invalid.md"), intent=ActionId.FEEDBACK)
         actor = await s.actor(incoming.user)
         cited = incoming.payload.get("cited_ids") or incoming.payload.get("cited") or []
         await asyncio.to_thread(_store_feedback, s, actor.id, value,
                                 str(incoming.payload.get("answer_id", "")), cited)
-        return Reply(text=render("feedback_thanks.md"), intent=FEEDBACK)
+        return Reply(text=render("feedback_thanks.md"), intent=ActionId.FEEDBACK)
 
-    return {intents.EXPORT_DATA: guarded(export), intents.DELETE_DATA: guarded(delete),
-            DATA_DELETE_CONFIRM: guarded(confirm), FEEDBACK: guarded(give_feedback)}
+    return {IntentName.EXPORT_DATA: guarded(export), IntentName.DELETE_DATA: guarded(delete),
+            ActionId.DATA_DELETE_CONFIRM: guarded(confirm), ActionId.FEEDBACK: guarded(give_feedback)}
 
 
 def _entry_count(s: Services, person_id: int) -> int:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot import intents
 from bot.coach import Handler
 from bot.entry_changes import TagChange
 from bot.entry_phrases import read_correction, read_tag_command
 from bot.handlers.common import Services, guarded
 from bot.intents import Intent
-from bot.messages import TAG_ADD, TAG_CONFIRM, TAG_REMOVE, Action, Incoming, Reply
+from bot.messages import Action, Incoming, Reply
+from bot.names import ActionId, IntentName
 from bot.prompt_files import render
 from bot.reflection_words import parse_date, parse_hours
 
@@ -24,9 +24,9 @@ from bot.reflection_words import parse_date, parse_hours
 def tag_actions(entry_id: int, waiting: list[str]) -> list[Action]:
     """A confirm and a remove button for each suggestion still waiting for a decision."""
     return [a for ksb in waiting for a in (
-        Action(render("label_confirm.md", id=ksb), TAG_CONFIRM, {"entry_id": entry_id, "ksb": ksb},
+        Action(render("label_confirm.md", id=ksb), ActionId.TAG_CONFIRM, {"entry_id": entry_id, "ksb": ksb},
                style="primary"),
-        Action(render("label_remove.md", id=ksb), TAG_REMOVE, {"entry_id": entry_id, "ksb": ksb}))]
+        Action(render("label_remove.md", id=ksb), ActionId.TAG_REMOVE, {"entry_id": entry_id, "ksb": ksb}))]
 
 
 def change_text(change: TagChange) -> str:
@@ -69,7 +69,7 @@ def _problem(exc: Exception, intent: str) -> Reply:
 
 def entry_change_handlers(s: Services) -> dict[str, Handler]:
     def button(kind: str) -> Handler:
-        source = "removed" if kind == TAG_REMOVE else "confirmed"
+        source = "removed" if kind == ActionId.TAG_REMOVE else "confirmed"
 
         async def handle(incoming: Incoming, _intent: Intent) -> Reply:
             try:
@@ -86,26 +86,26 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
     async def typed(incoming: Incoming, intent: Intent) -> Reply:
         command = read_tag_command(intent.text)
         if command is None:  # routed here by likeness rather than by the command's own shape
-            return Reply(text=render("tags_how.md"), intent=intents.TAGS)
+            return Reply(text=render("tags_how.md"), intent=IntentName.TAGS)
         actor = await s.actor(incoming.user)
         entry_id = command.entry_id or await s.changes.latest(actor=actor)
         if entry_id is None:
-            return Reply(text=render("tags_no_entry.md"), intent=intents.TAGS)
+            return Reply(text=render("tags_no_entry.md"), intent=IntentName.TAGS)
         try:
             change = await s.changes.tags(actor=actor, entry_id=entry_id, ids=command.ids,
                                           source=command.source, every_suggestion=command.every_suggestion)
         except (ValueError, LookupError) as exc:
-            return _problem(exc, intents.TAGS)
-        return _reply(s, change, intents.TAGS)
+            return _problem(exc, IntentName.TAGS)
+        return _reply(s, change, IntentName.TAGS)
 
     async def correct(incoming: Incoming, intent: Intent) -> Reply:
         correction = read_correction(intent.text)
         if correction is None:
-            return Reply(text=render("reflect_correction_how.md"), intent=intents.REFLECT)
+            return Reply(text=render("reflect_correction_how.md"), intent=IntentName.REFLECT)
         actor = await s.actor(incoming.user)
         entry_id = correction.entry_id or await s.changes.latest(actor=actor)
         if entry_id is None:
-            return Reply(text=render("tags_no_entry.md"), intent=intents.REFLECT)
+            return Reply(text=render("tags_no_entry.md"), intent=IntentName.REFLECT)
         today = s.today()
         work_date: date | None = None
         hours: float | None = None
@@ -115,23 +115,24 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
             hours = parse_hours(correction.value, working_day=s.working_day)
         if work_date is None and hours is None:
             return Reply(text=render("reflect_correction_unread.md", field=correction.field,
-                                     value=correction.value), intent=intents.REFLECT)
+                                     value=correction.value), intent=IntentName.REFLECT)
         try:
             done = await s.changes.correct(actor=actor, entry_id=entry_id, work_date=work_date,
                                            hours=hours, today=today)
         except (ValueError, LookupError) as exc:
             return Reply(text=render("reflect_correction_problem.md", problem=str(exc).strip("'\"")),
-                         intent=intents.REFLECT)
+                         intent=IntentName.REFLECT)
         return Reply(text=render("reflect_corrected.md", entry=str(done.entry_id),
                                  day=f"{done.work_date:%a}", date=done.work_date.isoformat(),
                                  hours=f"{done.hours:g}"),
-                     intent=intents.REFLECT,
+                     intent=IntentName.REFLECT,
                      metadata={"entry_id": done.entry_id, "date": done.work_date.isoformat(), "hours": done.hours,
                                "saved": saved(done.entry_id, done.work_date, done.hours)})
 
     handlers: dict[str, Handler] = {
-        TAG_CONFIRM: button(TAG_CONFIRM), TAG_REMOVE: button(TAG_REMOVE), TAG_ADD: button(TAG_ADD),
-        intents.TAGS: typed, intents.REFLECT_EDIT: correct,
+        ActionId.TAG_CONFIRM: button(ActionId.TAG_CONFIRM), ActionId.TAG_REMOVE: button(ActionId.TAG_REMOVE),
+        ActionId.TAG_ADD: button(ActionId.TAG_ADD),
+        IntentName.TAGS: typed, IntentName.REFLECT_EDIT: correct,
     }
     return {key: guarded(h) for key, h in handlers.items()}
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from bot import intents
 from bot.coach import Handler
+from bot.coaching.evidence import EvidenceAdvice, short_quote, suggest_evidence
+from bot.coaching.progress import DutyProgress, KsbProgress, Progress
 from bot.documents.files import DocumentFile
 from bot.documents.records import RULE_PROMPTS
-from bot.evidence import EvidenceAdvice, short_quote, suggest_evidence
 from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
-from bot.progress import DutyProgress, KsbProgress, Progress
+from bot.names import IntentName
 from bot.prompt_files import render
 
 CHAT_PORTFOLIO_FORMAT = "html"  # printable, and a text file every adapter can deliver
@@ -90,7 +90,7 @@ def progress_handlers(s: Services) -> dict[str, Handler]:
     async def progress(incoming: Incoming, _intent: Intent) -> Reply:
         p, advice, text = await progress_reply(s, incoming)
         return Reply(text=text, citations=s.citations([k.id for k in p.weakest]),
-                     intent=intents.PROGRESS,
+                     intent=IntentName.PROGRESS,
                      metadata={"coverage": p.coverage, "hours_logged": p.hours_logged,
                                "hours_target": p.otj.hours, "weakest": [k.id for k in p.weakest],
                                "gateway_ready": p.readiness.ready, "evidence": advice.source})
@@ -103,6 +103,6 @@ def progress_handlers(s: Services) -> dict[str, Handler]:
         text = render("portfolio_reply.md", filename=file.filename, entries=str(len(doc.entries)),
                       covered=str(pr.covered), total=str(pr.total), coverage=f"{pr.coverage:g}",
                       hours_logged=f"{pr.hours_logged:g}")
-        return Reply(text=text, intent=intents.PORTFOLIO, metadata={"export": export_metadata(file)})
+        return Reply(text=text, intent=IntentName.PORTFOLIO, metadata={"export": export_metadata(file)})
 
-    return {intents.PROGRESS: guarded(progress), intents.PORTFOLIO: guarded(portfolio)}
+    return {IntentName.PROGRESS: guarded(progress), IntentName.PORTFOLIO: guarded(portfolio)}

@@ -6,25 +6,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot import intents
 from bot.coach import Handler
+from bot.coaching.reflections import Recorded
 from bot.entry_changes import MAX_ENTRY_HOURS
 from bot.entry_noise import noise_kind
 from bot.handlers.common import Services, guarded, user_text
 from bot.handlers.entry_changes import saved, tag_actions
 from bot.intents import Intent
-from bot.messages import (
-    REFLECT_SAVE,
-    REFLECT_SUBMIT,
-    Action,
-    Form,
-    Incoming,
-    Reply,
-)
+from bot.messages import Action, Form, Incoming, Reply
+from bot.names import ActionId, IntentName
 from bot.ports import TagSuggestion
 from bot.prompt_files import render
 from bot.reflection_words import read_date, read_hours
-from bot.reflections import Recorded
 
 
 def _lines(suggestions: tuple[TagSuggestion, ...] | list[TagSuggestion]) -> str:
@@ -104,7 +97,7 @@ def _query(fields: Fields, problem: str, text: str) -> Reply:
     body = render(template, day=f"{fields.work_date:%a}", date=fields.work_date.isoformat(),
                   hours=f"{fields.hours:g}", text=text)
     prefill = {"text": text, "ksbs": fields.ksbs}
-    return Reply(text=body, intent=intents.REFLECT, form=Form("reflection", prefill),
+    return Reply(text=body, intent=IntentName.REFLECT, form=Form("reflection", prefill),
                  metadata={"query": problem, "saved": False})
 
 
@@ -124,12 +117,12 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
                                                   hours=fields.hours, confirmed=fields.ksbs)
         except ValueError as exc:
             return Reply(text=render("reflect_invalid.md", problem=str(exc), text=text),
-                         intent=intents.REFLECT, form=Form("reflection", {"text": text}))
+                         intent=IntentName.REFLECT, form=Form("reflection", {"text": text}))
         return Reply(
             text=saved_text(recorded, fields, reference=reference, hint=_hint(text)),
             citations=s.citations([x.id for x in recorded.suggestions] + list(recorded.confirmed)),
             actions=tag_actions(recorded.entry_id, [x.id for x in recorded.suggestions]),
-            intent=intents.REFLECT,
+            intent=IntentName.REFLECT,
             metadata={"entry_id": recorded.entry_id, "date": fields.work_date.isoformat(), "hours": fields.hours,
                       "tagging_status": recorded.status,
                       "suggested": [x.id for x in recorded.suggestions],
@@ -138,14 +131,14 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
 
     async def reflect(incoming: Incoming, intent: Intent) -> Reply:
         if not intent.text.strip():
-            return Reply(text=render("reflect_empty.md"), intent=intents.REFLECT,
+            return Reply(text=render("reflect_empty.md"), intent=IntentName.REFLECT,
                          form=Form("reflection", {}))
         return await save(incoming, intent.text, {})
 
     async def submit(incoming: Incoming, _intent: Intent) -> Reply:
         text = str(incoming.payload.get("text", "")).strip()
         if not text:
-            return Reply(text=render("reflect_empty.md"), intent=intents.REFLECT,
+            return Reply(text=render("reflect_empty.md"), intent=IntentName.REFLECT,
                          form=Form("reflection", dict(incoming.payload)))
         return await save(incoming, text, incoming.payload)
 
@@ -156,7 +149,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
         """Pasted text is data: it is scored, never saved, and never makes a KSB 'met'."""
         text = user_text(incoming, intent)
         suggestions, problem = await s.reflections.preview(text)
-        save_action = Action(render("label_save_reflection.md"), REFLECT_SAVE, {"text": text})
+        save_action = Action(render("label_save_reflection.md"), ActionId.REFLECT_SAVE, {"text": text})
         if problem:
             body = render("preview_unavailable.md")
         elif not suggestions:
@@ -164,11 +157,11 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
         else:
             body = render("preview_tags.md", suggestions=_lines(suggestions))
         return Reply(text=body, citations=s.citations([x.id for x in suggestions]),
-                     actions=[save_action], intent=intents.TAG_PREVIEW,
+                     actions=[save_action], intent=IntentName.TAG_PREVIEW,
                      metadata={"suggested": [x.id for x in suggestions], "saved": False})
 
     handlers: dict[str, Handler] = {
-        intents.REFLECT: reflect, REFLECT_SUBMIT: submit, REFLECT_SAVE: save_action,
-        intents.TAG_PREVIEW: preview,
+        IntentName.REFLECT: reflect, ActionId.REFLECT_SUBMIT: submit, ActionId.REFLECT_SAVE: save_action,
+        IntentName.TAG_PREVIEW: preview,
     }
     return {key: guarded(h) for key, h in handlers.items()}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from bot import intents
-from bot.authz import Actor
 from bot.coach import Handler
+from bot.coaching.authz import Actor
 from bot.documents.review_doc import BadPeriod, ReviewPack
 from bot.handlers.common import Services, guarded
 from bot.handlers.progress import CHAT_PORTFOLIO_FORMAT, export_metadata
 from bot.intents import Intent
-from bot.messages import REVIEW_PACK_FOR, Action, Incoming, Reply
+from bot.messages import Action, Incoming, Reply
+from bot.names import ActionId, IntentName
 from bot.prompt_files import render
 from bot.team import TeamMember
 
@@ -38,7 +38,7 @@ def _team_line(m: TeamMember) -> str:
 
 
 def _button(person_id: int, name: str) -> Action:
-    return Action(render("label_review_pack.md", name=name), REVIEW_PACK_FOR,
+    return Action(render("label_review_pack.md", name=name), ActionId.REVIEW_PACK_FOR,
                   {"apprentice_id": person_id})
 
 
@@ -48,10 +48,10 @@ def review_handlers(s: Services) -> dict[str, Handler]:
             pack, file = await s.reviews.pack_file(actor=actor, person_id=person_id,
                                                    fmt=CHAT_PORTFOLIO_FORMAT, today=today)
         except BadPeriod as exc:
-            return Reply(text=str(exc), intent=intents.REVIEW_PACK)
+            return Reply(text=str(exc), intent=IntentName.REVIEW_PACK)
         template = "review_reply.md" if pack.private else "review_reply_manager.md"
         text = render(template, filename=file.filename, name=pack.apprentice, **_figures(pack))
-        return Reply(text=text.strip(), intent=intents.REVIEW_PACK,
+        return Reply(text=text.strip(), intent=IntentName.REVIEW_PACK,
                      metadata={"export": export_metadata(file)})
 
     async def own(incoming: Incoming, _intent: Intent) -> Reply:
@@ -65,8 +65,8 @@ def review_handlers(s: Services) -> dict[str, Handler]:
         if len(matches) == 1:
             return await pack_reply(actor, matches[0][0], s.today())
         if not matches:
-            return Reply(text=render("review_not_found.md", name=name), intent=intents.REVIEW_FOR)
-        return Reply(text=render("review_choose.md", name=name), intent=intents.REVIEW_FOR,
+            return Reply(text=render("review_not_found.md", name=name), intent=IntentName.REVIEW_FOR)
+        return Reply(text=render("review_choose.md", name=name), intent=IntentName.REVIEW_FOR,
                      actions=[_button(pid, who) for pid, who in matches[:TEAM_BUTTONS]])
 
     async def for_button(incoming: Incoming, _intent: Intent) -> Reply:
@@ -78,12 +78,12 @@ def review_handlers(s: Services) -> dict[str, Handler]:
         today = s.today()
         members = await asyncio.to_thread(s.team.members, actor=actor, today=today)
         if not members:
-            return Reply(text=render("team_empty.md"), intent=intents.MY_TEAM)
+            return Reply(text=render("team_empty.md"), intent=IntentName.MY_TEAM)
         text = render("team.md", count=str(len(members)), today=today.isoformat(),
                       lines="\n".join(_team_line(m) for m in members))
-        return Reply(text=text, intent=intents.MY_TEAM,
+        return Reply(text=text, intent=IntentName.MY_TEAM,
                      actions=[_button(m.person_id, m.name) for m in members[:TEAM_BUTTONS]],
                      metadata={"team": [m.person_id for m in members]})
 
-    return {intents.REVIEW_PACK: guarded(own), intents.REVIEW_FOR: guarded(for_named),
-            REVIEW_PACK_FOR: guarded(for_button), intents.MY_TEAM: guarded(my_team)}
+    return {IntentName.REVIEW_PACK: guarded(own), IntentName.REVIEW_FOR: guarded(for_named),
+            ActionId.REVIEW_PACK_FOR: guarded(for_button), IntentName.MY_TEAM: guarded(my_team)}

@@ -14,13 +14,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.coach import Coach
-from bot.messages import REFLECT_SAVE, REFLECT_SUBMIT, Incoming, Reply
+from bot.messages import Incoming, Reply
+from bot.names import ActionId, IntentName
 from bot.observability.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 _MARK = "_ksb_instrumented"
-_SAVING_ACTIONS = frozenset({REFLECT_SUBMIT, REFLECT_SAVE})
+_SAVING_ACTIONS = frozenset({ActionId.REFLECT_SUBMIT, ActionId.REFLECT_SAVE})
 
 
 def reflection_was_saved(incoming: Incoming, reply: Reply) -> bool:
@@ -28,7 +29,7 @@ def reflection_was_saved(incoming: Incoming, reply: Reply) -> bool:
     meta = reply.metadata
     if meta.get("saved") is True:
         return True
-    saving = incoming.action in _SAVING_ACTIONS or reply.intent == "reflect"
+    saving = incoming.action in _SAVING_ACTIONS or reply.intent == IntentName.REFLECT
     return saving and bool(meta.get("entry_id")) and not meta.get("duplicate")
 
 

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.otj import otj_target
-from bot.progress import elapsed_share
+from bot.coaching.otj import otj_target
+from bot.coaching.progress import elapsed_share
 from bot.scheduler.prompts import weakest
 from knowledge.model import Standard
 from knowledge.registry import Knowledge
@@ -92,7 +92,7 @@ def summarise(*, standard: Standard, person: Person, enrolment: Enrolment,
               today: date) -> ApprenticeSummary:
     """One apprentice's line in the nudge, from already-loaded numbers (pure, so testable).
 
-    Built from `bot.progress` and `bot.otj` pieces rather than a whole
+    Built from `bot.coaching.progress` and `bot.coaching.otj` pieces rather than a whole
     `compute_progress` per apprentice: a tick summarises thousands at once.
     """
     start, epa = enrolment.start_date, enrolment.planned_epa_date

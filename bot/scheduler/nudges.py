@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.messages import Citation, Reply
+from bot.names import IntentName
 from bot.ports import Composer
 from bot.prompt_files import load, render
 from bot.scheduler.nudge_data import ApprenticeSummary
@@ -87,7 +88,7 @@ def grounded_nudge(*, manager: str, summaries: Sequence[ApprenticeSummary],
     body = "\n\n".join(apprentice_block(s, knowledge) for s in summaries)
     text = render("nudge_summary.md", name=manager or "there", day=day.isoformat(),
                   count=_plural(len(summaries), "apprentice"), body=body)
-    return Reply(text=text, citations=cited(text, summaries, knowledge), intent="manager_nudge",
+    return Reply(text=text, citations=cited(text, summaries, knowledge), intent=IntentName.MANAGER_NUDGE,
                  metadata={"kind": "nudge", "composer": "grounded"})
 
 
@@ -133,7 +134,7 @@ async def llm_nudge(*, composer: Composer, manager: str, summaries: Sequence[App
         log.warning("llm nudge rejected, ids not in its data: %s", ",".join(sorted(invented)))
         return None
     body = render("nudge_llm.md", name=manager or "there", day=day.isoformat(), body=text)
-    return Reply(text=body, citations=cited(text, summaries, knowledge), intent="manager_nudge",
+    return Reply(text=body, citations=cited(text, summaries, knowledge), intent=IntentName.MANAGER_NUDGE,
                  metadata={"kind": "nudge", "composer": "llm"})
 
 

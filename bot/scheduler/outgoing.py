@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.messages import Reply
-from bot.ports import Composer
+from bot.ports import Address, Composer, Picture
 from bot.scheduler.coverage_png import GridRow, render_grid
 from bot.scheduler.due import NUDGE, Occurrence
 from bot.scheduler.nudge_data import ApprenticeSummary, load_summaries
 from bot.scheduler.nudges import compose_nudge
 from bot.scheduler.prompts import plan_prompts
-from bot.scheduler.senders import Address, Picture
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 from storage.schedule import Recipient

@@ -6,10 +6,10 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.messages import Reply
+from bot.ports import Picture
 from bot.scheduler.clock import zone
 from bot.scheduler.due import NUDGE, PROMPT, Occurrence, due, upcoming
 from bot.scheduler.outgoing import prepare_nudges, prepare_prompts
-from bot.scheduler.senders import Picture
 from bot.scheduler.tick import Scheduler, schedule_of
 from storage import schedule as claims
 from storage.schedule import Recipient

@@ -15,8 +15,9 @@ from typing import Protocol
 
 from sqlmodel import Session
 
-from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE, REFLECT_OPEN, Action, Citation, Reply
-from bot.progress import THIN_EVIDENCE, elapsed_share, weakness
+from bot.coaching.progress import THIN_EVIDENCE, elapsed_share, weakness
+from bot.messages import Action, Citation, Reply
+from bot.names import ActionId, IntentName
 from bot.prompt_files import load, render
 from knowledge.model import Ksb, Standard
 from knowledge.registry import Knowledge
@@ -40,7 +41,7 @@ class PromptPlan:
 
 
 class Weak(Protocol):
-    """What choosing needs to know about a weak KSB (`bot.progress.KsbProgress` is one)."""
+    """What choosing needs to know about a weak KSB (`bot.coaching.progress.KsbProgress` is one)."""
 
     @property
     def id(self) -> str: ...
@@ -61,7 +62,7 @@ class WeakKsb:
 
 def weakest(standard: Standard, stats: dict[str, KsbStat], enrolment: Enrolment,
             today: date) -> list[WeakKsb]:
-    """Thin KSBs weakest first, ordered exactly as `bot.progress` orders them.
+    """Thin KSBs weakest first, ordered exactly as `bot.coaching.progress` orders them.
 
     Built directly rather than through `compute_progress`, which would also
     group duties and targets: at ten thousand apprentices per tick that adds up.
@@ -116,13 +117,13 @@ def weekly_prompt(*, knowledge: Knowledge, ksb: Ksb, name: str, week: str) -> Re
     duties = tuple(knowledge.standard.duties_for(ksb.id))
     payload = {"week": week, "ksb": ksb.id}
     actions = [
-        Action("Log a reflection", REFLECT_OPEN,
+        Action("Log a reflection", ActionId.REFLECT_OPEN,
                {"text": "", "ksbs": [ksb.id], "prompt": ksb.id}, style="primary"),
-        Action("Snooze a week", PROMPT_SNOOZE, payload),
-        Action("Skip", PROMPT_SKIP, payload),
+        Action("Snooze a week", ActionId.PROMPT_SNOOZE, payload),
+        Action("Skip", ActionId.PROMPT_SKIP, payload),
     ]
     return Reply(text=text, citations=[Citation(ksb.id, ksb.text, duties)], actions=actions,
-                 intent="weekly_prompt", metadata={"kind": "prompt", "week": week,
+                 intent=IntentName.WEEKLY_PROMPT, metadata={"kind": "prompt", "week": week,
                                                    "ksb": ksb.id})
 
 

@@ -14,15 +14,13 @@ from datetime import time, timedelta
 
 from aiohttp import web
 
-from bot.coach import Handler
 from bot.config import Settings
-from bot.ports import Composer
+from bot.ports import Composer, Sender
 from bot.scheduler.clock import Clock, SystemClock
 from bot.scheduler.due import WEEKDAYS, Defaults, Schedule
-from bot.scheduler.senders import RoutingSender, Sender
 from bot.scheduler.tick import Scheduler, SchedulerConfig
 from knowledge.registry import Knowledge
-from storage.db import Database, SessionFactory, open_database
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -41,36 +39,21 @@ def config_from(settings: Settings) -> SchedulerConfig:
         concurrency=settings.scheduler_concurrency, max_attempts=settings.scheduler_max_attempts)
 
 
-def make_sender(settings: Settings, *, database: Database | None = None) -> RoutingSender:
-    """A sender for Slack when its token is set, and for Teams (people with a stored chat)."""
-    from bot.scheduler.teams_sender import make_teams_sender
-
-    senders: dict[str, Sender] = {"teams": make_teams_sender(settings, database=database)}
-    token = settings.slack_bot_token.get_secret_value()
-    if token:
-        from bot.scheduler.slack_sender import SlackSender
-
-        senders["slack"] = SlackSender(token=token, base_url=settings.slack_api_url)
-    return RoutingSender(senders)
-
-
 def make_scheduler(settings: Settings, *, database: Database, knowledge: Knowledge,
-                   composer: Composer | None, sender: Sender | None = None,
-                   clock: Clock | None = None) -> Scheduler:
-    return Scheduler(sessions=database.session, knowledge=knowledge, composer=composer,
-                     sender=sender or make_sender(settings, database=database),
+                   composer: Composer | None, sender: Sender, clock: Clock | None = None) -> Scheduler:
+    return Scheduler(sessions=database.session, knowledge=knowledge, composer=composer, sender=sender,
                      clock=clock or SystemClock(), config=config_from(settings))
 
 
-def scheduler_context(settings: Settings, *, knowledge: Knowledge, composer: Composer | None
+def scheduler_context(settings: Settings, *, database: Database, knowledge: Knowledge,
+                      composer: Composer | None, sender: Sender
                       ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
     """An aiohttp cleanup context: the tick loop starts with the app and stops with it."""
 
     @contextlib.asynccontextmanager
     async def running(_app: web.Application) -> AsyncIterator[None]:
-        database = await asyncio.to_thread(open_database, settings.effective_database_url)
         scheduler = make_scheduler(settings, database=database, knowledge=knowledge,
-                                   composer=composer)
+                                   composer=composer, sender=sender)
         stop = asyncio.Event()
         task = asyncio.create_task(scheduler.run(interval=settings.scheduler_interval, stop=stop))
         log.warning("scheduler running every %ss", settings.scheduler_interval)
@@ -80,19 +63,5 @@ def scheduler_context(settings: Settings, *, knowledge: Knowledge, composer: Com
             stop.set()
             await task
             await scheduler.sender.close()
-            database.dispose()
 
     return running
-
-
-def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,
-                             knowledge: Knowledge) -> dict[str, Handler]:
-    """PROMPT_SETTINGS / PROMPT_SNOOZE / PROMPT_SKIP for the coach, timed like the scheduler."""
-    from bot.directory import Directory
-    from bot.scheduler.handlers import prompt_handlers
-    from bot.scheduler.settings import PromptSettings
-
-    directory = Directory(sessions=sessions, standard_ref=knowledge.standard.reference)
-    service = PromptSettings(sessions=sessions, clock=SystemClock(),
-                             defaults=defaults_from(settings))
-    return prompt_handlers(directory, service)

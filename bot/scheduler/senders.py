@@ -1,6 +1,6 @@
-"""The sender port: deliver a `Reply` (and maybe a picture) to one person, proactively.
+"""Sending to many platforms: route by platform, and wait out rate limits.
 
-Platform senders implement `Sender`; `RoutingSender` picks one by the
+Platform senders implement the `Sender` port (bot/ports.py); `RoutingSender` picks one by the
 person's platform. Every platform call goes through `Backoff`, which honours a
 429's Retry-After, so a rate-limited burst slows down instead of losing sends.
 """
@@ -10,52 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from bot.messages import Reply
+from bot.ports import Address, Picture, Sender
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NEEDS_REFERENCE = frozenset({"teams"})  # platforms that can only message a chat they have seen
 Sleep = Callable[[float], Awaitable[None]]  # asyncio.sleep, or a test's recorder
-
-
-@dataclass(frozen=True)
-class Address:
-    """Where a person is reached: platform identity, plus a stored reference where needed."""
-
-    person_id: int
-    platform: str
-    workspace_id: str
-    user_id: str
-    reference: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Picture:
-    png: bytes
-    filename: str
-    title: str
-    alt: str
-
-
-class Sender(Protocol):
-    """Delivers proactive messages on one or more platforms."""
-
-    def handles(self, platform: str) -> bool:
-        """True when this sender can reach people on `platform`."""
-        ...
-
-    async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None) -> bool:
-        """True once the message is delivered (a failed picture alone does not undo that)."""
-        ...
-
-    def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
-        """References found while sending ({person: (platform, reference)}), to store for reuse."""
-        ...
-
-    async def close(self) -> None: ...
 
 
 class RateLimited(Exception):

@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.messages import Reply
-from bot.ports import Composer
+from bot.ports import Composer, Sender
 from bot.scheduler.clock import Clock, zone
 from bot.scheduler.due import DEFAULT_GRACE, NUDGE, PROMPT, Defaults, Schedule, due
 from bot.scheduler.outgoing import Due, Outgoing, prepare_nudges, prepare_prompts
-from bot.scheduler.senders import Sender, reachable
+from bot.scheduler.senders import reachable
 from knowledge.registry import Knowledge
 from storage import schedule as claims
 from storage.db import SessionFactory

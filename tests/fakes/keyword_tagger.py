@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 
 from bot.ports import Composition, TagSuggestion
-from bot.retrieval import Retrieval
+from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 
 

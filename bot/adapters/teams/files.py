@@ -17,12 +17,12 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.adapters.teams_refs import user_of
+from bot.adapters.teams.refs import user_of
 from bot.messages import Incoming, Reply
 from bot.prompt_files import render
 
 if TYPE_CHECKING:
-    from bot.adapters.teams_adapter import TeamsAdapter
+    from bot.adapters.teams.adapter import TeamsAdapter
 
 log = logging.getLogger(__name__)
 

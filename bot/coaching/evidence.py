@@ -14,11 +14,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.lexical import Bm25, tokens
+from bot.coaching.reflections import EntryView
 from bot.ports import Composer
 from bot.prompt_files import render
-from bot.reflections import EntryView
-from bot.retrieval import ksb_document
+from bot.search.lexical import Bm25, tokens
+from bot.search.retrieval import ksb_document
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)

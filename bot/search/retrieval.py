@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.lexical import Bm25, tokens
-from bot.refs import find_references
+from bot.search.lexical import Bm25, tokens
+from bot.search.refs import find_references
 from knowledge.documents import ACTIVITY
 from knowledge.guidance import Guidance, KsbGuidance
 from knowledge.index import KsbIndex

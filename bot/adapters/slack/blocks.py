@@ -15,8 +15,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from bot.adapters.slack_escape import escape, plain_limit, to_mrkdwn
-from bot.messages import ASK, FEEDBACK, REFLECT_OPEN, Action, Citation, Reply
+from bot.adapters.slack.escape import escape, plain_limit, to_mrkdwn
+from bot.messages import Action, Citation, Reply
+from bot.names import ActionId, IntentName
 
 Block = dict[str, Any]
 
@@ -28,7 +29,7 @@ MAX_LABEL = 75           # button text
 BUTTONS_PER_ROW = 5
 ACTION_PREFIX = "ksb:"
 FEEDBACK_BLOCK = "ksb-feedback"
-ANSWER_INTENTS = frozenset({"question", "lookup"})
+ANSWER_INTENTS = frozenset({IntentName.QUESTION, IntentName.LOOKUP})
 
 
 @dataclass(frozen=True)
@@ -129,16 +130,16 @@ def button_rows(actions: list[Action], *, start: int = 0, block_id: str = "") ->
 def reply_actions(reply: Reply) -> list[Action]:
     """Buttons in order: the reply's own actions, an open-form button, then follow-up questions."""
     actions = list(reply.actions)
-    if reply.form is not None and not any(a.action == REFLECT_OPEN for a in actions):
-        actions.append(Action("Open the reflection form", REFLECT_OPEN, dict(reply.form.prefill),
+    if reply.form is not None and not any(a.action == ActionId.REFLECT_OPEN for a in actions):
+        actions.append(Action("Open the reflection form", ActionId.REFLECT_OPEN, dict(reply.form.prefill),
                               style="primary"))
-    actions += [Action(f, ASK, {"text": f}) for f in reply.followups]
+    actions += [Action(f, ActionId.ASK, {"text": f}) for f in reply.followups]
     return actions
 
 
 def feedback_row(answer_id: str, cited: list[str]) -> list[Block]:
-    votes = [Action("\U0001F44D Helpful", FEEDBACK, {"value": "up", "answer_id": answer_id, "cited": cited}),
-             Action("\U0001F44E Not helpful", FEEDBACK,
+    votes = [Action("\U0001F44D Helpful", ActionId.FEEDBACK, {"value": "up", "answer_id": answer_id, "cited": cited}),
+             Action("\U0001F44E Not helpful", ActionId.FEEDBACK,
                     {"value": "down", "answer_id": answer_id, "cited": cited})]
     return button_rows(votes, start=90, block_id=FEEDBACK_BLOCK)
 

@@ -1,18 +1,17 @@
 """Microsoft Teams on the shared aiohttp server: POST /api/messages through the Bot Framework CloudAdapter.
 
-`mount` is always added by `bot.server.configured_mounts`. With MICROSOFT_APP_ID
+`mount` is always added by `bot.wiring.platform_mounts`. With MICROSOFT_APP_ID
 set, every request must carry a valid Bot Framework token (401 otherwise);
 without it the endpoint is open for the Bot Framework Emulator, and says so.
-`TeamsAdapter` owns the turn: activity → `Incoming` (teams_bot.py) →
-`coach.handle` → Adaptive Cards (teams_cards.py). Teams drops a turn after
+`TeamsAdapter` owns the turn: activity → `Incoming` (bot.py) →
+`coach.handle` → Adaptive Cards (cards.py). Teams drops a turn after
 15 s, so an answer not ready within TEAMS_REPLY_DEADLINE is sent proactively
 with `continue_conversation` once it is. Teams-specific code stays in
-`bot/adapters/teams*.py`, so a newer Microsoft SDK would only replace these.
+`bot/adapters/teams/`, so a newer Microsoft SDK would only replace these.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from types import SimpleNamespace
@@ -29,11 +28,12 @@ from botframework.connector.auth import (
     ConnectorFactory,
 )
 
-from bot.adapters.teams_adapter import Claim, TeamsAdapter
-from bot.adapters.teams_refs import ConversationStore
+from bot.adapters.teams.adapter import TeamsAdapter
+from bot.adapters.teams.refs import ConversationStore
 from bot.coach import Coach
 from bot.config import Settings
 from storage.db import Database
+from storage.events import event_claim
 
 log = logging.getLogger(__name__)
 
@@ -113,50 +113,26 @@ def make_cloud_adapter(settings: Settings) -> CloudAdapter:
     return CloudAdapter(_Authentication(config, credentials_factory=factory, logger=log))
 
 
-def database_parts(database: Database, coach: Coach) -> tuple[ConversationStore, Claim]:
-    """The reference store and the retry dedupe, both in the shared database (every replica agrees)."""
-    from storage.events import claim_event
-
-    def claim_sync(key: str) -> bool:
-        with database.session() as session:
-            first = claim_event(session, platform="teams", event_id=key[:200])
-            session.commit()
-            return first
-
-    async def claim(key: str) -> bool:
-        return await asyncio.to_thread(claim_sync, key)
-
-    store = ConversationStore(sessions=database.session, standard_ref=coach.knowledge.standard.reference)
-    return store, claim
-
-
-async def mount(app: web.Application, coach: Coach, settings: Settings) -> None:
+async def mount(app: web.Application, coach: Coach, settings: Settings, *, database: Database) -> None:
     """The `bot.server` mount: always there; authenticated exactly when MICROSOFT_APP_ID is set."""
-    await install(app, coach, settings)
+    await install(app, coach, settings, database=database)
 
 
-async def install(app: web.Application, coach: Coach, settings: Settings, *,
-                  database: Database | None = None) -> TeamsAdapter:
-    """Add POST /api/messages, with references and dedupe in `database` (the settings' one by default)."""
+async def install(app: web.Application, coach: Coach, settings: Settings, *, database: Database) -> TeamsAdapter:
+    """Add POST /api/messages, with references and retry dedupe in the shared `database`."""
     if not settings.teams_authenticated:
         log.warning("TEAMS ENDPOINT %s IS UNAUTHENTICATED: MICROSOFT_APP_ID is not set, so anyone who can "
                     "reach it can act as any Teams user. Use this only with the Bot Framework Emulator on "
                     "localhost; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD for Teams.", MESSAGES_PATH)
-    owned = database is None
-    if database is None:
-        from bot.wiring import open_settings_database
-
-        database = await asyncio.to_thread(open_settings_database, settings)
-    store, claim = database_parts(database, coach)
+    store = ConversationStore(sessions=database.session, standard_ref=coach.knowledge.standard.reference)
     adapter = TeamsAdapter(coach=coach, cloud=make_cloud_adapter(settings), app_id=settings.microsoft_app_id,
-                           deadline=settings.teams_reply_deadline, store=store, claim=claim)
+                           deadline=settings.teams_reply_deadline, store=store,
+                           claim=event_claim(database.session, platform="teams"))
     app[ADAPTER_KEY] = adapter
     app.router.add_post(MESSAGES_PATH, adapter.handle_request)
 
     async def close(_: web.Application) -> None:
         await adapter.drain(timeout=settings.shutdown_timeout)
-        if owned:
-            database.dispose()
 
     app.on_cleanup.append(close)
     return adapter

@@ -13,13 +13,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 
-from bot import intents
-from bot.adapters import slack_actions as actions
-from bot.adapters.slack_adapter import SlackAdapter
-from bot.adapters.slack_blocks import ACTION_PREFIX
-from bot.adapters.slack_escape import from_slack, plain_limit
-from bot.adapters.slack_views import REFLECT_CALLBACK
-from bot.messages import REFLECT_OPEN, REFLECT_SUBMIT, Incoming, Reply
+from bot.adapters.slack import actions
+from bot.adapters.slack.adapter import SlackAdapter
+from bot.adapters.slack.blocks import ACTION_PREFIX
+from bot.adapters.slack.escape import from_slack, plain_limit
+from bot.adapters.slack.views import REFLECT_CALLBACK
+from bot.messages import Incoming, Reply
+from bot.names import ActionId, IntentName
 from bot.prompt_files import render
 
 log = logging.getLogger(__name__)
@@ -138,11 +138,11 @@ def _register_commands(app: AsyncApp, adapter: SlackAdapter) -> None:
         user = await adapter.person(str(body.get("team_id") or ""), str(body.get("user_id") or ""))
         trigger_id = str(body.get("trigger_id") or "")
         if not text:
-            incoming = Incoming(user=user, action=REFLECT_OPEN, event_id=trigger_id)
+            incoming = Incoming(user=user, action=ActionId.REFLECT_OPEN, event_id=trigger_id)
             await actions.open_reflection(adapter, incoming, trigger_id=trigger_id, where={})
             return
         channel = await adapter.dm_channel(user)
-        incoming = Incoming(user=user, action=REFLECT_SUBMIT, payload={"text": text},
+        incoming = Incoming(user=user, action=ActionId.REFLECT_SUBMIT, payload={"text": text},
                             conversation_id=channel, event_id=trigger_id)
         await adapter.post(channel, await adapter.ask(incoming))
         if body.get("channel_id") != channel and body.get("response_url"):
@@ -160,7 +160,7 @@ def _register_commands(app: AsyncApp, adapter: SlackAdapter) -> None:
 
     async def on_progress(ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        adapter.spawn(reply_to_command(body, from_slack(str(body.get("text") or "")), intents.PROGRESS))
+        adapter.spawn(reply_to_command(body, from_slack(str(body.get("text") or "")), IntentName.PROGRESS))
 
     app.command("/ksb")(on_ksb)
     app.command("/reflect")(on_reflect)
@@ -168,4 +168,4 @@ def _register_commands(app: AsyncApp, adapter: SlackAdapter) -> None:
 
 
 def _note(text: str) -> Reply:
-    return Reply(text=text, intent="note")
+    return Reply(text=text, intent=IntentName.NOTE)

@@ -1,5 +1,8 @@
 """Synthetic people for demos, tests and benchmarks: apprentices, managers, weeks of tagged entries.
 
+`python -m bench.demo_data --apprentices 20` fills the configured database
+(DATABASE_URL / DATA_DIR), for a demo `ksb-coach schedule tick|preview`.
+
 Generated in memory and written with bulk inserts (a few statements per
 thousand rows), so 10,000 apprentices take seconds. People are spread across
 time zones so a demo tick shows sends following the sun.
@@ -7,16 +10,22 @@ time zones so a demo tick shows sends following the sun.
 
 from __future__ import annotations
 
+import argparse
 import random
 import secrets
+import sys
+import time as timer
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from bot.config import Settings
 from bot.scheduler.due import Defaults
+from bot.scheduler.runtime import defaults_from
+from bot.wiring import load_knowledge
 from knowledge.registry import Knowledge
-from storage.db import SessionFactory
+from storage.db import SessionFactory, open_database
 from storage.models import (
     ConversationRef,
     Enrolment,
@@ -189,3 +198,33 @@ def _entries(knowledge: Knowledge, rng: random.Random, apprentices: Sequence[int
             chosen.append([(k, "confirmed" if rng.random() < 0.7 else "suggested",
                             round(rng.uniform(0.55, 0.9), 3)) for k in picks])
     return entries, chosen
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.demo_data",
+                                     description="fill the database with synthetic apprentices")
+    parser.add_argument("--apprentices", type=int, default=20)
+    parser.add_argument("--managers", type=int, default=3)
+    parser.add_argument("--platform", choices=("slack", "teams"), default="slack")
+    parser.add_argument("--weeks", type=int, default=4, help="weeks of entries per apprentice")
+    parser.add_argument("--seed", type=int, default=None, help="repeatable names and entries")
+    parser.add_argument("--today", type=date.fromisoformat, default=None,
+                        help="the day the entries lead up to (YYYY-MM-DD)")
+    args = parser.parse_args(argv)
+    if args.apprentices < 0 or args.managers < 0 or args.weeks < 0:
+        print("demo_data: counts must not be negative", file=sys.stderr)
+        return 2
+    settings = Settings()
+    spec = DemoSpec(apprentices=args.apprentices, managers=args.managers,
+                    platform=args.platform, weeks=args.weeks, today=args.today, seed=args.seed)
+    started = timer.perf_counter()
+    with open_database(settings.effective_database_url) as database:
+        result = generate(database.session, load_knowledge(settings), spec, defaults_from(settings))
+    took = timer.perf_counter() - started
+    print(f"created {len(result.apprentice_ids)} apprentices, {len(result.manager_ids)} managers, "
+          f"{result.entries} entries, {result.tags} tags on {args.platform} in {took:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

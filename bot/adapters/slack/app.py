@@ -1,6 +1,6 @@
 """Slack on the shared aiohttp server: Events API, interactivity and slash commands at `/slack/events`.
 
-`mount` is what `bot.server.configured_mounts` adds when Slack is configured.
+`mount` is what `bot.wiring.platform_mounts` adds when Slack is configured.
 Over HTTP, bolt verifies every request's signature and age (401 otherwise)
 before a listener sees it; in Socket Mode the same listeners run over a
 websocket instead. Both share `register_listeners` and one `SlackAdapter`.
@@ -8,7 +8,6 @@ websocket instead. Both share `register_listeners` and one `SlackAdapter`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -23,10 +23,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_adapter import Claim, SlackAdapter
-from bot.adapters.slack_listeners import register_listeners
+from bot.adapters.slack.adapter import SlackAdapter
+from bot.adapters.slack.listeners import register_listeners
 from bot.coach import Coach
 from bot.config import Settings
+from bot.ports import Claim
+from storage.db import Database
+from storage.events import event_claim
 
 log = logging.getLogger(__name__)
 
@@ -60,38 +63,15 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient) -> AsyncApp:
     )
 
 
-def database_claim(settings: Settings) -> tuple[Claim, Callable[[], None]]:
-    """Event-id dedupe in the database, shared by every replica; returns (claim, close)."""
-    from bot.wiring import open_settings_database
-    from storage.events import claim_event
-
-    database = open_settings_database(settings)
-
-    def claim_sync(event_id: str) -> bool:
-        with database.session() as session:
-            first = claim_event(session, platform="slack", event_id=event_id)
-            session.commit()
-            return first
-
-    async def claim(event_id: str) -> bool:
-        return await asyncio.to_thread(claim_sync, event_id)
-
-    return claim, database.dispose
+async def mount(app: web.Application, coach: Coach, settings: Settings, *, database: Database) -> None:
+    """The `bot.server` mount: Slack with event dedupe in the shared database."""
+    await install(app, coach, settings, claim=event_claim(database.session, platform="slack"))
 
 
-async def mount(app: web.Application, coach: Coach, settings: Settings) -> None:
-    """The `bot.server` mount: Slack with event dedupe in the configured database."""
-    await install(app, coach, settings)
-
-
-async def install(app: web.Application, coach: Coach, settings: Settings, *,
-                  claim: Claim | None = None) -> SlackAdapter:
+async def install(app: web.Application, coach: Coach, settings: Settings, *, claim: Claim) -> SlackAdapter:
     """Add Slack to the server: the route (HTTP) or a Socket Mode connection, plus clean shutdown."""
     session = aiohttp.ClientSession()
     closers: list[Callable[[], Any]] = [session.close]
-    if claim is None:
-        claim, dispose = await asyncio.to_thread(database_claim, settings)
-        closers.append(dispose)
     client = make_client(settings, session=session)
     adapter = SlackAdapter(coach=coach, client=client, claim=claim, session=session)
     bolt = make_bolt_app(settings, client)
@@ -121,8 +101,6 @@ async def install(app: web.Application, coach: Coach, settings: Settings, *,
 
 def _socket_mode(app: web.Application, bolt: AsyncApp, settings: Settings, client: AsyncWebClient) -> None:
     """Development transport: no public URL, events arrive over a websocket Slack opens for us."""
-    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
     handler = AsyncSocketModeHandler(bolt, app_token=settings.slack_app_token.get_secret_value(),
                                      web_client=client)
 

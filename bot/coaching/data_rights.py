@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.authz import Actor, check_own_data
+from bot.coaching.authz import Actor, check_own_data
 from storage import audit, personal_data
 from storage.db import SessionFactory
 

@@ -11,8 +11,8 @@ import json
 from datetime import date
 from typing import Any
 
-from bot.adapters.slack_blocks import Block, context, render_single, section
-from bot.adapters.slack_escape import escape, plain_limit
+from bot.adapters.slack.blocks import Block, context, render_single, section
+from bot.adapters.slack.escape import escape, plain_limit
 from bot.messages import Form, Reply
 from knowledge.model import KIND_NAMES, Standard
 

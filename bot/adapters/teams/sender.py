@@ -1,7 +1,6 @@
-"""Proactive Teams messages for the scheduler: `TeamsSender.send(to=..., reply=..., picture=...)`.
+"""Proactive Teams messages: `TeamsSender` implements the `Sender` port (bot/ports.py).
 
-It fits the scheduler's `Sender` port (bot/scheduler/senders.py) by shape
-alone, so the scheduler never imports botbuilder. A message goes out with
+The scheduler sees only the port, so it never imports botbuilder. A message goes out with
 `continue_conversation` on the person's stored 1:1 reference (from `to` or,
 failing that, the database), rendered by the same cards as live replies. A
 picture follows as an inline image (a base64 data URL: nothing to host); if
@@ -16,18 +15,19 @@ import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ErrorResponseException
 
-from bot.adapters.teams import make_cloud_adapter
-from bot.adapters.teams_adapter import card_message
-from bot.adapters.teams_cards import render_reply
-from bot.adapters.teams_refs import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
+from bot.adapters.teams.adapter import card_message
+from bot.adapters.teams.app import make_cloud_adapter
+from bot.adapters.teams.cards import render_reply
+from bot.adapters.teams.refs import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
 from bot.config import Settings
 from bot.messages import Reply
+from bot.ports import Picture
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -36,18 +36,7 @@ Sleep = Callable[[float], Awaitable[None]]
 GONE = frozenset({403, 404})
 
 
-class PictureLike(Protocol):
-    @property
-    def png(self) -> bytes: ...
-
-    @property
-    def filename(self) -> str: ...
-
-    @property
-    def title(self) -> str: ...
-
-
-def image_message(picture: PictureLike) -> Activity:
+def image_message(picture: Picture) -> Activity:
     """An inline PNG: Teams renders an image attachment whose contentUrl is a data URL."""
     url = "data:image/png;base64," + base64.b64encode(picture.png).decode("ascii")
     return Activity(type=ActivityTypes.message, text=picture.title or None,
@@ -66,17 +55,15 @@ def _status(exc: ErrorResponseException) -> tuple[int, float]:
 
 
 class TeamsSender:
-    """Implements the scheduler's `Sender` for Teams, with its own CloudAdapter and database handle."""
+    """Implements `Sender` for Teams with its own CloudAdapter; references live in the given database.
 
-    def __init__(self, *, settings: Settings, database: Database | None = None, cloud: CloudAdapter | None = None,
+    Teams is always mounted (the Emulator needs no app id), so this sender always
+    exists; it reaches only people whose 1:1 chat reference the adapter has stored.
+    """
+
+    def __init__(self, *, settings: Settings, database: Database, cloud: CloudAdapter | None = None,
                  retries: int = 3, max_wait: float = 60.0, sleep: Sleep = asyncio.sleep) -> None:
         self._settings = settings
-        self._owned = database is None
-        if database is None:
-            from bot.wiring import open_settings_database
-
-            database = open_settings_database(settings)
-        self._database = database
         self._store = ConversationStore(sessions=database.session, standard_ref=settings.standard)
         self._cloud = cloud or make_cloud_adapter(settings)  # no on_turn_error: failures reach `send`
         self._retries = retries
@@ -86,7 +73,7 @@ class TeamsSender:
     def handles(self, platform: str) -> bool:
         return platform == PLATFORM
 
-    async def send(self, *, to: PersonKey, reply: Reply, picture: PictureLike | None = None) -> bool:
+    async def send(self, *, to: PersonKey, reply: Reply, picture: Picture | None = None) -> bool:
         """True once delivered; False when the person can't be reached (no 1:1 chat, or uninstalled).
 
         `to` is the scheduler's `Address` (its `reference` is used when filled)
@@ -113,7 +100,7 @@ class TeamsSender:
                 return False
         return False
 
-    async def _deliver(self, stored: dict[str, Any], messages: list[Activity], picture: PictureLike | None) -> None:
+    async def _deliver(self, stored: dict[str, Any], messages: list[Activity], picture: Picture | None) -> None:
         reference = reference_from(stored)
 
         async def callback(context: TurnContext) -> None:
@@ -128,11 +115,8 @@ class TeamsSender:
         await self._cloud.continue_conversation(reference, callback,
                                                 bot_app_id=self._settings.microsoft_app_id or None)
 
+    def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
+        return {}  # Teams references come from the adapter's conversations, never from sending
+
     async def close(self) -> None:
-        if self._owned:
-            self._database.dispose()
-
-
-def make_sender(settings: Settings) -> TeamsSender:
-    """For the scheduler: a sender from settings alone (works in a process without the web server)."""
-    return TeamsSender(settings=settings)
+        """Nothing to release: the database belongs to whoever handed it in."""

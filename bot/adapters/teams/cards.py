@@ -15,30 +15,17 @@ import json
 from datetime import date
 from typing import Any
 
-from bot.adapters.teams_text import escape, limit, plain, to_card_markdown
-from bot.messages import (
-    ASK,
-    DATA_DELETE_CONFIRM,
-    PROMPT_SKIP,
-    PROMPT_SNOOZE,
-    REFLECT_OPEN,
-    REFLECT_SUBMIT,
-    TAG_ADD,
-    TAG_CONFIRM,
-    TAG_REMOVE,
-    Action,
-    Citation,
-    Form,
-    Reply,
-)
+from bot.adapters.teams.text import escape, limit, plain, to_card_markdown
+from bot.messages import Action, Citation, Form, Reply
+from bot.names import ActionId
 from knowledge.model import Standard
 
 Card = dict[str, Any]
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.4"  # Action.Execute (Universal Actions) needs 1.4
-EXECUTE = frozenset({REFLECT_SUBMIT, TAG_CONFIRM, TAG_REMOVE, TAG_ADD, DATA_DELETE_CONFIRM, PROMPT_SNOOZE,
-                     PROMPT_SKIP})
+EXECUTE = frozenset({ActionId.REFLECT_SUBMIT, ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE, ActionId.TAG_ADD,
+                     ActionId.DATA_DELETE_CONFIRM, ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP})
 MAX_CARD_BYTES = 24_000   # Teams refuses messages over ~28 KB; leave room for the envelope
 MAX_BLOCK = 2_000         # characters per TextBlock, so long answers wrap into several
 MAX_TITLE = 60
@@ -104,9 +91,10 @@ def action(item: Action) -> Card:
 def reply_actions(reply: Reply) -> list[Action]:
     """The reply's own buttons, a form opener when it wants a form, then follow-up questions."""
     actions = list(reply.actions)
-    if reply.form is not None and not any(a.action == REFLECT_OPEN for a in actions):
-        actions.append(Action("Open the reflection form", REFLECT_OPEN, dict(reply.form.prefill), style="primary"))
-    return actions + [Action(f, ASK, {"text": f}) for f in reply.followups]
+    if reply.form is not None and not any(a.action == ActionId.REFLECT_OPEN for a in actions):
+        actions.append(Action("Open the reflection form", ActionId.REFLECT_OPEN, dict(reply.form.prefill),
+                              style="primary"))
+    return actions + [Action(f, ActionId.ASK, {"text": f}) for f in reply.followups]
 
 
 def action_rows(actions: list[Action]) -> list[Card]:
@@ -166,7 +154,7 @@ def reflection_form(form: Form, standard: Standard, *, today: date, notice: str 
         {"type": "Input.ChoiceSet", "id": "ksb_ksbs", "label": "KSBs it evidences (leave empty for suggestions)",
          "isMultiSelect": True, "style": "compact", "choices": choices, "value": ",".join(picked)},
     ]
-    save = Action("Save", REFLECT_SUBMIT, {k: v for k, v in prefill.items() if k == "prompt"}, style="primary")
+    save = Action("Save", ActionId.REFLECT_SUBMIT, {k: v for k, v in prefill.items() if k == "prompt"}, style="primary")
     return card(body, [action(save)])
 
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import date
 
-from bot.authz import Actor
+from bot.coaching.authz import Actor
 from bot.messages import UserRef
 from storage import people
 from storage.db import SessionFactory

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.authz import Actor, check_own_entries
-from bot.progress import Progress, ProgressService
+from bot.coaching.authz import Actor, check_own_entries
+from bot.coaching.progress import Progress, ProgressService
+from bot.coaching.reflections import EntryView
 from bot.prompt_files import render
-from bot.reflections import EntryView
 from knowledge.registry import Knowledge
 from storage import entries, people, tags
 from storage.db import SessionFactory

@@ -17,15 +17,16 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.adapters.teams_cards import CARD_TYPE, decode_submit, note_card
-from bot.adapters.teams_files import finish_export
-from bot.adapters.teams_refs import is_personal, user_of
-from bot.adapters.teams_text import bot_mentions, from_teams
-from bot.messages import ASK, Incoming
+from bot.adapters.teams.cards import CARD_TYPE, decode_submit, note_card
+from bot.adapters.teams.files import finish_export
+from bot.adapters.teams.refs import is_personal, user_of
+from bot.adapters.teams.text import bot_mentions, from_teams
+from bot.messages import Incoming
+from bot.names import ActionId
 from bot.prompt_files import render
 
 if TYPE_CHECKING:
-    from bot.adapters.teams_adapter import TeamsAdapter
+    from bot.adapters.teams.adapter import TeamsAdapter
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def to_incoming(activity: Activity) -> Incoming | None:
     conversation_id = str(activity.conversation.id if activity.conversation else "")
     event_id = str(activity.id or "")
     decoded = decode_submit(activity.value)
-    if decoded is not None and decoded[0] != ASK:
+    if decoded is not None and decoded[0] != ActionId.ASK:
         action, payload = decoded
         return Incoming(user=user, action=action, payload=payload, conversation_id=conversation_id,
                         event_id=event_id)

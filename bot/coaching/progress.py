@@ -10,8 +10,8 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 
-from bot.authz import Actor, check_summary
-from bot.otj import OtjTarget, otj_target
+from bot.coaching.authz import Actor, check_summary
+from bot.coaching.otj import OtjTarget, otj_target
 from knowledge.model import Standard
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory

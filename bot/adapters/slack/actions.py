@@ -12,32 +12,19 @@ import json
 import logging
 from typing import Any
 
-from bot import intents
-from bot.adapters.slack_adapter import SlackAdapter
-from bot.adapters.slack_blocks import SlackMessage, decode_value, resolve_buttons, without_feedback
-from bot.adapters.slack_escape import to_mrkdwn
-from bot.adapters.slack_views import home_view, reflection_modal, reflection_values
-from bot.messages import (
-    DATA_DELETE_CONFIRM,
-    FEEDBACK,
-    PROMPT_SKIP,
-    PROMPT_SNOOZE,
-    REFLECT_OPEN,
-    REFLECT_SUBMIT,
-    TAG_ADD,
-    TAG_CONFIRM,
-    TAG_REMOVE,
-    Form,
-    Incoming,
-    Reply,
-    UserRef,
-)
+from bot.adapters.slack.adapter import SlackAdapter
+from bot.adapters.slack.blocks import SlackMessage, decode_value, resolve_buttons, without_feedback
+from bot.adapters.slack.escape import to_mrkdwn
+from bot.adapters.slack.views import home_view, reflection_modal, reflection_values
+from bot.messages import Form, Incoming, Reply, UserRef
+from bot.names import ActionId, IntentName
 from bot.prompt_files import render
 
 log = logging.getLogger(__name__)
 
-TAG_ACTIONS = frozenset({TAG_CONFIRM, TAG_REMOVE, TAG_ADD})
-REWRITES_MESSAGE = TAG_ACTIONS | {DATA_DELETE_CONFIRM, PROMPT_SNOOZE, PROMPT_SKIP, intents.PROMPT_SETTINGS}
+TAG_ACTIONS = frozenset({ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE, ActionId.TAG_ADD})
+REWRITES_MESSAGE = TAG_ACTIONS | {ActionId.DATA_DELETE_CONFIRM, ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP,
+                                  IntentName.PROMPT_SETTINGS}
 
 
 def team_of(body: dict[str, Any]) -> str:
@@ -65,25 +52,25 @@ async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> 
     trigger_id = str(body.get("trigger_id") or "")
     # a form opened from our DM thread reports back there; from anywhere else, to the user's DM
     where = {"channel": channel, "thread_ts": thread_ts} if channel.startswith("D") and message else {}
-    if name == REFLECT_OPEN:
+    if name == ActionId.REFLECT_OPEN:
         await open_reflection(adapter, incoming, trigger_id=trigger_id, where=where)
         return
     reply = await adapter.ask(incoming)
     if reply.form is not None and trigger_id:  # e.g. "Log a reflection": the form, not a button to it
         await show_form(adapter, reply.form, trigger_id=trigger_id, where=where)
     elif container.get("type") == "view":  # the Home tab: answers go to the DM, then redraw Home
-        if name not in REWRITES_MESSAGE and name != FEEDBACK:
+        if name not in REWRITES_MESSAGE and name != ActionId.FEEDBACK:
             await adapter.post(await adapter.dm_channel(user), reply, feedback_id=incoming.event_id)
         await publish_home(adapter, user)
     elif container.get("is_ephemeral") or not message:
         if response_url:
             rewrite = name in REWRITES_MESSAGE
-            await adapter.respond(response_url, _thanks(reply) if name == FEEDBACK else reply,
+            await adapter.respond(response_url, _thanks(reply) if name == ActionId.FEEDBACK else reply,
                                   replace=rewrite, feedback_id="" if rewrite else incoming.event_id)
-    elif name == FEEDBACK:
+    elif name == ActionId.FEEDBACK:
         blocks = without_feedback(list(message.get("blocks") or []), _thanks(reply).text)
         await adapter.replace(channel, ts, _message(message, blocks))
-    elif name in TAG_ACTIONS and reply.intent != "error":
+    elif name in TAG_ACTIONS and reply.intent != IntentName.ERROR:
         blocks = resolve_buttons(list(message.get("blocks") or []), payload, to_mrkdwn(reply.text))
         await adapter.replace(channel, ts, _message(message, blocks))
     elif name in REWRITES_MESSAGE and name not in TAG_ACTIONS:
@@ -96,9 +83,9 @@ async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> 
 
 def _thanks(reply: Reply) -> Reply:
     """The coach's acknowledgement of a vote, or our own line when it had nothing to say."""
-    if reply.intent in {"error", FEEDBACK} and reply.text and reply.text != render("unavailable.md"):
-        return Reply(text=reply.text, intent=FEEDBACK)
-    return Reply(text=render("slack_feedback_thanks.md"), intent=FEEDBACK)
+    if reply.intent in {IntentName.ERROR, ActionId.FEEDBACK} and reply.text and reply.text != render("unavailable.md"):
+        return Reply(text=reply.text, intent=ActionId.FEEDBACK)
+    return Reply(text=render("slack_feedback_thanks.md"), intent=ActionId.FEEDBACK)
 
 
 def _message(message: dict[str, Any], blocks: list[dict[str, Any]]) -> SlackMessage:
@@ -108,7 +95,7 @@ def _message(message: dict[str, Any], blocks: list[dict[str, Any]]) -> SlackMess
 async def open_reflection(adapter: SlackAdapter, incoming: Incoming, *, trigger_id: str,
                           where: dict[str, str]) -> None:
     """The reflection modal, pre-filled by the coach (suggested KSBs) or by the button's payload."""
-    reply = await adapter.ask(Incoming(user=incoming.user, action=REFLECT_OPEN, payload=incoming.payload,
+    reply = await adapter.ask(Incoming(user=incoming.user, action=ActionId.REFLECT_OPEN, payload=incoming.payload,
                                        conversation_id=incoming.conversation_id))
     form = reply.form or Form(kind="reflection", prefill=dict(incoming.payload))
     await show_form(adapter, form, trigger_id=trigger_id, where=where)
@@ -133,7 +120,7 @@ async def on_reflection_submitted(adapter: SlackAdapter, body: dict[str, Any], v
     except ValueError:
         where = {}
     channel = str(where.get("channel") or "") or await adapter.dm_channel(user)
-    incoming = Incoming(user=user, action=REFLECT_SUBMIT, payload=reflection_values(view),
+    incoming = Incoming(user=user, action=ActionId.REFLECT_SUBMIT, payload=reflection_values(view),
                         conversation_id=channel, event_id=str(view.get("id") or ""))
     reply = await adapter.ask(incoming)
     await adapter.post(channel, reply, thread_ts=str(where.get("thread_ts") or ""))
@@ -143,10 +130,10 @@ async def home_sections(adapter: SlackAdapter, user: UserRef) -> list[tuple[str,
     """Progress and prompt settings, each as the coach renders them for this user."""
     unavailable = render("unavailable.md")
     parts: list[tuple[str, Reply]] = []
-    for heading, action in (("Your progress", intents.PROGRESS),
-                            ("Weekly reflection prompt", intents.PROMPT_SETTINGS)):
+    for heading, action in (("Your progress", IntentName.PROGRESS),
+                            ("Weekly reflection prompt", IntentName.PROMPT_SETTINGS)):
         reply = await adapter.ask(Incoming(user=user, action=action, payload={"text": ""}))
-        if reply.text and reply.text != unavailable and reply.intent != "error":
+        if reply.text and reply.text != unavailable and reply.intent != IntentName.ERROR:
             parts.append((heading, reply))
     return parts
 

@@ -10,24 +10,23 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from bot import intents
-from bot.authz import Actor
 from bot.coach import Handler
+from bot.coaching.authz import Actor
 from bot.handlers.common import guarded
 from bot.intents import Intent
-from bot.messages import PROMPT_SKIP, PROMPT_SNOOZE, Action, Incoming, Reply, UserRef
+from bot.messages import Action, Incoming, Reply, UserRef
+from bot.names import ActionId, IntentName
 from bot.prompt_files import render
 from bot.scheduler.due import NUDGE, WEEKDAYS, Occurrence
 from bot.scheduler.settings import PromptSettings, SettingsView, parse_change
 from storage import audit
 from storage.db import SessionFactory
 
-PROMPT_SETTINGS = intents.PROMPT_SETTINGS  # also the action id of the settings buttons
 PRESETS = (("Fridays 3pm", "friday 3pm"), ("Mondays 9am", "monday 9am"))
 
 
 class People(Protocol):
-    """Who is talking; `bot.directory.Directory` is one, `bot.handlers.common.Services` another."""
+    """Who is talking; `bot.coaching.directory.Directory` is one, `bot.handlers.common.Services` another."""
 
     sessions: SessionFactory
 
@@ -55,12 +54,12 @@ def describe(view: SettingsView) -> Reply:
                  f"({view.timezone}). Next: {when(view.next)}.")
     else:
         state = f"off. Say “{word} on” to turn them back on."
-    actions = [Action(f"Turn {word} {'off' if schedule.enabled else 'on'}", PROMPT_SETTINGS,
+    actions = [Action(f"Turn {word} {'off' if schedule.enabled else 'on'}", IntentName.PROMPT_SETTINGS,
                       {"text": f"{word} {'off' if schedule.enabled else 'on'}"})]
-    actions += [Action(label, PROMPT_SETTINGS, {"text": f"{word} {text}"})
+    actions += [Action(label, IntentName.PROMPT_SETTINGS, {"text": f"{word} {text}"})
                 for label, text in PRESETS]
     return Reply(text=render("prompt_settings.md", what=what, state=state, word=word),
-                 actions=actions, intent=intents.PROMPT_SETTINGS,
+                 actions=actions, intent=IntentName.PROMPT_SETTINGS,
                  metadata={"enabled": schedule.enabled, "weekday": schedule.weekday,
                            "time": schedule.at.isoformat(timespec="minutes"),
                            "timezone": view.timezone})
@@ -76,7 +75,7 @@ def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Han
         if change is None:
             view = await asyncio.to_thread(settings.view, actor.id)
             return Reply(text=render("prompt_settings_unknown.md", word=_word(view)),
-                         intent=intents.PROMPT_SETTINGS)
+                         intent=IntentName.PROMPT_SETTINGS)
         view = await asyncio.to_thread(settings.change, actor.id, change)
         return describe(view)
 
@@ -87,7 +86,7 @@ def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Han
         if skipped is None:
             return describe(view)
         return Reply(text=render("prompt_snoozed.md", skipped=when(skipped), next=when(view.next)),
-                     intent=PROMPT_SNOOZE)
+                     intent=ActionId.PROMPT_SNOOZE)
 
     @guarded
     async def on_skip(incoming: Incoming, _intent: Intent) -> Reply:
@@ -103,6 +102,7 @@ def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Han
             return settings.view(actor.id)
 
         view = await asyncio.to_thread(record)
-        return Reply(text=render("prompt_skipped.md", next=when(view.next)), intent=PROMPT_SKIP)
+        return Reply(text=render("prompt_skipped.md", next=when(view.next)), intent=ActionId.PROMPT_SKIP)
 
-    return {PROMPT_SETTINGS: on_settings, PROMPT_SNOOZE: on_snooze, PROMPT_SKIP: on_skip}
+    return {IntentName.PROMPT_SETTINGS: on_settings, ActionId.PROMPT_SNOOZE: on_snooze,
+            ActionId.PROMPT_SKIP: on_skip}

@@ -14,9 +14,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack_blocks import SlackMessage, render_reply
+from bot.adapters.slack.blocks import SlackMessage, render_reply
 from bot.messages import Reply
-from bot.scheduler.senders import Address, Backoff, Picture, RateLimited, retry_after
+from bot.ports import Address, Picture
+from bot.scheduler.senders import Backoff, RateLimited, retry_after
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

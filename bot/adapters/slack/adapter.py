@@ -17,16 +17,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapters.slack_blocks import SlackMessage, render_reply, render_single, section
-from bot.adapters.slack_escape import escape, plain_limit
+from bot.adapters.slack.blocks import SlackMessage, render_reply, render_single, section
+from bot.adapters.slack.escape import escape, plain_limit
 from bot.background import BackgroundWork
 from bot.coach import Coach
 from bot.messages import Incoming, Reply, UserRef
+from bot.names import IntentName
+from bot.ports import Claim
 from bot.prompt_files import render
 
 log = logging.getLogger(__name__)
 
-Claim = Callable[[str], Awaitable[bool]]
 THINKING = "is thinking…"
 # Answers in progress at once. Under a burst the rest wait their turn without
 # taking loop time, so new requests are still acked at once: a late answer is
@@ -106,7 +107,7 @@ class SlackAdapter:
             return await self.coach.handle(incoming)
         except Exception:
             log.exception("coach failed on a slack %s", incoming.action or "message")
-            return Reply(text=render("slack_error.md"), intent="error")
+            return Reply(text=render("slack_error.md"), intent=IntentName.ERROR)
 
     async def answer(self, *, incoming: Incoming, channel: str, thread_ts: str,
                      assistant: bool = False) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from datetime import date
 from typing import Any
 
@@ -21,11 +21,10 @@ from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
 
-from bot import intents
-from bot.adapters.teams_bot import TeamsBot
-from bot.adapters.teams_cards import CARD_TYPE, Card, note_card, reflection_form, render_reply
-from bot.adapters.teams_files import export_offer
-from bot.adapters.teams_refs import (
+from bot.adapters.teams.bot import TeamsBot
+from bot.adapters.teams.cards import CARD_TYPE, Card, note_card, reflection_form, render_reply
+from bot.adapters.teams.files import export_offer
+from bot.adapters.teams.refs import (
     ConversationStore,
     address_proactive,
     is_personal,
@@ -35,15 +34,16 @@ from bot.adapters.teams_refs import (
 )
 from bot.background import BackgroundWork
 from bot.coach import Coach
-from bot.messages import REFLECT_OPEN, Form, Incoming, Reply
+from bot.messages import Form, Incoming, Reply
+from bot.names import ActionId, IntentName
+from bot.ports import Claim
 from bot.prompt_files import render
 
 log = logging.getLogger(__name__)
 
-Claim = Callable[[str], Awaitable[bool]]
 # replies that may be said where others can read them; everything else goes to the 1:1 chat
-PUBLIC_INTENTS = frozenset({intents.QUESTION, "lookup", intents.HELP, intents.EMPTY, intents.OTHERS_DATA, "error",
-                            intents.OFFTOPIC, intents.UNKNOWN_ID})
+PUBLIC_INTENTS = frozenset({IntentName.QUESTION, IntentName.LOOKUP, IntentName.HELP, IntentName.EMPTY,
+                            IntentName.OTHERS_DATA, IntentName.ERROR, IntentName.OFFTOPIC, IntentName.UNKNOWN_ID})
 TYPING_EVERY = 3.0
 
 
@@ -137,7 +137,7 @@ class TeamsAdapter:
     async def answer(self, incoming: Incoming, activity: Activity) -> list[Activity]:
         """The coach's reply as activities: a form card when it wants a form, otherwise answer cards."""
         reply = await self.ask(incoming)
-        if incoming.action == REFLECT_OPEN:
+        if incoming.action == ActionId.REFLECT_OPEN:
             form = reply.form or Form(kind="reflection", prefill=dict(incoming.payload))
             messages = [card_message(self.form_card(form))]
         elif reply.form is not None:

@@ -1,0 +1,56 @@
+"""What a message asks for (intents) and what a button sends back (action ids), by name.
+
+Both are `StrEnum`s, so each member is its string value: JSON output, stored
+rows and handler keys (`dict[str, Handler]`) are unchanged by using them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class IntentName(StrEnum):
+    """What `bot.intents.classify` decided a message asks for, and so what kind of `Reply` answers it."""
+
+    HELP = "help"
+    QUESTION = "question"
+    REFLECT = "reflect"
+    TAG_PREVIEW = "tag_preview"
+    PROGRESS = "progress"
+    PORTFOLIO = "portfolio"
+    EXPORT_DATA = "export_data"
+    DELETE_DATA = "delete_data"
+    PROMPT_SETTINGS = "prompt_settings"  # also the action id of the prompt-settings buttons
+    OTHERS_DATA = "others_data"
+    TAGS = "tags"  # "confirm S5", "take S24 off that one": tag changes typed in chat
+    REFLECT_EDIT = "reflect_edit"  # "change hours to 2": a correction to a saved entry
+    EMPTY = "empty"
+    OFFTOPIC = "offtopic"  # the scope refusal
+    UNKNOWN_ID = "unknown_id"  # names a KSB or duty the standard doesn't have
+    REVIEW_PACK = "review_pack"  # "prepare my review": the apprentice's own progress review pack
+    REVIEW_FOR = "review_for"  # "review pack for Priya": a manager's pack for one of theirs (text: the name)
+    MY_TEAM = "my_team"  # a manager's apprentices at a glance
+    # what a reply is, where no classified intent names it
+    LOOKUP = "lookup"
+    ERROR = "error"
+    FORBIDDEN = "forbidden"
+    NOTE = "note"
+    WEEKLY_PROMPT = "weekly_prompt"
+    MANAGER_NUDGE = "manager_nudge"
+
+
+class ActionId(StrEnum):
+    """Ids that travel from a rendered button or form back to the coach as `Incoming.action`."""
+
+    ASK = "ask"                                    # payload: {"text"}
+    REFLECT_OPEN = "reflect.open"                  # payload: {"text"?} -> the adapter shows a reflection form
+    REFLECT_SUBMIT = "reflect.submit"              # payload: {"text", "date"?, "hours"?, "ksbs"?: [ids]}
+    REFLECT_SAVE = "reflect.save"                  # payload: {"text"}: save a previewed text as an entry
+    TAG_CONFIRM = "tag.confirm"                    # payload: {"entry_id", "ksb"}
+    TAG_REMOVE = "tag.remove"                      # payload: {"entry_id", "ksb"}
+    TAG_ADD = "tag.add"                            # payload: {"entry_id", "ksb"}
+    FEEDBACK = "feedback"                          # payload: {"value": "up"|"down", "answer_id"?}
+    DATA_DELETE_CONFIRM = "data.delete.confirm"
+    PROMPT_SNOOZE = "prompt.snooze"
+    PROMPT_SKIP = "prompt.skip"
+    REVIEW_PACK_FOR = "review.pack"                # payload: {"apprentice_id"}: a manager's button on "my team"
