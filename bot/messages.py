@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.names import PUBLIC_INTENTS
+
 
 @dataclass(frozen=True)
 class UserRef:
@@ -61,6 +63,11 @@ class Reply:
     intent: str = ""
     form: Form | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def private(self) -> bool:
+        """Only the asker may see it: asked for in a shared place, it goes to their 1:1 chat instead."""
+        return self.intent not in PUBLIC_INTENTS
 
     @property
     def cited_ids(self) -> list[str]:

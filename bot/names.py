@@ -54,3 +54,13 @@ class ActionId(StrEnum):
     PROMPT_SNOOZE = "prompt.snooze"
     PROMPT_SKIP = "prompt.skip"
     REVIEW_PACK_FOR = "review.pack"                # payload: {"apprentice_id"}: a manager's button on "my team"
+
+
+PUBLIC_INTENTS = frozenset({
+    IntentName.QUESTION, IntentName.LOOKUP, IntentName.HELP, IntentName.EMPTY, IntentName.OTHERS_DATA,
+    IntentName.ERROR, IntentName.OFFTOPIC, IntentName.UNKNOWN_ID, IntentName.NOTE,
+})
+"""Replies anyone in a shared channel may read: answers about the standard, help, refusals.
+
+Everything else (progress, reflections, tags, data, reviews, settings) is private
+to the person who asked: `Reply.private` says so, and every adapter honours it."""

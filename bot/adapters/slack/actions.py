@@ -76,9 +76,9 @@ async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> 
     elif name in REWRITES_MESSAGE and name not in TAG_ACTIONS:
         await adapter.replace(channel, ts, reply)
     elif name in TAG_ACTIONS:  # something broke: say so in the thread, keep the buttons to retry
-        await adapter.post(channel, reply, thread_ts=thread_ts)
+        await adapter.deliver(user, channel, reply, thread_ts=thread_ts)
     else:
-        await adapter.post(channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
+        await adapter.deliver(user, channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
 
 
 def _thanks(reply: Reply) -> Reply:
@@ -123,7 +123,7 @@ async def on_reflection_submitted(adapter: SlackAdapter, body: dict[str, Any], v
     incoming = Incoming(user=user, action=ActionId.REFLECT_SUBMIT, payload=reflection_values(view),
                         conversation_id=channel, event_id=str(view.get("id") or ""))
     reply = await adapter.ask(incoming)
-    await adapter.post(channel, reply, thread_ts=str(where.get("thread_ts") or ""))
+    await adapter.deliver(user, channel, reply, thread_ts=str(where.get("thread_ts") or ""))
 
 
 async def home_sections(adapter: SlackAdapter, user: UserRef) -> list[tuple[str, Reply]]:

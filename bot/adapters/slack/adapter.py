@@ -119,7 +119,7 @@ class SlackAdapter:
             await self.assistant_call(self.client.assistant_threads_setStatus, channel_id=channel,
                                       thread_ts=thread_ts, status=THINKING)
         reply = await self.ask(incoming)
-        await self.post(channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
+        await self.deliver(incoming.user, channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
         await self.deliver_export(incoming.user, reply, channel=channel, thread_ts=thread_ts)
 
     async def deliver_export(self, user: UserRef, reply: Reply, *, channel: str = "", thread_ts: str = "") -> None:
@@ -145,6 +145,16 @@ class SlackAdapter:
             log.warning("slack assistant call failed: %s", exc.response.get("error"))
 
     # --- out ------------------------------------------------------------------
+    async def deliver(self, user: UserRef, channel: str, reply: Reply, *, thread_ts: str = "",
+                      feedback_id: str = "") -> None:
+        """Post where the person asked, unless the reply is private and that place is shared:
+        then it goes to their DM, and the thread gets a short note saying where it went."""
+        if reply.private and not is_direct_message(channel):
+            await self.post(await self.dm_channel(user), reply, feedback_id=feedback_id)
+            await self.say(channel, render("slack_private_sent.md"), thread_ts=thread_ts)
+            return
+        await self.post(channel, reply, thread_ts=thread_ts, feedback_id=feedback_id)
+
     async def post(self, channel: str, reply: Reply, *, thread_ts: str = "",
                    feedback_id: str = "") -> list[str]:
         """Post the reply (split if long) and return the message timestamps."""
@@ -199,3 +209,8 @@ class SlackAdapter:
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         await self._send(self.client.chat_postMessage, kwargs)
+
+
+def is_direct_message(channel: str) -> bool:
+    """Slack's one-to-one conversations (ims) are the channel ids that start with D."""
+    return channel.startswith("D")

@@ -35,15 +35,12 @@ from bot.adapters.teams.refs import (
 from bot.background import BackgroundWork
 from bot.coach import Coach
 from bot.messages import Form, Incoming, Reply
-from bot.names import ActionId, IntentName
+from bot.names import ActionId
 from bot.ports import Claim
 from bot.prompt_files import render
 
 log = logging.getLogger(__name__)
 
-# replies that may be said where others can read them; everything else goes to the 1:1 chat
-PUBLIC_INTENTS = frozenset({IntentName.QUESTION, IntentName.LOOKUP, IntentName.HELP, IntentName.EMPTY,
-                            IntentName.OTHERS_DATA, IntentName.ERROR, IntentName.OFFTOPIC, IntentName.UNKNOWN_ID})
 TYPING_EVERY = 3.0
 
 
@@ -154,7 +151,7 @@ class TeamsAdapter:
 
     async def _privately(self, reply: Reply, activity: Activity, messages: list[Activity]) -> list[Activity]:
         """Progress, reflections and data go to the person's 1:1 chat, never to a channel or group."""
-        if is_personal(activity) or reply.intent in PUBLIC_INTENTS:
+        if is_personal(activity) or not reply.private:
             return messages
         user = user_of(activity)
         stored = await self.store.lookup(user) if self.store is not None and user is not None else None
