@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     scheduler_batch: int = Field(100, ge=1, le=1000, description="Sends claimed per database round trip.")
     scheduler_concurrency: int = Field(16, ge=1, le=256, description="Sends in flight at once.")
     scheduler_max_attempts: int = Field(5, ge=1, description="Tries per send before it is given up.")
+    scheduler_reviews: bool = Field(True, description="Remind apprentices and their managers before a "
+                                                      "progress review falls due (each enrolment's interval "
+                                                      "and reminder days are set with `ksb-coach review`).")
     default_timezone: str = Field("Europe/London", description="Time zone for people whose platform "
                                                                "profile gives none.")
     prompt_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import ProgressReview, ReviewAction, ReviewSetting, utcnow
+from storage.models import Enrolment, Person, ProgressReview, ReviewAction, ReviewSetting, utcnow
 
 
 def add_review(session: Session, *, person_id: int, period_start: date, period_end: date,
@@ -78,3 +79,36 @@ def save_setting(session: Session, *, person_id: int, interval_weeks: int,
     session.add(setting)
     session.flush()
     return setting
+
+
+@dataclass(frozen=True)
+class ReviewCycle:
+    """What decides one apprentice's next review: their start, last review and settings."""
+
+    person_id: int
+    start_date: date
+    last_held: date | None
+    interval_weeks: int
+    remind_days_before: int
+    enabled: bool
+
+
+def review_cycles(session: Session) -> list[ReviewCycle]:
+    """Every enrolled apprentice's cycle, in one query (settings default where never set)."""
+    p, e, s = Person.__table__.c, Enrolment.__table__.c, ReviewSetting.__table__.c  # type: ignore[attr-defined]
+    r = ProgressReview.__table__.c  # type: ignore[attr-defined]
+    last = (sa.select(r.person_id, sa.func.max(r.held_on).label("held"))
+            .group_by(r.person_id).subquery())
+    query = (sa.select(p.id, e.start_date, last.c.held, s.interval_weeks, s.remind_days_before,
+                       s.enabled)
+             .select_from(Person.__table__.join(Enrolment.__table__, e.person_id == p.id)  # type: ignore[attr-defined]
+                          .outerjoin(ReviewSetting.__table__, s.person_id == p.id)  # type: ignore[attr-defined]
+                          .outerjoin(last, last.c.person_id == p.id))
+             .where(p.role == "apprentice").order_by(p.id))
+    defaults = ReviewSetting(person_id=0)
+    return [ReviewCycle(int(pid), start, held,
+                        defaults.interval_weeks if weeks is None else int(weeks),
+                        defaults.remind_days_before if days is None else int(days),
+                        defaults.enabled if enabled is None else bool(enabled))
+            for pid, start, held, weeks, days, enabled in session.execute(query)]
+

@@ -175,3 +175,20 @@ def test_cli_review_pack_record_and_bad_period(tmp_path: Path, database_url: str
     err = capsys.readouterr().err
     assert err.startswith("ksb-coach review: the review period ends (2026-05-01) before it starts")
     assert err.count("\n") == 1
+    assert run("review", "--every", "10", "--remind-days", "3") == 0
+    assert "reviews every 10 weeks, reminded 3 days before (on)" in capsys.readouterr().out
+    assert run("review", "--reminders", "off") == 0
+    assert "reviews every 10 weeks, reminded 3 days before (off)" in capsys.readouterr().out
+    assert run("review", "--every", "0") == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_review_cycle_is_set_per_enrolment_by_the_apprentice_or_an_admin(
+        service: ReviewService, sessions: SessionFactory) -> None:
+    pid = add_apprentice(sessions)
+    mo = _manager(sessions, pid)
+    assert service.configure(actor=Actor(pid), person_id=pid, interval_weeks=8).interval_weeks == 8
+    with pytest.raises(Forbidden):
+        service.configure(actor=Actor(mo, role="manager"), person_id=pid, enabled=False)
+    admin = service.configure(actor=Actor(mo, role="admin"), person_id=pid, enabled=False)
+    assert (admin.interval_weeks, admin.remind_days_before, admin.enabled) == (8, 7, False)

@@ -35,7 +35,8 @@ def _env(database: Database, fake: FakeSlackAPI, data_dir: Path) -> dict[str, st
            if not k.startswith(("OPENAI_", "SLACK_", "MICROSOFT_", "DATABASE_", "SCHEDULER"))}
     env.update(DATABASE_URL=database.url, SLACK_BOT_TOKEN=TOKEN,
                SLACK_SIGNING_SECRET="signing-secret-for-tests", SLACK_API_URL=fake.url + "/api/",
-               DATA_DIR=str(data_dir), SCHEDULER_CONCURRENCY="4", SCHEDULER_BATCH="25")
+               DATA_DIR=str(data_dir), SCHEDULER_CONCURRENCY="4", SCHEDULER_BATCH="25",
+               SCHEDULER_REVIEWS="false")  # prompts only: review reminders have their own test
     return env
 
 

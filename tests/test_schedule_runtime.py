@@ -31,7 +31,8 @@ async def test_the_loop_sends_once_while_the_app_runs(database: Database, knowle
     async with FakeSlackAPI(token=TOKEN) as fake:
         settings = make_settings(tmp_path, database_url=database.url, slack_bot_token=TOKEN,
                                  slack_signing_secret="signing-secret-for-tests",
-                                 slack_api_url=fake.url + "/api/", scheduler_interval=0.05)
+                                 slack_api_url=fake.url + "/api/", scheduler_interval=0.05,
+                                 scheduler_reviews=False)  # the prompt only
         app = web.Application()
         app.cleanup_ctx.append(scheduler_context(settings, database=database, knowledge=knowledge, composer=None,
                                                  sender=make_sender(settings, database=database)))

@@ -48,6 +48,11 @@ def register(sub: Any, settings_factory: SettingsFactory) -> None:
                         help="an action agreed at the review (repeat for each)")
     review.add_argument("--done", action="append", type=int, default=[], metavar="ID",
                         help="an earlier action (its # in the pack) that was done")
+    review.add_argument("--every", type=int, metavar="WEEKS",
+                        help="set how many weeks apart your reviews fall (default 12)")
+    review.add_argument("--remind-days", type=int, metavar="DAYS",
+                        help="set how many days before a review the reminder comes (default 7)")
+    review.add_argument("--reminders", choices=["on", "off"], help="turn review reminders on or off")
     review.set_defaults(func=lambda args: cmd_review(
         Context(args, settings_factory(), retrieval_tagger)))
 
@@ -58,6 +63,15 @@ def cmd_review(ctx: Context) -> int:
         with open_services(ctx) as services:
             actor = asyncio.run(services.actor(local_user()))
             today = services.today()
+            if args.every is not None or args.remind_days is not None or args.reminders:
+                setting = services.reviews.configure(
+                    actor=actor, person_id=actor.id, interval_weeks=args.every,
+                    remind_days_before=args.remind_days,
+                    enabled=None if args.reminders is None else args.reminders == "on")
+                print(f"reviews every {setting.interval_weeks} weeks, reminded "
+                      f"{setting.remind_days_before} days before "
+                      f"({'on' if setting.enabled else 'off'})")
+                return 0
             if args.record:
                 review = services.reviews.record(actor=actor, person_id=actor.id,
                                                  held_on=args.held or today, today=today,
@@ -69,7 +83,7 @@ def cmd_review(ctx: Context) -> int:
             _, file = asyncio.run(services.reviews.pack_file(
                 actor=actor, person_id=actor.id, fmt=args.format, today=today,
                 start=args.start, end=args.end))
-    except BadPeriod as exc:
+    except (BadPeriod, ValueError) as exc:
         print(f"ksb-coach review: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return write_document(file, args.out)

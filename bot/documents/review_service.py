@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.coaching.authz import Actor, check_summary
+from bot.coaching.authz import Actor, check_manage_enrolment, check_summary
 from bot.coaching.evidence import Scorer, grounded_ideas
 from bot.documents.entries import doc_entries
 from bot.documents.files import DocumentFile
@@ -99,6 +99,24 @@ class ReviewService:
                         end: date | None = None) -> tuple[ReviewPack, DocumentFile]:
         pack = await self.pack(actor=actor, person_id=person_id, today=today, start=start, end=end)
         return pack, await asyncio.to_thread(review_file, pack, fmt, self._knowledge.standard)
+
+    def configure(self, *, actor: Actor, person_id: int, interval_weeks: int | None = None,
+                  remind_days_before: int | None = None, enabled: bool | None = None) -> ReviewSetting:
+        """Per enrolment: the apprentice themself or an admin sets the cycle and its reminder."""
+        if actor.id != person_id:
+            check_manage_enrolment(actor)
+        with self._sessions() as session:
+            current = reviews.get_setting(session, person_id=person_id)
+            setting = reviews.save_setting(
+                session, person_id=person_id,
+                interval_weeks=current.interval_weeks if interval_weeks is None else interval_weeks,
+                remind_days_before=(current.remind_days_before if remind_days_before is None
+                                    else remind_days_before),
+                enabled=current.enabled if enabled is None else enabled)
+            session.commit()
+            session.refresh(setting)
+            session.expunge(setting)
+        return setting
 
     def record(self, *, actor: Actor, person_id: int, held_on: date, today: date,
                actions: Sequence[str], done: Sequence[int] = ()) -> ProgressReview:

@@ -36,7 +36,8 @@ def config_from(settings: Settings) -> SchedulerConfig:
     return SchedulerConfig(
         defaults=defaults_from(settings), lease=timedelta(seconds=settings.scheduler_lease),
         grace=timedelta(hours=settings.scheduler_grace_hours), batch=settings.scheduler_batch,
-        concurrency=settings.scheduler_concurrency, max_attempts=settings.scheduler_max_attempts)
+        concurrency=settings.scheduler_concurrency, max_attempts=settings.scheduler_max_attempts,
+        reviews=settings.scheduler_reviews)
 
 
 def make_scheduler(settings: Settings, *, database: Database, knowledge: Knowledge,

@@ -23,6 +23,7 @@ from bot.ports import Composer, Sender
 from bot.scheduler.clock import Clock, zone
 from bot.scheduler.due import DEFAULT_GRACE, NUDGE, PROMPT, Defaults, Schedule, due
 from bot.scheduler.outgoing import Due, Outgoing, prepare_nudges, prepare_prompts
+from bot.scheduler.review_reminders import ReviewReminders, ReviewReport
 from bot.scheduler.senders import reachable
 from knowledge.registry import Knowledge
 from storage import schedule as claims
@@ -42,6 +43,7 @@ class SchedulerConfig:
     max_attempts: int = 5
     pipeline: int = 3  # batches in progress at once
     safety: float = 0.8  # share of the lease after which a claimed send is left for later
+    reviews: bool = True  # progress review reminders
 
 
 @dataclass
@@ -63,9 +65,11 @@ class TickReport:
     now: datetime
     prompts: KindReport = field(default_factory=lambda: KindReport(PROMPT))
     nudges: KindReport = field(default_factory=lambda: KindReport(NUDGE))
+    reviews: ReviewReport = field(default_factory=ReviewReport)
 
     def lines(self) -> list[str]:
-        return [f"tick at {self.now.isoformat()}", self.prompts.line(), self.nudges.line()]
+        return [f"tick at {self.now.isoformat()}", self.prompts.line(), self.nudges.line(),
+                self.reviews.line()]
 
 
 def schedule_of(recipient: Recipient, kind: str, defaults: Defaults) -> Schedule:
@@ -139,6 +143,13 @@ class Scheduler:
         # alternate the kinds, so drawing nudges overlaps sending prompts
         order = [job for jobs in itertools.zip_longest(*queues) for job in jobs if job]
         await asyncio.gather(*(lane(*job) for job in order))
+        if self.config.reviews:
+            reminders = ReviewReminders(sessions=self.sessions, sender=self.sender,
+                                        lease=self.config.lease, max_attempts=self.config.max_attempts)
+            try:
+                report.reviews = await reminders.tick(now)
+            except Exception:  # noqa: BLE001 - review reminders retry after the lease
+                log.exception("review reminders failed; their claims retry after the lease")
         return report
 
     def _claim(self, kind: str, batch: Sequence[Due]) -> list[Claim]:
@@ -215,7 +226,7 @@ class Scheduler:
         while not stop.is_set():
             try:
                 report = await self.tick()
-                if report.prompts.claimed or report.nudges.claimed:
+                if report.prompts.claimed or report.nudges.claimed or report.reviews.claimed:
                     log.info("; ".join(report.lines()))
             except Exception:  # noqa: BLE001 - the loop must outlive a bad tick
                 log.exception("scheduler tick failed")
