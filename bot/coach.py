@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from bot.grounding import citations
 from bot.intents import Intent, classify
 from bot.messages import Action, Citation, Incoming, Reply
 from bot.names import ActionId, IntentName
@@ -69,12 +70,7 @@ class Coach:
         return reply
 
     def citations(self, ids: list[str]) -> list[Citation]:
-        standard = self.knowledge.standard
-        return [
-            Citation(id=k.id, text=k.text, duties=tuple(standard.duties_for(k.id)))
-            for i in ids
-            if (k := standard.ksb(i)) is not None
-        ]
+        return citations(self.knowledge.standard, ids)
 
     async def _ask_action(self, incoming: Incoming, intent: Intent) -> Reply:
         """A follow-up button behaves as if its text were typed, so "How am I doing?" shows progress."""

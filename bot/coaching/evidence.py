@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.coaching.reflections import EntryView
+from bot.grounding import delimit, invented_ids, mentioned_ids
 from bot.ports import Composer
 from bot.prompt_files import render
 from bot.search.lexical import Bm25, tokens
@@ -23,7 +23,6 @@ from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
 Scorer = Callable[[str], dict[str, float]]  # text -> {ksb id: score}, e.g. Retriever.score_all
-_KSB_ID = re.compile(r"\b([KSB]\d{1,3})\b")
 QUOTE_CHARS = 60
 
 
@@ -112,10 +111,6 @@ def grounded_ideas(*, knowledge: Knowledge, weak_ids: Sequence[str],
     return found
 
 
-def mentioned_ids(text: str) -> set[str]:
-    return {m.upper() for m in _KSB_ID.findall(text.upper())}
-
-
 async def suggest_evidence(*, knowledge: Knowledge, weak_ids: Sequence[str],
                            entries: Sequence[EntryView], composer: Composer | None = None,
                            scorer: Scorer | None = None, timeout: float = 8.0) -> EvidenceAdvice:
@@ -126,7 +121,7 @@ async def suggest_evidence(*, knowledge: Knowledge, weak_ids: Sequence[str],
     weak = {i.ksb_id for i in ideas}
     user = render("evidence_user.md", ksbs="\n".join(_ksb_line(knowledge, i) for i in ideas),
                   ideas=grounded.text,
-                  entries="\n".join(f"- {short_quote(v.entry.text, 200)}" for v in entries[:10]))
+                  entries="\n".join(f"- {delimit(short_quote(v.entry.text, 200))}" for v in entries[:10]))
     try:
         text = await asyncio.wait_for(
             composer.complete(system=render("evidence_system.md"), user=user), timeout)
@@ -135,9 +130,9 @@ async def suggest_evidence(*, knowledge: Knowledge, weak_ids: Sequence[str],
         return grounded
     if not text or not text.strip():
         return grounded
-    named = mentioned_ids(text)
-    if not named or not named <= weak:
-        log.info("evidence LLM text named %s outside %s; rejected", sorted(named - weak), weak)
+    invented = invented_ids(text, weak)
+    if not mentioned_ids(text) or invented:
+        log.info("evidence LLM text named %s outside %s; rejected", sorted(invented), weak)
         return grounded
     return EvidenceAdvice(text.strip(), tuple(ideas), "llm")
 

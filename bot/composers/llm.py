@@ -18,13 +18,13 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
+from bot.grounding import delimit, invented_ids
 from bot.ports import Composition
 from bot.prompt_files import load, render
 from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
-_ID = re.compile(r"\b([KSB])\s?(\d{1,3})\b")
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
@@ -47,15 +47,6 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     return ChatOpenAI(**kwargs)
 
 
-def delimit(text: str) -> str:
-    """User text goes inside <user_text> tags; a closing tag inside it is neutralised."""
-    return text.replace("<", "‹").replace(">", "›")
-
-
-def mentioned_ids(text: str) -> set[str]:
-    return {f"{m.group(1)}{int(m.group(2))}" for m in _ID.finditer(text)}
-
-
 def parse_answer(raw: str, allowed: set[str]) -> tuple[str, list[str]]:
     try:
         data = json.loads(_FENCE.sub("", raw.strip()))
@@ -67,7 +58,7 @@ def parse_answer(raw: str, allowed: set[str]) -> tuple[str, list[str]]:
     cited = [str(c).upper().replace(" ", "") for c in data.get("cited") or []]
     if not answer or not cited:
         raise RejectedAnswer("uncited")
-    invented = (set(cited) | mentioned_ids(answer)) - allowed
+    invented = (set(cited) - allowed) | invented_ids(answer, allowed)
     if invented:
         raise RejectedAnswer("invented ids " + ",".join(sorted(invented)))
     return answer, list(dict.fromkeys(cited))

@@ -13,10 +13,11 @@ import logging
 import re
 from collections.abc import Sequence
 
-from bot.coaching.evidence import EvidenceIdea, mentioned_ids, short_quote
+from bot.coaching.evidence import EvidenceIdea, short_quote
 from bot.coaching.progress import Progress
 from bot.documents.entries import DocEntry
 from bot.documents.review_doc import Summary, evidenced_in_period
+from bot.grounding import mentioned_ids
 from bot.ports import Composer
 from bot.prompt_files import render
 from knowledge.model import Standard

@@ -20,6 +20,7 @@ from bot.coaching.reflections import Reflections
 from bot.documents.portfolio_service import PortfolioService
 from bot.documents.review_service import ReviewService
 from bot.entry_changes import EntryChanges
+from bot.grounding import citations
 from bot.intents import Intent
 from bot.messages import Citation, Incoming, Reply, UserRef
 from bot.names import IntentName
@@ -69,9 +70,7 @@ class Services:
         return await self.directory.existing_actor(user)
 
     def citations(self, ids: list[str]) -> list[Citation]:
-        standard = self.knowledge.standard
-        return [Citation(id=k.id, text=k.text, duties=tuple(standard.duties_for(k.id)))
-                for i in ids if (k := standard.ksb(i)) is not None]
+        return citations(self.knowledge.standard, ids)
 
 
 def user_text(incoming: Incoming, intent: Intent) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Sequence
 from datetime import date
 
+from bot.grounding import citations, delimit, invented_ids, mentioned_ids
 from bot.messages import Citation, Reply
 from bot.names import IntentName
 from bot.ports import Composer
@@ -22,12 +22,7 @@ from bot.scheduler.nudge_data import ApprenticeSummary
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
-_ID = re.compile(r"\b([KSB])\s?(\d{1,3})\b")
 MAX_LLM_CHARS = 6000
-
-
-def mentioned_ids(text: str) -> set[str]:
-    return {f"{m.group(1)}{int(m.group(2))}" for m in _ID.finditer(text)}
 
 
 def starters(summary: ApprenticeSummary, knowledge: Knowledge) -> tuple[str, str]:
@@ -77,10 +72,7 @@ def cited(text: str, summaries: Sequence[ApprenticeSummary], knowledge: Knowledg
           ) -> list[Citation]:
     """The standard's words for every KSB the summary text names (and had in its data)."""
     named = mentioned_ids(text)
-    ids = [k for s in summaries for k in s.weakest_ksbs if k in named]
-    standard = knowledge.standard
-    return [Citation(k.id, k.text, tuple(standard.duties_for(k.id)))
-            for i in dict.fromkeys(ids) if (k := standard.ksb(i)) is not None]
+    return citations(knowledge.standard, [k for s in summaries for k in s.weakest_ksbs if k in named])
 
 
 def grounded_nudge(*, manager: str, summaries: Sequence[ApprenticeSummary],
@@ -99,7 +91,7 @@ def nudge_data(summaries: Sequence[ApprenticeSummary], knowledge: Knowledge) -> 
         first, second = starters(s, knowledge)
         duty = s.weakest_duty
         rows.append({
-            "name": s.name.replace("<", "‹").replace(">", "›"),
+            "name": delimit(s.name),
             "entries_last_7_days": s.entries_week, "otj_hours_last_7_days": s.hours_week,
             "weekly_otj_target": s.weekly_target, "otj_hours_total": s.hours_total,
             "otj_expected_by_now": s.expected_by_now, "coverage_percent": s.coverage,
@@ -118,7 +110,7 @@ async def llm_nudge(*, composer: Composer, manager: str, summaries: Sequence[App
     """The model's summary, or None when it is absent, fails or names a KSB it was not given."""
     data = nudge_data(summaries, knowledge)
     user = render("nudge_user.md", reference=knowledge.standard.reference,
-                  manager=manager.replace("<", "‹").replace(">", "›"), day=day.isoformat(),
+                  manager=delimit(manager), day=day.isoformat(),
                   data=data)
     try:
         raw = await composer.complete(system=load("nudge_system.md"), user=user)
@@ -129,7 +121,7 @@ async def llm_nudge(*, composer: Composer, manager: str, summaries: Sequence[App
     if not text or len(text) > MAX_LLM_CHARS:
         return None
     allowed = {i for s in summaries for i in s.weakest_ksbs}
-    invented = mentioned_ids(text) - allowed
+    invented = invented_ids(text, allowed)
     if invented:
         log.warning("llm nudge rejected, ids not in its data: %s", ",".join(sorted(invented)))
         return None

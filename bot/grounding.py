@@ -1,0 +1,39 @@
+"""The grounding rules every model call obeys, written once.
+
+- User text goes into a prompt delimited and inert (`delimit`): it is data,
+  never instructions, and cannot close the tag that holds it.
+- A KSB id is whatever `mentioned_ids` finds ("S24", "s 24", "K07" -> "K7").
+- Model output may name only ids it was given (`invented_ids` is what it made up).
+- A reply cites KSBs with the standard's exact words (`citations`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.messages import Citation
+from knowledge.model import Standard
+
+_KSB_ID = re.compile(r"\b([KSB])\s?(\d{1,3})\b", re.IGNORECASE)
+
+
+def delimit(text: str) -> str:
+    """User text for inside <user_text> tags (or any prompt field): angle brackets made inert."""
+    return text.replace("<", "‹").replace(">", "›")
+
+
+def mentioned_ids(text: str) -> set[str]:
+    """Every KSB id the text names, normalised ("s 024" -> "S24")."""
+    return {f"{m.group(1).upper()}{int(m.group(2))}" for m in _KSB_ID.finditer(text)}
+
+
+def invented_ids(text: str, allowed: Iterable[str]) -> set[str]:
+    """The ids `text` names that it was not given: a model answer with any is rejected."""
+    return mentioned_ids(text) - set(allowed)
+
+
+def citations(standard: Standard, ids: Iterable[str]) -> list[Citation]:
+    """The standard's own words for each known id, once each, in the order given."""
+    return [Citation(id=k.id, text=k.text, duties=tuple(standard.duties_for(k.id)))
+            for i in dict.fromkeys(ids) if (k := standard.ksb(i)) is not None]
