@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     scheduler_batch: int = Field(100, ge=1, le=1000, description="Sends claimed per database round trip.")
     scheduler_concurrency: int = Field(16, ge=1, le=256, description="Sends in flight at once.")
     scheduler_max_attempts: int = Field(5, ge=1, description="Tries per send before it is given up.")
+    processed_event_days: int = Field(7, ge=1, description="Days a handled Slack event or Teams turn id is "
+                                                           "kept to drop platform retries; the scheduler "
+                                                           "deletes older ones hourly.")
     scheduler_reviews: bool = Field(True, description="Remind apprentices and their managers before a "
                                                       "progress review falls due (each enrolment's interval "
                                                       "and reminder days are set with `ksb-coach review`).")
@@ -201,15 +204,13 @@ class Settings(BaseSettings):
 # (set, then also required, unless this one is set): Socket Mode needs no signing secret.
 _PAIRS = [
     ("slack_bot_token", "slack_signing_secret", "slack_app_token"),
-    ("teams_app_id", "teams_app_password", ""),
 ]
 _PLACEHOLDERS = ("changeme", "change-me", "change_me", "your-", "your_", "<", "todo", "replace",
                  "xoxb-your", "xoxb-xxx", "sk-your", "sk-xxx")
 
 
 def _secret(settings: Settings, name: str) -> str:
-    """The value of a setting that may not exist (yet): other blocks add their own fields."""
-    value = getattr(settings, name, "") if name else ""
+    value = getattr(settings, name) if name else ""
     if isinstance(value, SecretStr):
         return value.get_secret_value()
     return value if isinstance(value, str) else ""

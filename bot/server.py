@@ -66,13 +66,14 @@ async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | N
 
 
 async def serve(*, settings: Settings, coach: Coach, host: str, port: int, mounts: list[Mount],
-                background: Sequence[Lifetime] = (), stop: asyncio.Event | None = None) -> None:
+                background: Sequence[Lifetime] = (), metrics: Metrics | None = None,
+                stop: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or `stop`), then drain for up to SHUTDOWN_TIMEOUT seconds.
 
     `mounts` add the platforms' routes; `background` (the scheduler) starts and
     stops with the app. Both come from `bot.wiring`.
     """
-    app = await build_app(settings=settings, coach=coach, mounts=mounts)
+    app = await build_app(settings=settings, coach=coach, mounts=mounts, metrics=metrics)
     app.cleanup_ctx.extend(background)
     runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            shutdown_timeout=settings.shutdown_timeout)

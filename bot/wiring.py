@@ -31,6 +31,7 @@ from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
 from bot.handlers import storage_handlers
 from bot.handlers.prompt_settings import prompt_handlers
+from bot.observability.metrics import Metrics
 from bot.ports import Composer, Sender
 from bot.scheduler.clock import Clock, SystemClock
 from bot.scheduler.runtime import defaults_from, make_scheduler, scheduler_context
@@ -159,12 +160,15 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
     database = open_settings_database(settings)
     try:
         coach = make_coach(settings, database=database)
+        metrics = Metrics()
         background: list[Lifetime] = []
         if settings.scheduler:  # weekly prompts and nudges, claimed in the database per send
             background.append(scheduler_context(settings, database=database, knowledge=coach.knowledge,
                                                 composer=coach.composer,
-                                                sender=make_sender(settings, database=database)))
+                                                sender=make_sender(settings, database=database),
+                                                count_sent=metrics.prompt_sent))
         asyncio.run(serve(settings=settings, coach=coach, host=host, port=port,
-                          mounts=platform_mounts(settings, database=database), background=background))
+                          mounts=platform_mounts(settings, database=database), background=background,
+                          metrics=metrics))
     finally:
         database.dispose()

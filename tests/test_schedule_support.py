@@ -9,7 +9,7 @@ from bot.adapters.slack.sender import SlackSender
 from bot.ports import Composer, Composition
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.senders import Backoff, RoutingSender
-from bot.scheduler.tick import Scheduler, SchedulerConfig
+from bot.scheduler.tick import Scheduler, SchedulerConfig, SendCounter
 from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 from storage import people
@@ -71,12 +71,12 @@ class NoWait:
 def slack_scheduler(sessions: SessionFactory, knowledge: Knowledge, fake: FakeSlackAPI,
                     clock: FixedClock, *, composer: Composer | None = None,
                     config: SchedulerConfig | None = None,
-                    sleep: NoWait | None = None) -> Scheduler:
+                    sleep: NoWait | None = None, count_sent: SendCounter | None = None) -> Scheduler:
     backoff = Backoff(sleep=sleep or NoWait())
     sender = RoutingSender({"slack": SlackSender(token=TOKEN, base_url=fake.url + "/api/",
                                                  backoff=backoff)})
     return Scheduler(sessions=sessions, knowledge=knowledge, sender=sender, clock=clock,
-                     composer=composer, config=config)
+                     composer=composer, config=config, count_sent=count_sent)
 
 
 def posts_by_user(fake: FakeSlackAPI) -> dict[str, int]:

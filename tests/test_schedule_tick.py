@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from sqlmodel import select
+
+from bot.observability.metrics import Metrics
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.due import Defaults
 from bot.scheduler.settings import Change, PromptSettings
@@ -12,6 +15,7 @@ from bot.scheduler.tick import SchedulerConfig
 from knowledge.registry import Knowledge
 from storage import schedule as claims
 from storage.db import SessionFactory
+from storage.models import ProcessedEvent
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.test_schedule_support import (
     TOKEN,
@@ -241,3 +245,30 @@ async def test_claims_are_stamped_when_made_so_late_batches_keep_their_lease(
         stamps = sorted(row.claimed_at for pid in (first, second)
                         for row in claims.sends_for(session, person_id=pid))
     assert stamps[0] > start and stamps[1] > stamps[0]
+
+
+async def test_sent_prompts_are_counted_in_the_metrics(sessions: SessionFactory, knowledge: Knowledge) -> None:
+    add_person(sessions, "ULON", tz="Europe/London")
+    metrics = Metrics()
+    async with FakeSlackAPI(token=TOKEN) as fake:
+        scheduler = slack_scheduler(sessions, knowledge, fake, FixedClock(utc(2025, 10, 24, 14, 5)),
+                                    count_sent=metrics.prompt_sent)
+        assert (await scheduler.tick()).prompts.sent == 1
+        await scheduler.tick()  # already sent: nothing more to count
+        await scheduler.sender.close()
+    assert metrics.value("ksb_prompts_sent_total", kind="prompt", platform="slack") == 1
+
+
+async def test_a_tick_forgets_processed_events_older_than_a_week(sessions: SessionFactory,
+                                                                 knowledge: Knowledge) -> None:
+    now = utc(2025, 10, 24, 12)
+    with sessions() as session:
+        for event_id, age in (("old", timedelta(days=8)), ("recent", timedelta(days=6))):
+            session.add(ProcessedEvent(platform="slack", event_id=event_id, created_at=now - age))
+        session.commit()
+    async with FakeSlackAPI(token=TOKEN) as fake:
+        scheduler = slack_scheduler(sessions, knowledge, fake, FixedClock(now))
+        await scheduler.tick()
+        await scheduler.sender.close()
+    with sessions() as session:
+        assert [e.event_id for e in session.exec(select(ProcessedEvent)).all()] == ["recent"]

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.ports import Composer, Sender
 from bot.scheduler.clock import Clock, SystemClock
 from bot.scheduler.due import WEEKDAYS, Defaults, Schedule
-from bot.scheduler.tick import Scheduler, SchedulerConfig
+from bot.scheduler.tick import Scheduler, SchedulerConfig, SendCounter
 from knowledge.registry import Knowledge
 from storage.db import Database
 
@@ -37,24 +37,26 @@ def config_from(settings: Settings) -> SchedulerConfig:
         defaults=defaults_from(settings), lease=timedelta(seconds=settings.scheduler_lease),
         grace=timedelta(hours=settings.scheduler_grace_hours), batch=settings.scheduler_batch,
         concurrency=settings.scheduler_concurrency, max_attempts=settings.scheduler_max_attempts,
+        keep_events=timedelta(days=settings.processed_event_days),
         reviews=settings.scheduler_reviews)
 
 
 def make_scheduler(settings: Settings, *, database: Database, knowledge: Knowledge,
-                   composer: Composer | None, sender: Sender, clock: Clock | None = None) -> Scheduler:
+                   composer: Composer | None, sender: Sender, clock: Clock | None = None,
+                   count_sent: SendCounter | None = None) -> Scheduler:
     return Scheduler(sessions=database.session, knowledge=knowledge, composer=composer, sender=sender,
-                     clock=clock or SystemClock(), config=config_from(settings))
+                     clock=clock or SystemClock(), config=config_from(settings), count_sent=count_sent)
 
 
 def scheduler_context(settings: Settings, *, database: Database, knowledge: Knowledge,
-                      composer: Composer | None, sender: Sender
+                      composer: Composer | None, sender: Sender, count_sent: SendCounter | None = None
                       ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
     """An aiohttp cleanup context: the tick loop starts with the app and stops with it."""
 
     @contextlib.asynccontextmanager
     async def running(_app: web.Application) -> AsyncIterator[None]:
         scheduler = make_scheduler(settings, database=database, knowledge=knowledge,
-                                   composer=composer, sender=sender)
+                                   composer=composer, sender=sender, count_sent=count_sent)
         stop = asyncio.Event()
         task = asyncio.create_task(scheduler.run(interval=settings.scheduler_interval, stop=stop))
         log.warning("scheduler running every %ss", settings.scheduler_interval)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.messages import Reply
 from bot.ports import Composer, Sender
@@ -28,6 +28,7 @@ from bot.scheduler.senders import reachable
 from knowledge.registry import Knowledge
 from storage import schedule as claims
 from storage.db import SessionFactory
+from storage.events import forget_events_before
 from storage.schedule import Claim, Recipient
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class SchedulerConfig:
     pipeline: int = 3  # batches in progress at once
     safety: float = 0.8  # share of the lease after which a claimed send is left for later
     reviews: bool = True  # progress review reminders
+    keep_events: timedelta = timedelta(days=7)  # handled platform event ids kept for retry dedupe
+    cleanup_every: timedelta = timedelta(hours=1)
 
 
 @dataclass
@@ -72,6 +75,12 @@ class TickReport:
                 self.reviews.line()]
 
 
+class SendCounter(Protocol):
+    """Counts a delivered proactive message (`Metrics.prompt_sent` is one)."""
+
+    def __call__(self, *, kind: str, platform: str) -> None: ...
+
+
 def schedule_of(recipient: Recipient, kind: str, defaults: Defaults) -> Schedule:
     base = defaults.for_kind(kind)
     return Schedule(
@@ -84,13 +93,15 @@ def schedule_of(recipient: Recipient, kind: str, defaults: Defaults) -> Schedule
 class Scheduler:
     def __init__(self, *, sessions: SessionFactory, knowledge: Knowledge, sender: Sender,
                  clock: Clock, composer: Composer | None = None,
-                 config: SchedulerConfig | None = None) -> None:
+                 config: SchedulerConfig | None = None, count_sent: SendCounter | None = None) -> None:
         self.sessions = sessions
         self.knowledge = knowledge
         self.sender = sender
         self.clock = clock
         self.composer = composer
         self.config = config or SchedulerConfig()
+        self._count_sent = count_sent
+        self._cleaned: datetime | None = None
 
     def due(self, kind: str, recipients: Sequence[Recipient], now: datetime) -> list[Due]:
         defaults = self.config.defaults
@@ -143,6 +154,7 @@ class Scheduler:
         # alternate the kinds, so drawing nudges overlaps sending prompts
         order = [job for jobs in itertools.zip_longest(*queues) for job in jobs if job]
         await asyncio.gather(*(lane(*job) for job in order))
+        await asyncio.to_thread(self._forget_old_events, now)
         if self.config.reviews:
             reminders = ReviewReminders(sessions=self.sessions, sender=self.sender,
                                         lease=self.config.lease, max_attempts=self.config.max_attempts)
@@ -151,6 +163,21 @@ class Scheduler:
             except Exception:  # noqa: BLE001 - review reminders retry after the lease
                 log.exception("review reminders failed; their claims retry after the lease")
         return report
+
+    def _forget_old_events(self, now: datetime) -> None:
+        """Platform event ids are only needed while a platform may still retry; drop old ones hourly."""
+        if self._cleaned is not None and now - self._cleaned < self.config.cleanup_every:
+            return
+        try:
+            with self.sessions() as session:
+                gone = forget_events_before(session, cutoff=now - self.config.keep_events)
+                session.commit()
+        except Exception:  # noqa: BLE001 - housekeeping must never stop the sends
+            log.exception("forgetting old processed events failed")
+            return
+        self._cleaned = now
+        if gone:
+            log.info("forgot %d processed events older than %s", gone, self.config.keep_events)
 
     def _claim(self, kind: str, batch: Sequence[Due]) -> list[Claim]:
         """Claims are stamped with the time they are made (not the tick's start), so a
@@ -186,7 +213,11 @@ class Scheduler:
             if outgoing.reply is None:
                 return "empty"
             async with gate:
-                return "sent" if await self._send(outgoing, outgoing.reply, started) else "failed"
+                if not await self._send(outgoing, outgoing.reply, started):
+                    return "failed"
+            if self._count_sent is not None:
+                self._count_sent(kind=kind, platform=outgoing.to.platform)
+            return "sent"
 
         prepared = time.monotonic()
         results = await asyncio.gather(*(deliver(c) for c in won))
