@@ -64,3 +64,44 @@ def test_scan_agrees_with_chroma(retriever: HybridRetriever) -> None:
     for doc, sim in hits:
         key = (doc.metadata["ksb"], doc.metadata["duty"], doc.metadata["view"])
         assert scanned[key] == pytest.approx(sim, abs=1e-3)
+
+
+def test_a_named_id_is_suggested_first_and_an_unknown_one_ignored(tagger: RetrievalTagger) -> None:
+    suggestions = tagger.suggest("wrote up the retro for the sprint, I reckon this is S4 and maybe S99")
+    assert suggestions[0].id == "S4"
+    assert suggestions[0].reason.startswith("you named it")
+    assert "S99" not in [s.id for s in suggestions]
+
+
+def test_typos_and_shorthand_still_find_the_ksb(tagger: RetrievalTagger) -> None:
+    typed = [s.id for s in tagger.suggest("set up PSI alerts on the live modles featurs w/ a weekly dashbord")]
+    assert "S24" in typed
+
+
+def test_a_long_week_is_read_as_activities(tagger: RetrievalTagger) -> None:
+    text = ("monday: threat modelled the new claims api with the security architect, spoofing and data leakage. "
+            "tuesday: wrote the runbook so the service desk can restart the scoring service. "
+            "wednesday: set up drift alerts on the churn model's input features. "
+            "thursday: tuned the gradient boosting model with optuna and compared it on the holdout. "
+            "friday: annual leave")
+    suggestions = tagger.suggest(text, top=6)
+    assert 3 <= len(suggestions) <= 5
+    labels = {s.reason.split(":", 1)[0] for s in suggestions}
+    assert labels <= {"Monday", "Tuesday", "Wednesday", "Thursday"}
+    assert {"S1", "S28", "S24"} <= {s.id for s in suggestions}
+
+
+def test_reasons_quote_words_that_carry_meaning(tagger: RetrievalTagger) -> None:
+    for suggestion in tagger.suggest("great new grafana dashboard for latency and error rate on the live model"):
+        quoted = suggestion.reason.lower()
+        assert "\u201cgreat\u201d" not in quoted and "\u201cnew\u201d" not in quoted
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["🎉🎉🚀", "https://dev.azure.com/org/project/_git/repo/pullrequest/42",
+     "import pandas as pd\ndf = pd.read_csv('x.csv')\ndf.head()",
+     'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\nValueError: bad shape'],
+)
+def test_input_that_is_not_prose_gets_no_tags(tagger: RetrievalTagger, text: str) -> None:
+    assert tagger.suggest(text) == []

@@ -44,11 +44,13 @@ GENERIC = frozenset(tokens(
 class TagTuning:
     fusion: Fusion = Fusion(dense_floor=0.80, dense_ceil=0.90, lexical_half=6.0, dense_weight=0.5)
     activity_top: int = 2
-    # activity_weight, gate, keep_ratio and per_activity: fitted by `python -m bench.fit_tagging`
-    activity_weight: float = 0.7  # an activity's own score against the whole entry's
+    # activity_weight to floor: fitted by `python -m bench.fit_tagging` on bench/data/tagging_tune.jsonl
+    activity_weight: float = 0.5  # an activity's own score against the whole entry's
     gate: float = 0.53
-    keep_ratio: float = 0.85  # within one activity, keep KSBs this close to its best
-    per_activity: int = 2
+    keep_ratio: float = 0.75  # within one activity, keep KSBs this close to its best
+    entry_keep: float = 0.75  # across the entry, keep KSBs this close to its best…
+    floor: float = 0.45  # …and at least this high
+    per_activity: int = 1
     short_cap: int = 3  # suggestions for an entry of one or two activities
     long_cap: int = 5
     max_activities: int = 12  # beyond this, neighbouring activities are scored together
@@ -175,9 +177,13 @@ class RetrievalTagger:
         for scored in ranked:
             by_activity.setdefault(scored.activity.text, []).append(scored)
         chosen: list[Scored] = []
+        if ranked and ranked[0].score >= t.gate:  # the entry's strongest KSBs, as a whole
+            cut = max(t.floor, ranked[0].score * t.entry_keep)
+            chosen += [s for s in ranked if s.score >= cut]
         for group in by_activity.values():
             if group[0].score >= t.gate:  # the activity holds evidence; its close seconds come along
-                chosen += [s for s in group[: t.per_activity] if s.score >= group[0].score * t.keep_ratio]
+                chosen += [s for s in group[: t.per_activity]
+                           if s.score >= group[0].score * t.keep_ratio and s not in chosen]
         chosen.sort(key=lambda s: -s.score)
         cap = t.long_cap if len(by_activity) > 2 else t.short_cap
         fresh = [s for s in chosen if s.id not in {n.id for n in named}]
