@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.activities import split_activities
-from bot.entry_noise import Noise, noise_kind
-from bot.spelling import Reader, english_words
+from bot.search.activities import split_activities
+from bot.search.entry_noise import Noise, noise_kind
+from bot.search.spelling import Reader, english_words
 from knowledge.glossary import load_glossary
 
 CORPUS = ["deployed the model to the pipeline", "retrained and compared against the baseline",

@@ -220,7 +220,7 @@ async def test_a_pasted_trace_is_saved_with_a_one_line_hint(sessions: SessionFac
                                                             knowledge: Knowledge) -> None:
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
     trace = 'Traceback (most recent call last):\n  File "job.py", line 4, in <module>\nKeyError: \'x\''
-    reply = await coach.handle(Incoming(user=ALICE, action=REFLECT_SAVE, payload={"text": trace}))
+    reply = await coach.handle(Incoming(user=ALICE, action=ActionId.REFLECT_SAVE, payload={"text": trace}))
     assert reply.text.startswith("Saved your reflection") and "error trace" in reply.text
     assert "What did you do" not in reply.text
     assert stored(sessions, reply.metadata["entry_id"])[0] == trace

@@ -9,7 +9,6 @@ from typing import Any
 from bot.coach import Handler
 from bot.coaching.reflections import Recorded
 from bot.entry_changes import MAX_ENTRY_HOURS
-from bot.entry_noise import noise_kind
 from bot.handlers.common import Services, guarded, user_text
 from bot.handlers.entry_changes import saved, tag_actions
 from bot.intents import Intent
@@ -18,6 +17,7 @@ from bot.names import ActionId, IntentName
 from bot.ports import TagSuggestion
 from bot.prompt_files import render
 from bot.reflection_words import read_date, read_hours
+from bot.search.entry_noise import noise_kind
 
 
 def _lines(suggestions: tuple[TagSuggestion, ...] | list[TagSuggestion]) -> str:

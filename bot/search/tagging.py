@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.activities import Activity, split_activities
-from bot.entry_noise import noise_kind
 from bot.ports import TagSuggestion
 from bot.prompt_files import render
+from bot.search.activities import Activity, split_activities
+from bot.search.entry_noise import noise_kind
 from bot.search.lexical import Bm25, tokens
 from bot.search.refs import find_references
 from bot.search.retrieval import Fusion, HybridRetriever, lexical_documents
-from bot.spelling import Reader, english_words
+from bot.search.spelling import Reader, english_words
 from knowledge.documents import ACTIVITY
 from knowledge.glossary import load_glossary
 from knowledge.registry import Knowledge
