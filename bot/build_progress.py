@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tqdm import tqdm
-
 
 class ProgressBar:
     """A `knowledge.index.Progress`: starts a new bar whenever the stage (what is happening) changes."""
@@ -16,6 +14,8 @@ class ProgressBar:
 
     def __call__(self, what: str, done: int, total: int) -> None:
         if what != self._what:
+            from tqdm import tqdm  # only when a build runs: most commands never draw a bar
+
             self.close()
             self._what = what
             self._bar = tqdm(total=total, desc=what, unit="doc", mininterval=0.5)

@@ -47,11 +47,19 @@ class Coach:
             ActionId.ASK: self._ask_action,
         }
         self._handlers.update(handlers or {})
+        self._more: Callable[[], Mapping[str, Handler]] | None = None
         # Few retrieval threads: more would fight the event loop for the GIL and delay acks.
         self._cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieval")
 
     def add_handlers(self, handlers: Mapping[str, Handler]) -> None:
         self._handlers.update(handlers)
+
+    def add_handlers_on_demand(self, load: Callable[[], Mapping[str, Handler]]) -> None:
+        """Handlers costly to set up (storage): loaded by the first turn that no present handler takes.
+
+        A one-shot `ksb-coach ask "what counts for S24?"` then never opens the database.
+        """
+        self._more = load
 
     async def handle(self, incoming: Incoming) -> Reply:
         if incoming.action:
@@ -63,6 +71,10 @@ class Coach:
             intent = classify(incoming.text)
             key = intent.name
         handler = self._handlers.get(key)
+        if handler is None and self._more is not None:
+            load, self._more = self._more, None
+            self.add_handlers(load())
+            handler = self._handlers.get(key)
         if handler is None:
             return Reply(text=render("unavailable.md"), intent=key)
         reply = await handler(incoming, intent)

