@@ -152,7 +152,7 @@ async def test_chat_reply_attaches_the_portfolio(sessions: SessionFactory,
     reply = await coach.handle(Incoming(user=ALICE, text="export my portfolio"))
     assert reply.intent == "portfolio"
     export = reply.metadata["export"]
-    assert export["filename"] == "portfolio-st1398-2026-11-20.html"
-    assert export["content"].startswith("<!doctype html>")
-    assert "No reflections yet." in export["content"]
-    assert "portfolio-st1398-2026-11-20.html" in reply.text and "0 reflections" in reply.text
+    assert export["filename"] == "portfolio-st1398-2026-11-20.pdf"
+    assert isinstance(export["content"], bytes) and export["content"].startswith(b"%PDF-")
+    assert "No reflections yet." in " ".join(pdf_pages(export["content"]))
+    assert "portfolio-st1398-2026-11-20.pdf" in reply.text and "0 reflections" in reply.text

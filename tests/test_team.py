@@ -14,7 +14,7 @@ from bot.team import TeamService
 from knowledge.registry import Knowledge
 from storage import people
 from storage.db import SessionFactory
-from tests.documents_support import TODAY, add_apprentice
+from tests.documents_support import TODAY, add_apprentice, pdf_pages
 from tests.fakes.keyword_tagger import KeywordTagger
 from tests.test_reflections import ALICE, make_coach
 
@@ -54,6 +54,10 @@ def _team(sessions: SessionFactory) -> tuple[int, int, int, int]:
     return alice, priya, sam, mo
 
 
+def _text(pdf: bytes) -> str:
+    return " ".join(" ".join(pdf_pages(pdf)).split())
+
+
 def _coach(sessions: SessionFactory, knowledge: Knowledge) -> Coach:
     return make_coach(sessions, knowledge, KeywordTagger(knowledge))
 
@@ -64,8 +68,8 @@ async def test_apprentice_gets_their_own_pack_as_a_file(sessions: SessionFactory
     reply = await _coach(sessions, knowledge).handle(Incoming(user=ALICE, text="prepare my review"))
     assert reply.intent == IntentName.REVIEW_PACK
     export = reply.metadata["export"]
-    assert export["filename"] == "review-st1398-2026-11-20.html"
-    assert "Set up drift dashboards in Evidently." in export["content"]
+    assert export["filename"] == "review-st1398-2026-11-20.pdf" and "redo" not in export
+    assert "Set up drift dashboards in Evidently." in _text(export["content"])
     assert "2025-09-01 to 2026-11-20" in reply.text and "7.5 off-the-job hours" in reply.text
 
 
@@ -88,8 +92,10 @@ async def test_manager_pack_from_the_button_has_no_entry_text(sessions: SessionF
     coach = _coach(sessions, knowledge)
     reply = await coach.handle(Incoming(user=MO, action=ActionId.REVIEW_PACK_FOR,
                                         payload={"apprentice_id": alice}))
-    content = reply.metadata["export"]["content"]
-    assert "Progress review pack" in content and "manager's copy" in content
+    assert reply.metadata["export"]["redo"] == {"action": ActionId.REVIEW_PACK_FOR,
+                                                "payload": {"apprentice_id": alice}}
+    content = _text(reply.metadata["export"]["content"])
+    assert "PROGRESS REVIEW PACK" in content.upper() and "manager's copy" in content
     assert "Set up drift dashboards" not in content and "S24" in content
     assert "not Alice's own words" in reply.text
     refused = await coach.handle(Incoming(user=MO, action=ActionId.REVIEW_PACK_FOR,

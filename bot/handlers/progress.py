@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from bot.coach import Handler
 from bot.coaching.evidence import EvidenceAdvice, short_quote, suggest_evidence
@@ -15,7 +16,7 @@ from bot.messages import Incoming, Reply
 from bot.names import IntentName
 from bot.prompt_files import render
 
-CHAT_PORTFOLIO_FORMAT = "html"  # printable, and a text file every adapter can deliver
+CHAT_DOCUMENT_FORMAT = "pdf"  # what an assessor or a review meeting reads
 EVIDENCE_WINDOW = 100  # the most recent entries are searched for links to weak KSBs
 
 
@@ -80,10 +81,18 @@ async def progress_reply(s: Services, incoming: Incoming) -> tuple[Progress, Evi
     return progress, advice, progress_text(progress, advice)
 
 
-def export_metadata(file: DocumentFile) -> dict[str, str]:
-    """What adapters read to deliver a document as a file in the person's own 1:1 chat."""
-    return {"format": file.filename.rsplit(".", 1)[-1], "filename": file.filename,
-            "content": file.text}
+def export_metadata(file: DocumentFile, *, redo: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What adapters read to deliver a document as a file in the person's own 1:1 chat.
+
+    Text formats travel as text, a PDF as bytes. `redo` ({"action", "payload"}) says how to
+    make it again where a platform asks first and delivers later (Teams' file consent).
+    """
+    content: str | bytes = file.content if file.media_type == "application/pdf" else file.text
+    found: dict[str, Any] = {"format": file.filename.rsplit(".", 1)[-1], "filename": file.filename,
+                             "content": content}
+    if redo:
+        found["redo"] = redo
+    return found
 
 
 def progress_handlers(s: Services) -> dict[str, Handler]:
@@ -98,7 +107,7 @@ def progress_handlers(s: Services) -> dict[str, Handler]:
     async def portfolio(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)
         doc, file = await asyncio.to_thread(s.portfolio.export, actor=actor, person_id=actor.id,
-                                            fmt=CHAT_PORTFOLIO_FORMAT, today=s.today())
+                                            fmt=CHAT_DOCUMENT_FORMAT, today=s.today())
         pr = doc.progress
         text = render("portfolio_reply.md", filename=file.filename, entries=str(len(doc.entries)),
                       covered=str(pr.covered), total=str(pr.total), coverage=f"{pr.coverage:g}",

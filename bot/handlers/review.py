@@ -9,7 +9,7 @@ from bot.coach import Handler
 from bot.coaching.authz import Actor
 from bot.documents.review_doc import BadPeriod, ReviewPack
 from bot.handlers.common import Services, guarded
-from bot.handlers.progress import CHAT_PORTFOLIO_FORMAT, export_metadata
+from bot.handlers.progress import CHAT_DOCUMENT_FORMAT, export_metadata
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName
@@ -46,13 +46,15 @@ def review_handlers(s: Services) -> dict[str, Handler]:
     async def pack_reply(actor: Actor, person_id: int, today: date) -> Reply:
         try:
             pack, file = await s.reviews.pack_file(actor=actor, person_id=person_id,
-                                                   fmt=CHAT_PORTFOLIO_FORMAT, today=today)
+                                                   fmt=CHAT_DOCUMENT_FORMAT, today=today)
         except BadPeriod as exc:
             return Reply(text=str(exc), intent=IntentName.REVIEW_PACK)
         template = "review_reply.md" if pack.private else "review_reply_manager.md"
         text = render(template, filename=file.filename, name=pack.apprentice, **_figures(pack))
+        redo = None if pack.private else {"action": ActionId.REVIEW_PACK_FOR.value,
+                                          "payload": {"apprentice_id": person_id}}
         return Reply(text=text.strip(), intent=IntentName.REVIEW_PACK,
-                     metadata={"export": export_metadata(file)})
+                     metadata={"export": export_metadata(file, redo=redo)})
 
     async def own(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)

@@ -128,8 +128,11 @@ class SlackAdapter:
         if not isinstance(export, dict) or not export.get("content"):
             return
         dm = await self.dm_channel(user)
+        content = export["content"]
         kwargs: dict[str, Any] = {"channel": dm, "filename": str(export.get("filename") or "export.txt"),
-                                  "content": str(export["content"]), "title": str(export.get("filename") or "")}
+                                  "title": str(export.get("filename") or "")}
+        kwargs["file" if isinstance(content, bytes) else "content"] = \
+            content if isinstance(content, bytes) else str(content)
         if channel == dm and thread_ts:
             kwargs["thread_ts"] = thread_ts
         try:

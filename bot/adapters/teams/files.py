@@ -35,7 +35,21 @@ def export_of(reply: Reply) -> tuple[str, bytes] | None:
     export = reply.metadata.get("export")
     if not isinstance(export, dict) or not export.get("content"):
         return None
-    return str(export.get("filename") or "ksb-coach-export.txt"), str(export["content"]).encode("utf-8")
+    content = export["content"]
+    data = content if isinstance(content, bytes) else str(content).encode("utf-8")
+    return str(export.get("filename") or "ksb-coach-export.txt"), data
+
+
+def remake(reply: Reply, incoming: Incoming) -> dict[str, Any]:
+    """How to make the export again on accept: the reply's own recipe (`redo`), else its intent.
+
+    Access is checked again for whoever accepts, so a recipe is no key to anyone's data.
+    """
+    export = reply.metadata.get("export")
+    redo = export.get("redo") if isinstance(export, dict) else None
+    if isinstance(redo, dict) and redo.get("action"):
+        return {"intent": str(redo["action"]), "text": "", "payload": dict(redo.get("payload") or {})}
+    return {"intent": reply.intent, "text": incoming.text or str(incoming.payload.get("text", ""))}
 
 
 def export_offer(reply: Reply, incoming: Incoming) -> Activity | None:
@@ -44,7 +58,7 @@ def export_offer(reply: Reply, incoming: Incoming) -> Activity | None:
     if found is None:
         return None
     filename, content = found
-    context = {"intent": reply.intent, "text": incoming.text or str(incoming.payload.get("text", ""))}
+    context = remake(reply, incoming)
     card = Attachment(content_type=CONSENT_TYPE, name=filename, content={
         "description": render("teams_export_offer.md", filename=filename),
         "sizeInBytes": len(content), "acceptContext": context, "declineContext": context})
@@ -72,7 +86,9 @@ async def finish_export(adapter: TeamsAdapter, context: TurnContext, answer: Fil
     if adapter.app_id and not url.startswith("https://"):
         log.warning("teams upload url is not https; refused")
         return
-    reply = await adapter.ask(Incoming(user=user, action=intent, payload={"text": str(accepted.get("text") or "")}))
+    extra = accepted.get("payload") if isinstance(accepted.get("payload"), dict) else {}
+    payload = {**extra, "text": str(accepted.get("text") or "")}
+    reply = await adapter.ask(Incoming(user=user, action=intent, payload=payload))
     found = export_of(reply)
     if found is None:
         await adapter.say(context, reply.text)
