@@ -11,7 +11,6 @@ setting values or token-looking strings never reach the output, whoever logs the
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import re
 import sys
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any
 
+import pythonjsonlogger.json
 from pydantic import SecretStr
 
 from bot.config import Settings
@@ -109,38 +109,34 @@ class RedactingFilter(logging.Filter):
             record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
         elif record.exc_text:
             record.exc_text = self.redact(record.exc_text)
+        record.exc_info = None  # formatters print the redacted exc_text, never the raw traceback again
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, msg, event_id and any `extra` fields."""
+class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
+    """python-json-logger, one object per line: ts, level, logger, msg, event_id and any `extra`
+    fields; content fields become their length unless LOG_CONTENT is on."""
 
     def __init__(self, *, log_content: bool = False) -> None:
-        super().__init__()
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s",
+                         rename_fields={"asctime": "ts", "levelname": "level", "name": "logger",
+                                        "message": "msg", "exc_info": "exc"},
+                         json_default=str, json_ensure_ascii=False)
         self.log_content = log_content
 
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        event_id = getattr(record, "event_id", "") or EVENT_ID.get()
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord,
+                   message_dict: dict[str, Any]) -> None:
+        super().add_fields(log_data, record, message_dict)
+        event_id = log_data.pop("event_id", "") or EVENT_ID.get()
         if event_id:
-            data["event_id"] = event_id
-        for key, value in vars(record).items():
-            if key in _STANDARD_ATTRS or key == "event_id":
-                continue
-            if key in CONTENT_FIELDS and not self.log_content:
-                data[f"{key}_chars"] = len(value) if isinstance(value, str) else None
-                continue
-            data[key] = value if isinstance(value, (int, float, bool, type(None))) else str(value)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            data["exc"] = record.exc_text
-        return json.dumps(data, ensure_ascii=False)
+            log_data["event_id"] = event_id
+        if not self.log_content:
+            for key in CONTENT_FIELDS & log_data.keys():
+                value = log_data.pop(key)
+                log_data[f"{key}_chars"] = len(value) if isinstance(value, str) else None
 
 
 class TextFormatter(logging.Formatter):

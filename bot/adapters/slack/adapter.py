@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
+from cachetools import LRUCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -33,6 +34,7 @@ THINKING = "is thinking…"
 # taking loop time, so new requests are still acked at once: a late answer is
 # fine, a late ack makes Slack retry and show the user an error.
 MAX_WORKING = 8
+KNOWN_PEOPLE = 10_000  # names, time zones and DM channels looked up once per person
 _REBUILD_AS_TEXT = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments"}
 
 
@@ -46,8 +48,8 @@ class SlackAdapter:
         self._claim = claim
         self._session = session
         self._background = BackgroundWork(name="slack", max_working=max_working)
-        self._people: dict[tuple[str, str], UserRef] = {}
-        self._dms: dict[tuple[str, str], str] = {}
+        self._people: LRUCache[tuple[str, str], UserRef] = LRUCache(maxsize=KNOWN_PEOPLE)
+        self._dms: LRUCache[tuple[str, str], str] = LRUCache(maxsize=KNOWN_PEOPLE)
 
     # --- background work ---------------------------------------------------
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -88,8 +90,6 @@ class SlackAdapter:
             log.warning("users.info failed for a slack user: %s", exc.response.get("error"))
         user = UserRef(platform="slack", workspace_id=team_id, user_id=user_id,
                        display_name=name, timezone=timezone)
-        if len(self._people) > 10_000:
-            self._people.clear()
         self._people[key] = user
         return user
 

@@ -13,7 +13,6 @@ with `continue_conversation` once it is. Teams-specific code stays in
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,6 +26,7 @@ from botframework.connector.auth import (
     ClaimsIdentity,
     ConnectorFactory,
 )
+from cachetools import LRUCache
 
 from bot.adapters.teams.adapter import TeamsAdapter
 from bot.adapters.teams.refs import ConversationStore
@@ -49,7 +49,7 @@ class _CachedConnectors(ConnectorFactory):  # type: ignore[misc]  # botbuilder i
     one per turn (the older BotFrameworkAdapter cached them the same way). Keyed by the bot's app id,
     service URL and audience; bounded, because without authentication anyone picks the service URL."""
 
-    def __init__(self, inner: ConnectorFactory, app_id: str, cache: OrderedDict[tuple[str, ...], Any]) -> None:
+    def __init__(self, inner: ConnectorFactory, app_id: str, cache: LRUCache[tuple[str, ...], Any]) -> None:
         self._inner = inner
         self._app_id = app_id
         self._cache = cache
@@ -58,12 +58,7 @@ class _CachedConnectors(ConnectorFactory):  # type: ignore[misc]  # botbuilder i
         key = (self._app_id, service_url, audience or "")
         client = self._cache.get(key)
         if client is None:
-            client = await self._inner.create(service_url, audience)
-            self._cache[key] = client
-            while len(self._cache) > CONNECTOR_CACHE:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+            client = self._cache[key] = await self._inner.create(service_url, audience)
         return client
 
 
@@ -72,7 +67,7 @@ class _Authentication(ConfigurationBotFrameworkAuthentication):  # type: ignore[
 
     def __init__(self, configuration: Any, **kwargs: Any) -> None:
         super().__init__(configuration, **kwargs)
-        self._connectors: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+        self._connectors: LRUCache[tuple[str, ...], Any] = LRUCache(maxsize=CONNECTOR_CACHE)
         self._token_clients: dict[str, Any] = {}
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
