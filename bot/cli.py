@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from bot.commands import (
     knowledge_commands,
-    reflections,
-    review_command,
+    reflection_args,
+    review_args,
     run_command,
     schedule_command,
     serve_command,
@@ -21,7 +21,7 @@ from bot.commands import (
 from bot.config import Settings, describe_config_error
 
 SettingsFactory = Callable[[], Settings]
-COMMAND_GROUPS = [knowledge_commands, reflections, review_command, run_command, serve_command, schedule_command,
+COMMAND_GROUPS = [knowledge_commands, reflection_args, review_args, run_command, serve_command, schedule_command,
                   teams_command]
 
 

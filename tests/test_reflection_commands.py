@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import reflections
+from bot.commands import reflection_args, reflections
 from knowledge.registry import Knowledge
 from storage.db import head_revisions, is_current
 from tests.conftest import make_settings
@@ -26,7 +26,7 @@ def run(tmp_path: Path, database_url: str, knowledge: Knowledge,
     settings = make_settings(tmp_path, database_url=database_url)
     parser = argparse.ArgumentParser(prog="ksb-coach")
     sub = parser.add_subparsers(dest="command")
-    reflections.register(sub, lambda: settings, tagger_factory=lambda _s: KeywordTagger(knowledge))
+    reflection_args.register(sub, lambda: settings, tagger_factory=lambda _s: KeywordTagger(knowledge))
 
     def invoke(*argv: str, stdin: str = "") -> int:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.coaching.authz import Actor, Forbidden
-from bot.commands import review_command
+from bot.commands import review_args
 from bot.documents.review_doc import BadPeriod
 from bot.documents.review_service import ReviewService
 from knowledge.registry import Knowledge
@@ -155,7 +155,7 @@ def test_cli_review_pack_record_and_bad_period(tmp_path: Path, database_url: str
     monkeypatch.setenv("USER", "cli-tester")
     settings = make_settings(tmp_path, database_url=database_url)
     parser = argparse.ArgumentParser(prog="ksb-coach")
-    review_command.register(parser.add_subparsers(dest="command"), lambda: settings)
+    review_args.register(parser.add_subparsers(dest="command"), lambda: settings)
 
     def run(*argv: str) -> int:
         args = parser.parse_args(list(argv))

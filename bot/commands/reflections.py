@@ -7,23 +7,19 @@ through the same handlers and services as chat, and disposes the engine.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from bot.coaching.authz import Forbidden
 from bot.commands.input_checks import BadInput, check_text
-from bot.config import Settings
+from bot.commands.reflection_args import Context
 from bot.documents.files import DocumentFile
-from bot.documents.portfolio_files import FORMATS as PORTFOLIO_FORMATS
 from bot.handlers import Services, handlers_for, make_services
 from bot.handlers.entry_changes import change_text
 from bot.handlers.progress import progress_reply
@@ -33,15 +29,6 @@ from bot.names import ActionId
 from bot.ports import Tagger, TagSuggestion
 from storage.db import current_revisions, head_revisions, open_database, upgrade
 
-SettingsFactory = Callable[[], Settings]
-TaggerFactory = Callable[[Settings], Tagger]
-
-
-@dataclass(frozen=True)
-class Context:
-    args: argparse.Namespace
-    settings: Settings
-    tagger_factory: TaggerFactory
 EXIT_BAD_INPUT = 2
 EXIT_UNAVAILABLE = 1
 
@@ -49,13 +36,6 @@ EXIT_UNAVAILABLE = 1
 def local_user() -> UserRef:
     name = os.environ.get("USER") or getpass.getuser() or "local"
     return UserRef(platform="console", workspace_id="local", user_id=name, display_name=name)
-
-
-def retrieval_tagger(settings: Settings) -> Tagger:
-    from bot.search.tagging import RetrievalTagger
-    from bot.wiring import make_retriever
-
-    return RetrievalTagger(retriever=make_retriever(settings))
 
 
 class LazyTagger:
@@ -69,44 +49,6 @@ class LazyTagger:
         if self._tagger is None:
             self._tagger = self._factory()
         return self._tagger.suggest(text, top=top)
-
-
-def register(sub: Any, settings_factory: SettingsFactory, *,
-             tagger_factory: TaggerFactory = retrieval_tagger) -> None:
-    def run(command: Callable[[Context], int]) -> Any:
-        return lambda args: command(Context(args, settings_factory(), tagger_factory))
-
-    reflect = sub.add_parser("reflect", help="save a reflection and suggest the KSBs it evidences")
-    reflect.add_argument("text", nargs="?", default="-", help="the reflection, or - for stdin")
-    reflect.add_argument("--date", help="date of the work, YYYY-MM-DD (default: read from the text, else today)")
-    reflect.add_argument("--hours", type=float, help="off-the-job hours (default: read from the text, else 0)")
-    reflect.set_defaults(func=run(cmd_reflect))
-
-    log = sub.add_parser("log", help="list your reflections with their KSB tags")
-    log.add_argument("--pending", action="store_true",
-                     help="only entries with suggested tags still waiting for a decision")
-    log.set_defaults(func=run(cmd_log))
-
-    tags = sub.add_parser("tags", help="confirm, remove or add KSB tags on one of your entries")
-    tags.add_argument("change", choices=["confirm", "remove", "add"])
-    tags.add_argument("entry", type=int, help="the entry's number, as `ksb-coach log` shows it (#12)")
-    tags.add_argument("ksbs", nargs="+", metavar="KSB", help="KSB ids, or 'all' for every suggestion waiting")
-    tags.set_defaults(func=run(cmd_tags))
-    sub.add_parser("progress", help="coverage, weakest KSBs, hours and gateway readiness") \
-        .set_defaults(func=run(cmd_progress))
-
-    export = sub.add_parser("export", help="export your portfolio for the end-point assessment")
-    export.add_argument("--format", choices=list(PORTFOLIO_FORMATS), default="md")
-    export.add_argument("--out", type=Path, help="write to FILE instead of standard output "
-                        "(a PDF goes to its own file name when no FILE is given)")
-    export.set_defaults(func=run(cmd_export))
-
-    db = sub.add_parser("db", help="database maintenance")
-    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_sub.add_parser("upgrade", help="apply database migrations").set_defaults(
-        func=run(cmd_db_upgrade))
-    db_sub.add_parser("status", help="is the database at the latest migration?").set_defaults(
-        func=run(cmd_db_status))
 
 
 @contextmanager

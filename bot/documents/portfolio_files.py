@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from bot.documents.files import DocumentFile, csv_text
+from bot.documents.formats import PORTFOLIO_FORMATS as FORMATS
 from bot.documents.pdf import html_to_pdf
 from bot.documents.portfolio_doc import PortfolioDoc
 from bot.documents.render import render_template
 
-FORMATS = ("pdf", "html", "md", "csv")
 CSV_HEADER = ("section", "duty", "ksb_id", "ksb_text", "entry_id", "work_date", "otj_hours",
               "running_total", "confirmed", "not_yet_confirmed", "text", "value")
 

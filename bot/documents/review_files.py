@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.documents.files import DocumentFile
+from bot.documents.formats import REVIEW_FORMATS
 from bot.documents.pdf import html_to_pdf
 from bot.documents.records import RULE_PROMPTS
 from bot.documents.render import render_template
 from bot.documents.review_doc import ReviewPack
 from bot.prompt_files import render
 from knowledge.model import Standard
-
-REVIEW_FORMATS = ("pdf", "html", "md")
 
 
 def _context(pack: ReviewPack, standard: Standard) -> dict[str, object]:
