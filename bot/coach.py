@@ -9,8 +9,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from bot.conversation.context import EMPTY_CONTEXT, Context, Memory
+from bot.conversation.everyday import ROUTABLE, clarify, offtopic_text, smalltalk
+from bot.conversation.router import Routed, Router
 from bot.grounding import citations
-from bot.intents import Intent, classify
+from bot.intents import Intent
 from bot.messages import Action, Citation, Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ports import Composer, Retriever
@@ -35,15 +38,21 @@ class Coach:
     """
 
     def __init__(self, *, knowledge: Knowledge, retriever: Retriever, composer: Composer,
-                 handlers: Mapping[str, Handler] | None = None) -> None:
+                 handlers: Mapping[str, Handler] | None = None, router: Router | None = None,
+                 memory: Memory | None = None) -> None:
         self.knowledge = knowledge
         self.retriever = retriever
         self.composer = composer
+        self._router = router or Router()
+        self._memory = memory
         self._handlers: dict[str, Handler] = {
             IntentName.HELP: self._help,
             IntentName.EMPTY: self._help,
             IntentName.QUESTION: self._question,
             IntentName.OTHERS_DATA: self._others_data,
+            IntentName.SMALLTALK: smalltalk,
+            IntentName.OFFTOPIC: self._offtopic,
+            IntentName.CLARIFY: self._clarify,
             ActionId.ASK: self._ask_action,
         }
         self._handlers.update(handlers or {})
@@ -61,14 +70,23 @@ class Coach:
         """
         self._more = load
 
+    def add_memory(self, memory: Memory) -> None:
+        """Conversation context needs storage, which the coach may run without."""
+        self._memory = memory
+
     async def handle(self, incoming: Incoming) -> Reply:
-        if incoming.action:
+        routed: Routed | None = None
+        if incoming.action == ActionId.ROUTE:
+            intent = self._picked(incoming)
+            key = intent.name
+        elif incoming.action:
             intent = Intent(incoming.action, str(incoming.payload.get("text", "")))
             key = incoming.action
         else:
             if len(incoming.text) > MAX_INPUT:
                 return Reply(text=render("too_long.md", limit=str(MAX_INPUT)), intent=IntentName.ERROR)
-            intent = classify(incoming.text)
+            routed = await self._route(incoming)
+            intent = routed.intent
             key = intent.name
         handler = self._handlers.get(key)
         if handler is None and self._more is not None:
@@ -79,7 +97,46 @@ class Coach:
             return Reply(text=render("unavailable.md"), intent=key)
         reply = await handler(incoming, intent)
         reply.intent = reply.intent or key
+        if routed is not None:
+            reply.metadata.setdefault("route", routed.describe())
+        await self._remember(incoming, reply)
         return reply
+
+    async def _route(self, incoming: Incoming) -> Routed:
+        context = await self._context(incoming)
+        # The example model embeds the text: CPU work, kept off the event loop like retrieval.
+        return await asyncio.get_running_loop().run_in_executor(self._cpu, functools.partial(
+            self._router.route, incoming.text, context=context, available=self._available()))
+
+    def _available(self) -> frozenset[str]:
+        """What a turn may be routed to; handlers still to be loaded on demand count as there."""
+        return frozenset(self._handlers) | (frozenset(IntentName) if self._more is not None else frozenset())
+
+    async def _context(self, incoming: Incoming) -> Context:
+        if self._memory is None:
+            return EMPTY_CONTEXT
+        try:
+            return await self._memory.load(incoming.user, incoming.conversation_id)
+        except Exception:  # context only sharpens routing: a failure must not cost the answer
+            log.exception("could not load conversation context")
+            return EMPTY_CONTEXT
+
+    async def _remember(self, incoming: Incoming, reply: Reply) -> None:
+        entry = reply.metadata.get("entry_id")
+        entry_id = entry if isinstance(entry, int) and not isinstance(entry, bool) else None
+        if self._memory is None or (not reply.cited_ids and entry_id is None):
+            return
+        try:
+            await self._memory.remember(incoming.user, incoming.conversation_id,
+                                        ksb_ids=reply.cited_ids or None, entry_id=entry_id)
+        except Exception:  # the reply is already composed; losing context only weakens follow-ups
+            log.exception("could not save conversation context")
+
+    def _picked(self, incoming: Incoming) -> Intent:
+        """A clarifying question's button: the same text, routed where the person said."""
+        name = str(incoming.payload.get("intent", ""))
+        text = str(incoming.payload.get("text", ""))
+        return Intent(name if name in ROUTABLE and name in self._handlers else IntentName.HELP, text)
 
     def citations(self, ids: list[str]) -> list[Citation]:
         return citations(self.knowledge.standard, ids)
@@ -124,6 +181,13 @@ class Coach:
         )
         return Reply(text=text, followups=["What counts for S24?", "Log a reflection", "How am I doing?"],
                      intent=IntentName.HELP)
+
+    async def _offtopic(self, incoming: Incoming, intent: Intent) -> Reply:
+        return Reply(text=offtopic_text(self.knowledge.standard.reference), followups=self._followups([]),
+                     intent=IntentName.OFFTOPIC)
+
+    async def _clarify(self, incoming: Incoming, intent: Intent) -> Reply:
+        return clarify(intent)
 
     async def _others_data(self, incoming: Incoming, intent: Intent) -> Reply:
         return Reply(text=render("others_data.md"), intent=IntentName.OTHERS_DATA)

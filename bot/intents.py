@@ -55,6 +55,7 @@ _NARRATIVE = re.compile(
 class Intent:
     name: str  # an `IntentName`, or the `ActionId` a button sent
     text: str  # the part of the message the intent acts on (prefixes stripped)
+    options: tuple[str, ...] = ()  # for CLARIFY: the intents it might be, likeliest first
 
 
 def classify(text: str) -> Intent:

@@ -30,6 +30,12 @@ class IntentName(StrEnum):
     REVIEW_PACK = "review_pack"  # "prepare my review": the apprentice's own progress review pack
     REVIEW_FOR = "review_for"  # "review pack for Priya": a manager's pack for one of theirs (text: the name)
     MY_TEAM = "my_team"  # a manager's apprentices at a glance
+    SMALLTALK = "smalltalk"  # greetings, thanks, "ok", "no", "bye"
+    COMPARE = "compare"  # two or more KSB ids to relate
+    NEXT_STEPS = "next_steps"  # "what should I focus on next?": the weakest KSBs, one idea each
+    LOG = "log"  # "show me my reflections"
+    CLARIFY = "clarify"  # not sure what was meant: a short question with buttons
+    PROGRAMME = "programme"  # the apprenticeship itself, not one KSB
     # what a reply is, where no classified intent names it
     LOOKUP = "lookup"
     ERROR = "error"
@@ -54,11 +60,13 @@ class ActionId(StrEnum):
     PROMPT_SNOOZE = "prompt.snooze"
     PROMPT_SKIP = "prompt.skip"
     REVIEW_PACK_FOR = "review.pack"                # payload: {"apprentice_id"}: a manager's button on "my team"
+    ROUTE = "route"                                # payload: {"intent", "text"}: the answer to a clarifying question
 
 
 PUBLIC_INTENTS = frozenset({
     IntentName.QUESTION, IntentName.LOOKUP, IntentName.HELP, IntentName.EMPTY, IntentName.OTHERS_DATA,
     IntentName.ERROR, IntentName.OFFTOPIC, IntentName.UNKNOWN_ID, IntentName.NOTE,
+    IntentName.SMALLTALK, IntentName.COMPARE, IntentName.CLARIFY,
 })
 """Replies anyone in a shared channel may read: answers about the standard, help, refusals.
 

@@ -30,6 +30,11 @@ from bot.build_progress import ProgressBar
 from bot.coach import Coach, Handler
 from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
+from bot.conversation.compare import Comparison
+from bot.conversation.context import Memory
+from bot.conversation.examples import ExampleScorer, load_examples
+from bot.conversation.router import Router
+from bot.names import IntentName
 from bot.ports import Composer
 from bot.search.embeddings import make_embeddings
 from bot.search.retrieval import HybridRetriever
@@ -107,14 +112,18 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
     retriever = retriever or make_retriever(settings, build=not on_demand)
     composer = make_composer(settings)
     knowledge = retriever.index.knowledge
-    coach = Coach(knowledge=knowledge, retriever=retriever, composer=composer)
+    coach = Coach(knowledge=knowledge, retriever=retriever, composer=composer,
+                  router=make_router(settings, retriever))
+    coach.add_handlers({IntentName.COMPARE: Comparison(knowledge=knowledge)})
     if not with_storage:
         return coach
     load = partial(storage_handlers, settings, knowledge=knowledge, retriever=retriever, composer=composer)
     if database is None and on_demand:
         coach.add_handlers_on_demand(lambda: load(database=open_settings_database(settings)))
-    else:
-        coach.add_handlers(load(database=database or open_settings_database(settings)))
+        return coach
+    database = database or open_settings_database(settings)
+    coach.add_handlers(load(database=database))
+    coach.add_memory(conversation_memory(database, knowledge))
     return coach
 
 
@@ -130,6 +139,22 @@ def storage_handlers(settings: Settings, *, database: Database, knowledge: Knowl
     ))
     handlers.update(prompt_settings_handlers(settings, sessions=database.session, knowledge=knowledge))
     return handlers
+
+
+def make_router(settings: Settings, retriever: HybridRetriever) -> Router:
+    """Intent routing by labelled examples, embedded by the index's own embedder and cached in DATA_DIR."""
+    index = retriever.index
+    scorer = ExampleScorer(examples=load_examples(), embeddings=index.embeddings,
+                           embedder_name=index.embedder_name, cache_dir=settings.data_dir)
+    return Router(scorer=scorer)
+
+
+def conversation_memory(database: Database, knowledge: Knowledge) -> Memory:
+    """Each conversation's context in the database, so every replica resolves follow-ups alike."""
+    from bot.coaching.directory import Directory
+    from bot.conversation.context_store import ContextStore
+
+    return ContextStore(directory=Directory(sessions=database.session, standard_ref=knowledge.standard.reference))
 
 
 def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,

@@ -97,6 +97,15 @@ class KsbIndex:
         self._client: Any = None
         self._matrix: tuple[list[IndexDocument], Matrix] | None = None
 
+    @property
+    def embeddings(self) -> Embedder:
+        """The embedder, shared with intent routing so a message is embedded once (its query cache)."""
+        return self._embeddings
+
+    @property
+    def embedder_name(self) -> str:
+        return self._embedder_name
+
     def _collection(self) -> Any:
         with self._lock:
             if self._client is None:

@@ -234,8 +234,22 @@ class ReviewSetting(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class ConversationContext(SQLModel, table=True):
+    """What a conversation was last about, so "and what about S25?" or "add K28 to that" resolve."""
+
+    __tablename__ = "conversation_context"
+    __table_args__ = (sa.UniqueConstraint("person_id", "conversation_id", name="uq_conversation_context"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk(index=False)
+    conversation_id: str = Field(max_length=255)
+    ksb_ids: list[str] = Field(default_factory=list, sa_column=_json())
+    entry_id: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 ALL_TABLES: tuple[type[SQLModel], ...] = (
     Person, ManagerLink, Enrolment, Entry, EntryTag, AuditEvent, AnswerFeedback,
     ProcessedEvent, ConversationRef, PromptSetting, ScheduledSend, ProgressReview, ReviewAction,
-    ReviewSetting,
+    ReviewSetting, ConversationContext,
 )

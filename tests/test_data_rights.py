@@ -17,6 +17,7 @@ from bot.messages import Incoming, UserRef
 from bot.names import ActionId
 from knowledge.registry import Knowledge
 from storage import audit, entries, people, reviews, tags
+from storage.conversations import save_context
 from storage.db import SessionFactory
 from storage.models import ConversationRef, PromptSetting, ScheduledSend
 from storage.personal_data import ERASED_ACTION, person_columns
@@ -49,6 +50,7 @@ def _fill(sessions: SessionFactory, user: UserRef, role: str = "apprentice") -> 
                            held_on=TODAY, actions=["evidence S24 again"])
         reviews.save_setting(session, person_id=person.id, interval_weeks=10,
                              remind_days_before=5, enabled=True)
+        save_context(session, person_id=person.id, conversation_id="D1", ksb_ids=["S24"], entry_id=entry.id)
         audit.record(session, action="entry.created", actor_id=person.id, subject_id=person.id)
         session.commit()
         return person.id

@@ -11,6 +11,7 @@ from bot.coaching.reflections import Reflections
 from bot.handlers.common import Services
 from bot.handlers.data import data_handlers
 from bot.handlers.entry_changes import entry_change_handlers
+from bot.handlers.navigation import navigation_handlers
 from bot.handlers.progress import progress_handlers
 from bot.handlers.reflect import reflect_handlers
 from bot.handlers.review import review_handlers
@@ -32,7 +33,7 @@ def make_services(*, session_factory: SessionFactory, knowledge: Knowledge, tagg
 
 def handlers_for(services: Services) -> dict[str, Handler]:
     return {**reflect_handlers(services), **entry_change_handlers(services), **progress_handlers(services),
-            **data_handlers(services), **review_handlers(services)}
+            **data_handlers(services), **review_handlers(services), **navigation_handlers(services)}
 
 
 def storage_handlers(*, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,

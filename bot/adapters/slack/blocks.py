@@ -29,7 +29,7 @@ MAX_LABEL = 75           # button text
 BUTTONS_PER_ROW = 5
 ACTION_PREFIX = "ksb:"
 FEEDBACK_BLOCK = "ksb-feedback"
-ANSWER_INTENTS = frozenset({IntentName.QUESTION, IntentName.LOOKUP})
+ANSWER_INTENTS = frozenset({IntentName.QUESTION, IntentName.LOOKUP, IntentName.COMPARE})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Holding a conversation: intent routing, follow-up context, comparisons and everyday turns."""

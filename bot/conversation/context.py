@@ -1,0 +1,26 @@
+"""What a conversation was last about: the KSBs discussed and the entry saved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.messages import UserRef
+
+
+@dataclass(frozen=True)
+class Context:
+    ksb_ids: tuple[str, ...] = ()
+    entry_id: int | None = None
+
+
+EMPTY_CONTEXT = Context()
+
+
+class Memory(Protocol):
+    """Keeps each conversation's context; `bot.conversation.context_store.ContextStore` is the real one."""
+
+    async def load(self, user: UserRef, conversation_id: str) -> Context: ...
+
+    async def remember(self, user: UserRef, conversation_id: str, *, ksb_ids: list[str] | None = None,
+                       entry_id: int | None = None) -> None: ...

@@ -1,0 +1,58 @@
+"""The database-backed conversation context, shared by every replica.
+
+`last_ksbs` and `last_entry_id` are what other parts resolve "it", "that one"
+or "add K28 to that" against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.coaching.directory import Directory
+from bot.conversation.context import EMPTY_CONTEXT, Context
+from bot.messages import UserRef
+from storage import people
+from storage.conversations import get_context, save_context
+
+
+def conversation_key(conversation_id: str) -> str:
+    """A person's direct chat has no conversation id on some surfaces; it is still one conversation."""
+    return conversation_id or "direct"
+
+
+class ContextStore:
+    """One row per person and conversation; a person is created on first remembered turn."""
+
+    def __init__(self, *, directory: Directory) -> None:
+        self._directory = directory
+
+    async def load(self, user: UserRef, conversation_id: str) -> Context:
+        return await asyncio.to_thread(self._load, user, conversation_key(conversation_id))
+
+    async def remember(self, user: UserRef, conversation_id: str, *, ksb_ids: list[str] | None = None,
+                       entry_id: int | None = None) -> None:
+        if not ksb_ids and entry_id is None:
+            return
+        actor = await self._directory.actor(user)
+        await asyncio.to_thread(self._save, actor.id, conversation_key(conversation_id),
+                                ksb_ids or None, entry_id)
+
+    async def last_ksbs(self, user: UserRef, conversation_id: str) -> tuple[str, ...]:
+        return (await self.load(user, conversation_id)).ksb_ids
+
+    async def last_entry_id(self, user: UserRef, conversation_id: str) -> int | None:
+        return (await self.load(user, conversation_id)).entry_id
+
+    def _load(self, user: UserRef, key: str) -> Context:
+        with self._directory.sessions() as session:
+            person = people.find_person(session, platform=user.platform, workspace_id=user.workspace_id,
+                                        user_id=user.user_id)
+            row = get_context(session, person_id=person.id, conversation_id=key) \
+                if person and person.id is not None else None
+            return Context(tuple(row.ksb_ids), row.entry_id) if row else EMPTY_CONTEXT
+
+    def _save(self, person_id: int, key: str, ksb_ids: list[str] | None, entry_id: int | None) -> None:
+        with self._directory.sessions() as session:
+            save_context(session, person_id=person_id, conversation_id=key, ksb_ids=ksb_ids,
+                         entry_id=entry_id)
+            session.commit()

@@ -1,0 +1,34 @@
+"""Replies that need neither retrieval nor storage: small talk, the scope refusal, a clarifying question."""
+
+from __future__ import annotations
+
+from bot.conversation.rules import smalltalk_kind
+from bot.intents import Intent
+from bot.messages import Action, Incoming, Reply
+from bot.names import ActionId, IntentName
+from bot.prompt_files import render
+
+ROUTABLE = frozenset({IntentName.QUESTION, IntentName.PROGRAMME, IntentName.NEXT_STEPS, IntentName.LOG,
+                      IntentName.PROMPT_SETTINGS, IntentName.PROGRESS, IntentName.HELP, IntentName.SMALLTALK,
+                      IntentName.TAGS})
+FOLLOWUPS = ["What should I focus on next?", "Log a reflection", "How am I doing?"]
+
+
+async def smalltalk(incoming: Incoming, intent: Intent) -> Reply:
+    kind = smalltalk_kind(intent.text)
+    name = incoming.user.display_name or "there"
+    return Reply(text=render(f"smalltalk_{kind}.md", name=name), followups=FOLLOWUPS,
+                 intent=IntentName.SMALLTALK, metadata={"smalltalk": kind})
+
+
+def offtopic_text(reference: str) -> str:
+    return render("offtopic.md", reference=reference)
+
+
+def clarify(intent: Intent) -> Reply:
+    """Ask which of the likely intents was meant; each button routes the same text to one of them."""
+    labels = [render(f"clarify_option_{name}.md") for name in intent.options]
+    actions = [Action(label.capitalize(), ActionId.ROUTE, {"intent": name, "text": intent.text})
+               for name, label in zip(intent.options, labels, strict=True)]
+    return Reply(text=render("clarify.md", options=" or ".join(labels)), actions=actions,
+                 intent=IntentName.CLARIFY, metadata={"options": list(intent.options)})

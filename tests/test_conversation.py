@@ -1,0 +1,111 @@
+"""Everyday turns, navigation, follow-ups and comparisons through the whole coach, with real storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.coach import Coach
+from bot.messages import Incoming, Reply, UserRef
+from bot.names import ActionId, IntentName
+from bot.search.retrieval import HybridRetriever
+from bot.wiring import make_coach
+from storage.db import Database
+from tests.conftest import make_settings
+
+ALICE = UserRef(platform="slack", workspace_id="T1", user_id="UALICE", display_name="Alice")
+
+
+def coach_on(index_dir: Path, retriever: HybridRetriever, database: Database) -> Coach:
+    """The intent examples' vectors are cached beside the session's index, so each test reuses them."""
+    return make_coach(make_settings(index_dir), retriever=retriever, database=database)
+
+
+async def say(coach: Coach, *turns: str, conversation: str = "D1") -> Reply:
+    reply = Reply(text="")
+    for turn in turns:
+        reply = await coach.handle(Incoming(user=ALICE, text=turn, conversation_id=conversation))
+    return reply
+
+
+@pytest.fixture
+def coach(index_dir: Path, retriever: HybridRetriever, database: Database) -> Coach:
+    return coach_on(index_dir, retriever, database)
+
+
+@pytest.mark.parametrize("turn", ["hiya", "thanks, that's really useful", "ok", "no", "bye"])
+async def test_everyday_turns_get_a_short_warm_reply(coach: Coach, turn: str) -> None:
+    reply = await say(coach, turn)
+    assert reply.intent == IntentName.SMALLTALK and len(reply.text) < 400
+
+
+async def test_who_are_you_explains_the_bot(coach: Coach) -> None:
+    reply = await say(coach, "who are you?")
+    assert reply.intent == IntentName.HELP and "KSB Coach" in reply.text
+
+
+async def test_next_steps_names_the_weakest_with_an_idea_each(coach: Coach) -> None:
+    reply = await say(coach, "what should I focus on next?")
+    assert reply.intent == IntentName.NEXT_STEPS and 1 <= len(reply.cited_ids) <= 3
+    assert reply.text.count("Idea:") == len(reply.cited_ids)
+
+
+async def test_the_log_shows_what_was_saved(coach: Coach) -> None:
+    empty = await say(coach, "show me my reflections")
+    assert empty.intent == IntentName.LOG and empty.metadata["entries"] == 0
+    reply = await say(coach, "reflect: wrote the on-call runbook for the pricing service", "list my entries")
+    assert reply.intent == IntentName.LOG and "runbook" in reply.text
+
+
+async def test_prompt_settings_in_plain_words_change_the_setting(coach: Coach) -> None:
+    moved = await say(coach, "move my reminders to Monday 9am")
+    assert moved.intent == IntentName.PROMPT_SETTINGS and "Monday at 09:00" in moved.text
+    stopped = await say(coach, "stop sending me the weekly reminders")
+    assert stopped.intent == IntentName.PROMPT_SETTINGS and stopped.metadata["enabled"] is False
+
+
+async def test_follow_ups_use_context_any_replica_can_read(index_dir: Path, retriever: HybridRetriever,
+                                                          database: Database) -> None:
+    first, second = coach_on(index_dir, retriever, database), coach_on(index_dir, retriever, database)
+    await say(first, "explain K9")
+    reply = await say(second, "how do I evidence that one")
+    assert reply.cited_ids == ["K9"] and reply.metadata["route"]["by"] == "context"
+    elsewhere = await say(second, "how do I evidence that one", conversation="D2")
+    assert elsewhere.metadata["route"]["by"] != "context"
+
+
+async def test_comparisons_say_how_they_relate_and_quote_both(coach: Coach) -> None:
+    reply = await say(coach, "whats the difference between S10 and S24")
+    assert reply.intent == IntentName.COMPARE and reply.cited_ids == ["S10", "S24"]
+    standard = coach.knowledge.standard
+    for ksb_id in ("S10", "S24"):
+        ksb = standard.ksb(ksb_id)
+        assert ksb is not None and ksb.text in reply.text
+    mixed = await say(coach, "is S16 the same as K12?")
+    assert "whereas" in mixed.text and "knowledge" in mixed.text
+
+
+async def test_comparing_with_an_id_that_does_not_exist(coach: Coach) -> None:
+    reply = await say(coach, "difference between S10 and S99")
+    assert reply.intent == IntentName.UNKNOWN_ID and "no S99" in reply.text
+
+
+async def test_only_really_off_topic_is_refused(coach: Coach) -> None:
+    assert (await say(coach, "can you book me a table for two tonight")).intent == IntentName.OFFTOPIC
+    assert (await say(coach, "which ksb is about explaining models to the business")).intent != IntentName.OFFTOPIC
+
+
+async def test_a_clarifying_question_offers_buttons_that_route(coach: Coach) -> None:
+    reply = await coach.handle(Incoming(user=ALICE, action=ActionId.ROUTE, conversation_id="D1",
+                                        payload={"intent": IntentName.LOG, "text": "my stuff"}))
+    assert reply.intent == IntentName.LOG
+    refused = await coach.handle(Incoming(user=ALICE, action=ActionId.ROUTE, conversation_id="D1",
+                                          payload={"intent": "data.delete.confirm", "text": "x"}))
+    assert refused.intent == IntentName.HELP
+
+
+@pytest.mark.parametrize("turn", ["", "   ", "🙂🙂🙂", "x" * 3999, "🔥" * 500, "?!?!"])
+async def test_odd_input_never_crashes(coach: Coach, turn: str) -> None:
+    reply = await say(coach, turn)
+    assert reply.text and reply.intent
