@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.entry_phrases import read_correction, read_tag_command
+from bot.coaching.entry_phrases import read_correction, read_tag_command
 from bot.names import IntentName
 
 _HELP = re.compile(

@@ -10,10 +10,10 @@ import pytest
 from bot.admin import Admin
 from bot.coaching.authz import Actor, Forbidden
 from bot.coaching.data_rights import DataRights
+from bot.coaching.entry_changes import EntryChanges
 from bot.coaching.progress import ProgressService
 from bot.coaching.reflections import Reflections
 from bot.documents.portfolio_service import PortfolioService
-from bot.entry_changes import EntryChanges
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId
 from knowledge.registry import Knowledge

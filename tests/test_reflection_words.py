@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.entry_phrases import Correction, TagCommand, read_correction, read_tag_command
-from bot.reflection_words import parse_date, parse_hours, read_date, read_hours
+from bot.coaching.entry_phrases import Correction, TagCommand, read_correction, read_tag_command
+from bot.coaching.reflection_words import parse_date, parse_hours, read_date, read_hours
 
 THURSDAY = date(2026, 12, 3)
 

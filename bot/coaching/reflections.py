@@ -19,7 +19,7 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coaching.authz import Actor, check_own_entries
-from bot.entry_changes import MAX_ENTRY_HOURS
+from bot.coaching.entry_changes import MAX_ENTRY_HOURS
 from bot.ports import Tagger, TagSuggestion
 from knowledge.registry import Knowledge
 from storage import audit, entries, tags

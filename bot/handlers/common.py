@@ -14,12 +14,12 @@ from bot.coach import Handler
 from bot.coaching.authz import Actor, Forbidden
 from bot.coaching.data_rights import DataRights
 from bot.coaching.directory import Directory
+from bot.coaching.entry_changes import EntryChanges
 from bot.coaching.evidence import Scorer
 from bot.coaching.progress import ProgressService
 from bot.coaching.reflections import Reflections
 from bot.documents.portfolio_service import PortfolioService
 from bot.documents.review_service import ReviewService
-from bot.entry_changes import EntryChanges
 from bot.grounding import citations
 from bot.intents import Intent
 from bot.messages import Citation, Incoming, Reply, UserRef

@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import date
 
 from bot.coach import Handler
-from bot.entry_changes import TagChange
-from bot.entry_phrases import read_correction, read_tag_command
+from bot.coaching.entry_changes import TagChange
+from bot.coaching.entry_phrases import read_correction, read_tag_command
+from bot.coaching.reflection_words import parse_date, parse_hours
 from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.prompt_files import render
-from bot.reflection_words import parse_date, parse_hours
 
 
 def tag_actions(entry_id: int, waiting: list[str]) -> list[Action]:

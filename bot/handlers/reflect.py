@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 from bot.coach import Handler
+from bot.coaching.entry_changes import MAX_ENTRY_HOURS
+from bot.coaching.reflection_words import read_date, read_hours
 from bot.coaching.reflections import Recorded
-from bot.entry_changes import MAX_ENTRY_HOURS
 from bot.handlers.common import Services, guarded, user_text
 from bot.handlers.entry_changes import saved, tag_actions
 from bot.intents import Intent
@@ -16,7 +17,6 @@ from bot.messages import Action, Form, Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ports import TagSuggestion
 from bot.prompt_files import render
-from bot.reflection_words import read_date, read_hours
 from bot.search.entry_noise import noise_kind
 
 
