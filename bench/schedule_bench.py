@@ -35,7 +35,7 @@ from bot.adapters.slack.sender import SlackSender
 from bot.config import Settings
 from bot.ports import Address
 from bot.scheduler.due import Defaults, Schedule
-from bot.scheduler.prompts import weekly_prompt
+from bot.scheduler.weekly_prompts import weekly_prompt
 from bot.wiring import load_knowledge
 from storage.db import open_database
 from storage.models import Person

@@ -91,5 +91,5 @@ class Sender(Protocol):
     async def close(self) -> None: ...
 
 
-Claim = Callable[[str], Awaitable[bool]]
+EventClaim = Callable[[str], Awaitable[bool]]
 """Event dedupe: True the first time a platform event or retry key is seen, by any replica."""

@@ -25,7 +25,7 @@ REF = ConversationRef.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
-class Activity:
+class ActivityWindow:
     """One apprentice's logging: in the window asked about, and overall."""
 
     entries_window: int = 0
@@ -60,9 +60,9 @@ def ksb_stats_for(session: Session, *, person_ids: Sequence[int],
 
 
 def activity_for(session: Session, *, person_ids: Sequence[int], since: date,
-                 until: date) -> dict[int, Activity]:
+                 until: date) -> dict[int, ActivityWindow]:
     """Entries and off-the-job hours with work dates in [since, until), plus all-time totals."""
-    found: dict[int, Activity] = {pid: Activity() for pid in person_ids}
+    found: dict[int, ActivityWindow] = {pid: ActivityWindow() for pid in person_ids}
     if not person_ids:
         return found
     c = ENTRY.c
@@ -74,7 +74,7 @@ def activity_for(session: Session, *, person_ids: Sequence[int], since: date,
                   sa.func.count(), sa.func.sum(c.otj_hours), sa.func.max(c.work_date))
         .where(c.person_id.in_(list(person_ids))).group_by(c.person_id))
     for pid, n_window, h_window, n_total, h_total, last in rows:
-        found[int(pid)] = Activity(int(n_window or 0), float(h_window or 0.0), int(n_total),
+        found[int(pid)] = ActivityWindow(int(n_window or 0), float(h_window or 0.0), int(n_total),
                                    float(h_total or 0.0), last)
     return found
 

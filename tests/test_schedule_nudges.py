@@ -16,7 +16,7 @@ from storage import entries, tags
 from storage.db import SessionFactory
 from storage.enrolments import default_enrolment
 from storage.models import Person
-from storage.schedule_data import Activity
+from storage.schedule_data import ActivityWindow
 from storage.tags import KsbStat
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.test_schedule_support import (
@@ -140,7 +140,7 @@ def test_summary_numbers_agree_with_progress(knowledge: Knowledge) -> None:
     stats = {"K1": KsbStat("K1", 2, 0), "S24": KsbStat("S24", 1, 1), "B1": KsbStat("B1", 0, 2),
              "K9": KsbStat("K9", 1, 0)}
     before = {"K1": KsbStat("K1", 1, 0)}
-    activity = Activity(entries_window=2, hours_window=3.5, entries_total=9, hours_total=40.0,
+    activity = ActivityWindow(entries_window=2, hours_window=3.5, entries_total=9, hours_total=40.0,
                         last_entry=date(2025, 10, 22))
     today = date(2025, 10, 27)
     progress = compute_progress(standard=standard, stats=stats, enrolment=enrolment,

@@ -43,7 +43,7 @@ class DutyProgress:
 
 
 @dataclass(frozen=True)
-class Readiness:
+class GatewayReadiness:
     ready: bool
     missing_ksbs: tuple[str, ...]
     hours_short: float
@@ -60,7 +60,7 @@ class Progress:
     hours_logged: float
     otj: OtjTarget
     weakest: tuple[KsbProgress, ...]
-    readiness: Readiness
+    readiness: GatewayReadiness
     elapsed: float  # share of the programme behind the apprentice, 0..1
     entries: int
 
@@ -110,7 +110,7 @@ def compute_progress(*, standard: Standard, stats: dict[str, KsbStat], enrolment
         person_id=enrolment.person_id, standard_ref=standard.reference, ksbs=tuple(rows),
         duties=_by_duty(standard, rows), covered=len(rows) - len(missing), total=len(rows),
         hours_logged=round(hours_logged, 2), otj=target, weakest=tuple(thin[:weakest]),
-        readiness=Readiness(ready=not missing and short == 0, missing_ksbs=missing,
+        readiness=GatewayReadiness(ready=not missing and short == 0, missing_ksbs=missing,
                             hours_short=short),
         elapsed=round(elapsed, 3), entries=entry_count,
     )

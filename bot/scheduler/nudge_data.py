@@ -15,13 +15,13 @@ from sqlmodel import Session
 
 from bot.coaching.otj import otj_target
 from bot.coaching.progress import elapsed_share
-from bot.scheduler.prompts import weakest
+from bot.scheduler.weekly_prompts import weakest
 from knowledge.model import Standard
 from knowledge.registry import Knowledge
 from storage.enrolments import default_enrolment
 from storage.models import Enrolment, Person
 from storage.schedule_data import (
-    Activity,
+    ActivityWindow,
     activity_for,
     apprentices_by_manager,
     enrolments_for,
@@ -88,7 +88,7 @@ def coverage(standard: Standard, stats: dict[str, KsbStat]) -> float:
 
 
 def summarise(*, standard: Standard, person: Person, enrolment: Enrolment,
-              stats: dict[str, KsbStat], stats_before: dict[str, KsbStat], activity: Activity,
+              stats: dict[str, KsbStat], stats_before: dict[str, KsbStat], activity: ActivityWindow,
               today: date) -> ApprenticeSummary:
     """One apprentice's line in the nudge, from already-loaded numbers (pure, so testable).
 

@@ -20,7 +20,7 @@ from bot.scheduler.coverage_png import GridRow, render_grid
 from bot.scheduler.due import NUDGE, Occurrence
 from bot.scheduler.nudge_data import ApprenticeSummary, load_summaries
 from bot.scheduler.nudges import compose_nudge
-from bot.scheduler.prompts import plan_prompts
+from bot.scheduler.weekly_prompts import plan_prompts
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 from storage.schedule import Recipient

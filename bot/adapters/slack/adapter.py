@@ -24,7 +24,7 @@ from bot.background import BackgroundWork
 from bot.coach import Coach
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import IntentName
-from bot.ports import Claim
+from bot.ports import EventClaim
 from bot.prompt_files import render
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ _REBUILD_AS_TEXT = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "
 class SlackAdapter:
     """Holds the coach, the Web API client and the background work of one Slack app."""
 
-    def __init__(self, *, coach: Coach, client: AsyncWebClient, claim: Claim | None = None,
+    def __init__(self, *, coach: Coach, client: AsyncWebClient, claim: EventClaim | None = None,
                  session: aiohttp.ClientSession | None = None, max_working: int = MAX_WORKING) -> None:
         self.coach = coach
         self.client = client

@@ -27,7 +27,7 @@ from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.listeners import register_listeners
 from bot.coach import Coach
 from bot.config import Settings
-from bot.ports import Claim
+from bot.ports import EventClaim
 from storage.db import Database
 from storage.events import event_claim
 
@@ -68,7 +68,7 @@ async def mount(app: web.Application, coach: Coach, settings: Settings, *, datab
     await install(app, coach, settings, claim=event_claim(database.session, platform="slack"))
 
 
-async def install(app: web.Application, coach: Coach, settings: Settings, *, claim: Claim) -> SlackAdapter:
+async def install(app: web.Application, coach: Coach, settings: Settings, *, claim: EventClaim) -> SlackAdapter:
     """Add Slack to the server: the route (HTTP) or a Socket Mode connection, plus clean shutdown."""
     session = aiohttp.ClientSession()
     closers: list[Callable[[], Any]] = [session.close]

@@ -23,8 +23,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 
 from bot.adapters.teams.bot import TeamsBot
 from bot.adapters.teams.cards import CARD_TYPE, Card, note_card, reflection_form, render_reply
-from bot.adapters.teams.files import export_offer
-from bot.adapters.teams.refs import (
+from bot.adapters.teams.conversations import (
     ConversationStore,
     address_proactive,
     is_personal,
@@ -32,11 +31,12 @@ from bot.adapters.teams.refs import (
     reference_of,
     user_of,
 )
+from bot.adapters.teams.files import export_offer
 from bot.background import BackgroundWork
 from bot.coach import Coach
 from bot.messages import Form, Incoming, Reply
 from bot.names import ActionId
-from bot.ports import Claim
+from bot.ports import EventClaim
 from bot.prompt_files import render
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class TeamsAdapter:
     """The coach, the CloudAdapter and the background deliveries of one Teams bot."""
 
     def __init__(self, *, coach: Coach, cloud: CloudAdapter, app_id: str = "", deadline: float = 10.0,
-                 store: ConversationStore | None = None, claim: Claim | None = None) -> None:
+                 store: ConversationStore | None = None, claim: EventClaim | None = None) -> None:
         self.coach = coach
         self.cloud = cloud
         self.app_id = app_id

@@ -29,7 +29,7 @@ from botframework.connector.auth import (
 from cachetools import LRUCache
 
 from bot.adapters.teams.adapter import TeamsAdapter
-from bot.adapters.teams.refs import ConversationStore
+from bot.adapters.teams.conversations import ConversationStore
 from bot.coach import Coach
 from bot.config import Settings
 from storage.db import Database

@@ -17,7 +17,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.adapters.teams.refs import user_of
+from bot.adapters.teams.conversations import user_of
 from bot.messages import Incoming, Reply
 from bot.prompt_files import render
 

@@ -24,7 +24,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ErrorResponse
 from bot.adapters.teams.adapter import card_message
 from bot.adapters.teams.app import make_cloud_adapter
 from bot.adapters.teams.cards import render_reply
-from bot.adapters.teams.refs import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
+from bot.adapters.teams.conversations import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
 from bot.config import Settings
 from bot.messages import Reply
 from bot.ports import Picture
