@@ -7,10 +7,10 @@ import pytest
 
 from bot.coach import Coach
 from bot.coaching.authz import Actor, Forbidden, check_team
+from bot.coaching.team import TeamService
 from bot.intents import classify
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId, IntentName
-from bot.team import TeamService
 from knowledge.registry import Knowledge
 from storage import people
 from storage.db import SessionFactory

@@ -17,7 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.prompt_files import render
+
 RULE_CHANGE = date(2025, 8, 1)
+RULE_PROMPTS = {"standard-minimum": "otj_rule_standard_minimum.md",
+                "6h-per-week": "otj_rule_weekly.md", "override": "otj_rule_override.md"}
 WEEKLY_HOURS = 6.0
 FULL_TIME_HOURS = 30.0
 LEAVE_WEEKS = 0.0
@@ -38,3 +42,8 @@ def otj_target(*, start: date, planned_epa: date, weekly_hours: float,
     weeks = max((planned_epa - start).days / 7 - LEAVE_WEEKS, 0.0)
     share = min(weekly_hours, FULL_TIME_HOURS) / FULL_TIME_HOURS
     return OtjTarget(hours=round(WEEKLY_HOURS * weeks * share, 1), rule="6h-per-week")
+
+
+def rule_in_words(target: OtjTarget) -> str:
+    """The rule behind a target, as the apprentice reads it (a prompt file per rule)."""
+    return render(RULE_PROMPTS[target.rule])

@@ -9,17 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.coaching.otj import rule_in_words
 from bot.coaching.progress import Progress, compute_progress
 from bot.coaching.reflections import EntryView
-from bot.prompt_files import render
 from knowledge.registry import Knowledge
 from storage import entries, people, tags
 from storage.db import SessionFactory
 from storage.enrolments import get_enrolment
 from storage.models import Enrolment
-
-RULE_PROMPTS = {"standard-minimum": "otj_rule_standard_minimum.md",
-                "6h-per-week": "otj_rule_weekly.md", "override": "otj_rule_override.md"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +30,7 @@ class ApprenticeRecord:
     @property
     def otj_rule(self) -> str:
         """The off-the-job rule in force for this enrolment, in words."""
-        return render(RULE_PROMPTS[self.progress.otj.rule])
+        return rule_in_words(self.progress.otj)
 
 
 def load_record(sessions: SessionFactory, knowledge: Knowledge, *, person_id: int,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.coaching.otj import rule_in_words
 from bot.documents.files import DocumentFile
 from bot.documents.formats import REVIEW_FORMATS
 from bot.documents.pdf import html_to_pdf
-from bot.documents.records import RULE_PROMPTS
 from bot.documents.render import render_template
 from bot.documents.review_doc import ReviewPack
-from bot.prompt_files import render
 from knowledge.model import Standard
 
 
@@ -19,7 +18,7 @@ def _context(pack: ReviewPack, standard: Standard) -> dict[str, object]:
         ksb = standard.ksb(ksb_id)
         return ksb.text if ksb else ""
 
-    return {"pack": pack, "otj_rule": render(RULE_PROMPTS[pack.progress.otj.rule]),
+    return {"pack": pack, "otj_rule": rule_in_words(pack.progress.otj),
             "ksb_text": ksb_text}
 
 

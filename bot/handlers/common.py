@@ -18,6 +18,7 @@ from bot.coaching.entry_changes import EntryChanges
 from bot.coaching.evidence import Scorer
 from bot.coaching.progress import ProgressService
 from bot.coaching.reflections import Reflections
+from bot.coaching.team import TeamService
 from bot.documents.portfolio_service import PortfolioService
 from bot.documents.review_service import ReviewService
 from bot.grounding import citations
@@ -26,7 +27,6 @@ from bot.messages import Citation, Incoming, Reply, UserRef
 from bot.names import IntentName
 from bot.ports import Composer
 from bot.prompt_files import render
-from bot.team import TeamService
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.coach import Handler
 from bot.coaching.evidence import EvidenceAdvice, short_quote, suggest_evidence
+from bot.coaching.otj import rule_in_words
 from bot.coaching.progress import DutyProgress, KsbProgress, Progress
 from bot.documents.files import DocumentFile
-from bot.documents.records import RULE_PROMPTS
 from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
@@ -62,7 +62,7 @@ def progress_text(p: Progress, advice: EvidenceAdvice | None) -> str:
     return render(
         "progress.md", reference=p.standard_ref, covered=str(p.covered), total=str(p.total),
         coverage=f"{p.coverage:g}", entries=str(p.entries), hours_logged=f"{p.hours_logged:g}",
-        hours_target=f"{p.otj.hours:g}", otj_rule=render(RULE_PROMPTS[p.otj.rule]),
+        hours_target=f"{p.otj.hours:g}", otj_rule=rule_in_words(p.otj),
         duties="\n".join(_duty_line(d) for d in p.duties),
         weakest="\n".join(_weak_line(k) for k in p.weakest) or render("progress_none_weak.md"),
         ideas=advice.text if advice and advice.text else render("progress_none_weak.md"),

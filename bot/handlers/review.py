@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.coach import Handler
 from bot.coaching.authz import Actor
+from bot.coaching.team import TeamMember
 from bot.documents.review_doc import BadPeriod, ReviewPack
 from bot.handlers.common import Services, guarded
 from bot.handlers.progress import CHAT_DOCUMENT_FORMAT, export_metadata
@@ -14,7 +15,6 @@ from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.prompt_files import render
-from bot.team import TeamMember
 
 TEAM_BUTTONS = 20
 
