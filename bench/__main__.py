@@ -14,8 +14,8 @@ import time
 import traceback
 from collections.abc import Sequence
 
-MODULES = ("cold_start", "retrieval", "latency", "tagging", "progress", "portfolio_bench", "slack_bench",
-           "teams_bench",
+MODULES = ("cold_start", "retrieval", "conversation", "latency", "tagging", "progress", "portfolio_bench",
+           "slack_bench", "teams_bench",
            "schedule_bench", "load_test")
 
 

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
-from bench.eval_data import load_jsonl
+from bench.eval_data import DATA_DIR, load_jsonl
 from bot.config import Settings
 from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_retriever
 
+# Everyday descriptions of work whose KSB uses a formal verb (re-engineer, coordinate, negotiate):
+# the first set may be tuned on, the held-out one never.
+PARAPHRASE_SETS = (DATA_DIR / "questions_paraphrase.jsonl", DATA_DIR / "questions_paraphrase_heldout.jsonl")
 
-def evaluate(retriever: HybridRetriever, *, verbose: bool = False) -> dict[str, dict[str, float]]:
+
+def evaluate(retriever: HybridRetriever, *, verbose: bool = False,
+             questions: str | Path = "dev_questions.jsonl") -> dict[str, dict[str, float]]:
     rows: dict[str, list[dict[str, float]]] = defaultdict(list)
-    for q in load_jsonl("dev_questions.jsonl"):
+    for q in load_jsonl(questions):
         result = retriever.retrieve(q["text"], top=10)
         ids = result.ids
         expect = q["expect"]
@@ -34,10 +40,11 @@ def evaluate(retriever: HybridRetriever, *, verbose: bool = False) -> dict[str, 
 
 def main(verbose: bool = False) -> None:
     retriever = make_retriever(Settings())
-    print("== retrieval on dev_questions.jsonl ==")
-    for kind, metrics in evaluate(retriever, verbose=verbose).items():
-        figures = "  ".join(f"{m}={v:.2f}" if m != "n" else f"n={int(v)}" for m, v in metrics.items())
-        print(f"{kind:12} {figures}")
+    for questions in ("dev_questions.jsonl", *PARAPHRASE_SETS):
+        print(f"== retrieval on {Path(questions).name} ==")
+        for kind, metrics in evaluate(retriever, verbose=verbose, questions=questions).items():
+            figures = "  ".join(f"{m}={v:.2f}" if m != "n" else f"n={int(v)}" for m, v in metrics.items())
+            print(f"{kind:12} {figures}")
 
 
 if __name__ == "__main__":

@@ -67,8 +67,9 @@ class Comparison:
         per = {k.id: standard.duties_for(k.id) for k in ksbs}
         shared = sorted(set.intersection(*(set(d) for d in per.values())))
         if shared:
-            summary = self.knowledge.guidance.duties.get(shared[0], "")
-            plain = _first_sentence(summary).rstrip(".") if summary else (standard.duty(shared[0]) or ksbs[0]).text
+            duty = standard.duty(shared[0])
+            summary = self.knowledge.guidance.duties.get(shared[0], "") or (duty.text if duty else "")
+            plain = _first_sentence(summary).rstrip(".")
             return render("compare_shared_duty.md", duties=", ".join(str(d) for d in shared),
                           summary=plain[:1].lower() + plain[1:])
         placements = "; ".join(
