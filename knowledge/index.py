@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,6 +137,7 @@ class KsbIndex:
             return True
 
     def _rebuild(self, *, force: bool, report: Progress) -> None:
+        self._drop_snapshots()
         vectors = {} if force else {**self._shipped_vectors(), **self._collection_vectors()}
         missing = sorted({d.text for d in self._docs if d.key not in vectors})
         vectors.update(self._embed(missing, report))
@@ -193,19 +195,64 @@ class KsbIndex:
         return self._collection_vectors()
 
     def _loaded(self) -> tuple[list[IndexDocument], Matrix]:
-        """Every stored document and its unit vector, read once (building first when stale)."""
-        import numpy as np
+        """Every document and its unit vector, read once.
 
+        From the local snapshot of exactly this content when there is one (numpy
+        only: a cold free-text answer skips importing Chroma, about a second),
+        else from the collection, built first when stale, then snapshotted.
+        """
         with self._lock:
             if self._matrix is None:
-                self.build()
-                got = self._collection().get(include=["embeddings", "metadatas", "documents"])
-                docs = [IndexDocument(i, t or "", dict(m or {}))
-                        for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
-                vectors = np.asarray(got["embeddings"], dtype=np.float32)
-                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-                self._matrix = (docs, vectors)
+                vectors = self._read_snapshot()
+                if vectors is None:
+                    vectors = self._read_collection()
+                    self._write_snapshot(vectors)
+                self._matrix = (self._docs, vectors)
             return self._matrix
+
+    def _read_collection(self) -> Matrix:
+        import numpy as np
+
+        self.build()
+        got = self._collection().get(include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        vectors = np.asarray([by_id[d.id] for d in self._docs], dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
+
+    def _snapshot(self) -> Path | None:
+        """Named by the content hash, inside the embedded Chroma directory (gone with it); none for a server."""
+        path = self._target.path
+        return None if path is None else path / f"{self._name}-{self.digest[:16]}.npy"
+
+    def _read_snapshot(self) -> Matrix | None:
+        import numpy as np
+
+        snapshot = self._snapshot()
+        if snapshot is None or not snapshot.exists():
+            return None
+        try:
+            vectors = np.load(snapshot, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return vectors if vectors.shape[0] == len(self._docs) and vectors.dtype == np.float32 else None
+
+    def _write_snapshot(self, vectors: Matrix) -> None:
+        import numpy as np
+
+        snapshot = self._snapshot()
+        if snapshot is None:
+            return
+        self._drop_snapshots()
+        partial = snapshot.with_name(snapshot.name + ".partial")
+        with partial.open("wb") as out:
+            np.save(out, vectors, allow_pickle=False)
+        os.replace(partial, snapshot)
+
+    def _drop_snapshots(self) -> None:
+        if self._target.path is not None:
+            for old in self._target.path.glob(f"{self._name}-*.npy"):
+                old.unlink(missing_ok=True)
 
     def _similarities(self, query: str) -> tuple[list[IndexDocument], list[float]]:
         import numpy as np

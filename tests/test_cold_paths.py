@@ -60,3 +60,6 @@ def test_free_text_with_no_index_builds_it_and_says_so(tmp_path: Path) -> None:
     result, stderr = probe(tmp_path, "ask", "how do I show I'm keeping an eye on data drift in production")
     assert result["code"] == 0 and "S24" in str(result["out"])
     assert "vectors into the index" in stderr and "WARNING" not in stderr
+    again, stderr = probe(tmp_path, "ask", "how do I show I'm keeping an eye on data drift in production")
+    assert again["out"] == result["out"] and stderr == ""
+    assert "chromadb" not in again["loaded"]  # type: ignore[operator]  # the snapshot of the built index

@@ -125,7 +125,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     def make_rank() -> ranked_output.Rank:
         from bot.wiring import make_retriever
 
-        holder["r"] = retriever = make_retriever(settings)
+        holder["r"] = retriever = make_retriever(settings, build=False)
         return lambda text, top: [{"id": h.id, "score": round(h.score, 4)}
                                   for h in retriever.retrieve(text, top=top).hits[:top]]
 
@@ -143,7 +143,7 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
         from bot.search.tagging import RetrievalTagger
         from bot.wiring import make_retriever
 
-        tagger = RetrievalTagger(retriever=make_retriever(settings))
+        tagger = RetrievalTagger(retriever=make_retriever(settings, build=False))
         return lambda text, top: [{"id": t.id, "score": t.confidence, "reason": t.reason}
                                   for t in tagger.suggest(text, top=top)]
 

@@ -34,7 +34,7 @@ def retrieval_tagger(settings: Settings) -> Tagger:
     from bot.search.tagging import RetrievalTagger
     from bot.wiring import make_retriever
 
-    return RetrievalTagger(retriever=make_retriever(settings))
+    return RetrievalTagger(retriever=make_retriever(settings, build=False))
 
 
 def register(sub: Any, settings_factory: SettingsFactory, *,
