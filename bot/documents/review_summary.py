@@ -17,7 +17,7 @@ from bot.coaching.evidence import EvidenceIdea, short_quote
 from bot.coaching.progress import Progress
 from bot.documents.entries import DocEntry
 from bot.documents.review_doc import Summary, evidenced_in_period
-from bot.grounding import mentioned_ids
+from bot.grounding import delimit, invented_ids, mentioned_ids
 from bot.ports import Composer
 from bot.prompt_files import render
 from knowledge.model import Standard
@@ -80,7 +80,7 @@ async def review_summary(*, standard: Standard, progress: Progress, expected: fl
     allowed = mentioned_ids(" ".join(grounded.went_well + grounded.next_steps))
     ideas_text = "\n".join(i.text for i in ideas)
     ksbs = "\n".join(f"{k.id}: {k.text}" for i in sorted(allowed) if (k := standard.ksb(i)))
-    shown = [f"- {e.work_date.isoformat()}, {e.hours:g} h: {short_quote(e.text, 200)}"
+    shown = [f"- {e.work_date.isoformat()}, {e.hours:g} h: {delimit(short_quote(e.text, 200))}"
              for e in entries[-15:]] if private else []
     user = render("review_user.md", ksbs=ksbs, went_well="\n".join(grounded.went_well),
                   next_steps="\n".join(grounded.next_steps), ideas=ideas_text,
@@ -94,10 +94,10 @@ async def review_summary(*, standard: Standard, progress: Progress, expected: fl
     parts = _parts(text or "")
     if parts is None:
         return grounded
-    named = mentioned_ids(text or "")
-    invented = _numbers(text or "") - _numbers(user)
-    if not named or not named <= allowed or invented:
+    invented = invented_ids(text or "", allowed)
+    numbers = _numbers(text or "") - _numbers(user)
+    if not mentioned_ids(text or "") or invented or numbers:
         log.info("review summary LLM text rejected: ids %s outside %s, numbers %s",
-                 sorted(named - allowed), sorted(allowed), sorted(invented))
+                 sorted(invented), sorted(allowed), sorted(numbers))
         return grounded
     return Summary(tuple(parts[0]), tuple(parts[1]), "llm")
