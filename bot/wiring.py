@@ -122,20 +122,22 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
         coach.add_handlers_on_demand(lambda: load(database=open_settings_database(settings)))
         return coach
     database = database or open_settings_database(settings)
-    coach.add_handlers(load(database=database))
-    coach.add_memory(conversation_memory(database, knowledge))
+    memory = conversation_memory(database, knowledge)
+    coach.add_handlers(load(database=database, memory=memory))
+    coach.add_memory(memory)
     return coach
 
 
 def storage_handlers(settings: Settings, *, database: Database, knowledge: Knowledge,
-                     retriever: HybridRetriever, composer: Composer) -> Mapping[str, Handler]:
+                     retriever: HybridRetriever, composer: Composer,
+                     memory: Memory | None = None) -> Mapping[str, Handler]:
     """The stateful handlers: reflections, progress, data rights, reviews and prompt settings."""
     from bot.handlers import storage_handlers as coaching_handlers
 
     handlers = dict(coaching_handlers(
         session_factory=database.session, knowledge=knowledge,
         tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
-        working_day=settings.working_day_hours,
+        working_day=settings.working_day_hours, memory=memory,
     ))
     handlers.update(prompt_settings_handlers(settings, sessions=database.session, knowledge=knowledge))
     return handlers

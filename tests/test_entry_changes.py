@@ -9,6 +9,8 @@ import pytest
 
 from bot.adapters.console import ConsoleChat
 from bot.coach import Coach
+from bot.coaching.directory import Directory
+from bot.conversation.context_store import ContextStore
 from bot.handlers import storage_handlers
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import ActionId
@@ -207,3 +209,25 @@ async def test_a_tag_or_correction_turn_without_a_command_says_how(coach: Coach,
     edit_turn = await coach.handle(Incoming(user=ALICE, action="reflect_edit", payload={"text": "fix it"}))
     assert edit_turn.intent == "reflect" and "change hours to 2" in edit_turn.text
     assert entry_row(sessions, 1) == before
+
+
+async def test_that_one_is_the_entry_this_conversation_last_dealt_with(
+        sessions: SessionFactory, knowledge: Knowledge) -> None:
+    memory = ContextStore(directory=Directory(sessions=sessions, standard_ref="ST1398", today=lambda: THURSDAY))
+    handlers = storage_handlers(session_factory=sessions, knowledge=knowledge, tagger=KeywordTagger(knowledge),
+                                composer=ScriptedComposer(), today=lambda: THURSDAY, memory=memory)
+    coach = Coach(knowledge=knowledge, retriever=NoRetriever(), composer=ScriptedComposer(), handlers=handlers,
+                  memory=memory)
+
+    async def turn(text: str, conversation: str = "D1") -> Reply:
+        return await coach.handle(Incoming(user=ALICE, text=text, conversation_id=conversation))
+
+    first = (await turn("reflect: " + DRIFT)).metadata["entry_id"]
+    latest = (await turn("reflect: wrote unit tests for the scoring service")).metadata["entry_id"]
+    await turn(f"tag entry {first} with B1")
+    that = await turn("take S10 off that one")
+    assert that.metadata["entry_id"] == first and entry_row(sessions, first)[2]["S10"] == "removed"
+    hours = await turn("change hours to 1.5")
+    assert hours.metadata["saved"]["entry_id"] == first
+    elsewhere = await turn("add K25 to that entry", conversation="D2")  # a new conversation: the latest entry
+    assert elsewhere.metadata["entry_id"] == latest

@@ -8,6 +8,7 @@ from datetime import date
 from bot.coach import Handler
 from bot.coaching.evidence import Scorer
 from bot.coaching.reflections import Reflections
+from bot.conversation.context import Memory
 from bot.handlers.common import Services
 from bot.handlers.data import data_handlers
 from bot.handlers.entry_changes import entry_change_handlers
@@ -23,12 +24,13 @@ from storage.db import SessionFactory
 def make_services(*, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,
                   composer: Composer, scorer: Scorer | None = None, tagging_timeout: float = 5.0,
                   evidence_timeout: float = 8.0,
-                  today: Callable[[], date] = date.today, working_day: float = 7.0) -> Services:
+                  today: Callable[[], date] = date.today, working_day: float = 7.0,
+                  memory: Memory | None = None) -> Services:
     reflections = Reflections(session_factory=session_factory, knowledge=knowledge, tagger=tagger,
                               timeout=tagging_timeout)
     return Services(sessions=session_factory, knowledge=knowledge, reflections=reflections,
                     composer=composer, scorer=scorer, today=today,
-                    evidence_timeout=evidence_timeout, working_day=working_day)
+                    evidence_timeout=evidence_timeout, working_day=working_day, memory=memory)
 
 
 def handlers_for(services: Services) -> dict[str, Handler]:
@@ -40,12 +42,12 @@ def storage_handlers(*, session_factory: SessionFactory, knowledge: Knowledge, t
                      composer: Composer, scorer: Scorer | None = None,
                      tagging_timeout: float = 5.0, evidence_timeout: float = 8.0,
                      today: Callable[[], date] = date.today,
-                     working_day: float = 7.0) -> dict[str, Handler]:
+                     working_day: float = 7.0, memory: Memory | None = None) -> dict[str, Handler]:
     """Handlers keyed by intent name or action id, for `Coach(handlers=...)`."""
     return handlers_for(make_services(
         session_factory=session_factory, knowledge=knowledge, tagger=tagger, composer=composer,
         scorer=scorer, tagging_timeout=tagging_timeout, evidence_timeout=evidence_timeout,
-        today=today, working_day=working_day))
+        today=today, working_day=working_day, memory=memory))
 
 
 __all__ = ["Services", "handlers_for", "make_services", "storage_handlers"]

@@ -19,6 +19,7 @@ from bot.coaching.evidence import Scorer
 from bot.coaching.progress import ProgressService
 from bot.coaching.reflections import Reflections
 from bot.coaching.team import TeamService
+from bot.conversation.context import Memory
 from bot.documents.portfolio_service import PortfolioService
 from bot.documents.review_service import ReviewService
 from bot.grounding import citations
@@ -43,6 +44,7 @@ class Services:
     today: Callable[[], date] = date.today
     evidence_timeout: float = 8.0
     working_day: float = 7.0  # hours in "a full day" / "half a day" read from a reflection
+    memory: Memory | None = None  # the conversation's context: which entry "that one" is
     changes: EntryChanges = field(init=False)
     progress: ProgressService = field(init=False)
     portfolio: PortfolioService = field(init=False)
@@ -62,6 +64,14 @@ class Services:
         self.data_rights = DataRights(session_factory=self.sessions)
         self.directory = Directory(sessions=self.sessions, standard_ref=self.knowledge.standard.reference,
                                    today=self.today)
+
+    async def entry_talked_about(self, incoming: Incoming, actor: Actor) -> int | None:
+        """The entry this conversation last dealt with, else the person's latest: what "that one" means."""
+        if self.memory is not None:
+            context = await self.memory.load(incoming.user, incoming.conversation_id)
+            if context.entry_id is not None:
+                return context.entry_id
+        return await self.changes.latest(actor=actor)
 
     async def actor(self, user: UserRef) -> Actor:
         return await self.directory.actor(user)

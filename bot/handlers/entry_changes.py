@@ -1,7 +1,7 @@
 """Tag changes (buttons, or typed: "confirm S5", "take S24 off that one") and corrections to an entry.
 
 Typed commands act on the entry they name ("entry 12"), else on the one
-being talked about: the user's latest entry. Every reply about an entry's
+being talked about (the conversation's context, else the latest entry). Every reply about an entry's
 tags offers buttons for the suggestions still waiting, so none is lost
 after the first click.
 """
@@ -88,7 +88,7 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
         if command is None:  # routed here by likeness rather than by the command's own shape
             return Reply(text=render("tags_how.md"), intent=IntentName.TAGS)
         actor = await s.actor(incoming.user)
-        entry_id = command.entry_id or await s.changes.latest(actor=actor)
+        entry_id = command.entry_id or await s.entry_talked_about(incoming, actor)
         if entry_id is None:
             return Reply(text=render("tags_no_entry.md"), intent=IntentName.TAGS)
         try:
@@ -103,7 +103,7 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
         if correction is None:
             return Reply(text=render("reflect_correction_how.md"), intent=IntentName.REFLECT)
         actor = await s.actor(incoming.user)
-        entry_id = correction.entry_id or await s.changes.latest(actor=actor)
+        entry_id = correction.entry_id or await s.entry_talked_about(incoming, actor)
         if entry_id is None:
             return Reply(text=render("tags_no_entry.md"), intent=IntentName.REFLECT)
         today = s.today()
