@@ -95,9 +95,11 @@ def read_date(text: str, *, today: date) -> DateReading | None:
     present it"), so a past day wins; a text that names only future days
     is returned as such for the caller to query.
     """
+    cleaned = _without_durations(text)
+    if not _DAY_ANCHOR.search(cleaned):
+        return None  # every phrase kept below matches it: skip dateparser's second of loading
     from dateparser.search import search_dates  # a heavy import, needed only for free text
 
-    cleaned = _without_durations(text)
     found = search_dates(cleaned, languages=["en"], settings=_settings(today)) or []
     days = [(phrase, _this_week(phrase, when.date(), today)) for phrase, when in found
             if _DAY_ANCHOR.search(phrase)]
