@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from knowledge.model import Duty, Ksb, KsbKind, Standard
+from knowledge.model import Duty, Ksb, KsbKind, Programme, Standard
 from knowledge.text_loader import StandardFormatError
 
 _LISTS: tuple[tuple[str, str, KsbKind], ...] = (
@@ -31,6 +31,29 @@ def _hours(raw: Any) -> int | None:
         return None
     match = re.search(r"\d+", str(raw).replace(",", ""))
     return int(match.group()) if match else None
+
+
+def _titles(raw: Any) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else re.split(r"[|;\n]", str(raw or ""))
+    names = [item.get("name", "") if isinstance(item, dict) else item for item in items]
+    return tuple(t for t in (_clean(n) for n in names) if t)
+
+
+def _programme(data: dict[str, Any]) -> Programme:
+    """The API's programme fields where present; the rest stay empty."""
+    months = _hours(data.get("typicalDuration"))
+    recognition = data.get("professionalRecognition") or data.get("regulatedBody")
+    return Programme(
+        status=_clean(data.get("status")),
+        typical_duration=f"{months} months" if months else "",
+        duration_months=months,
+        occupation_summary=_clean(data.get("occupationSummary") or data.get("overviewOfRole")),
+        job_titles=_titles(data.get("typicalJobTitles")),
+        entry_requirements=_clean(data.get("entryRequirements")),
+        degree=_clean(data.get("integratedDegree")),
+        professional_recognition=_clean(recognition),
+        route=_clean(data.get("route")),
+    )
 
 
 def parse_standard_json(data: dict[str, Any]) -> Standard:
@@ -75,6 +98,7 @@ def parse_standard_json(data: dict[str, Any]) -> Standard:
         level=level,
         version=_clean(data.get("version")),
         minimum_otj_hours=_hours(data.get("minimumHoursForCompliance")),
+        programme=_programme(data),
         ksbs=tuple(ksbs),
         duties=tuple(duties),
     )

@@ -32,6 +32,26 @@ class Duty:
 
 
 @dataclass(frozen=True)
+class Programme:
+    """What a standard says about the apprenticeship itself, in its own words; empty where it is silent."""
+
+    status: str = ""
+    typical_duration: str = ""
+    duration_months: int | None = None
+    occupation_summary: str = ""
+    job_titles: tuple[str, ...] = ()
+    reports_to: str = ""
+    entry_requirements: str = ""
+    english_maths: str = ""
+    degree: str = ""
+    professional_recognition: str = ""
+    mandated_qualifications: str = ""
+    progression_routes: tuple[str, ...] = ()
+    route: str = ""
+    kind_headings: tuple[tuple[str, str], ...] = ()  # ("K", "Knowledge"): the standard's own section names
+
+
+@dataclass(frozen=True)
 class Standard:
     reference: str
     title: str
@@ -41,6 +61,7 @@ class Standard:
     version: str = ""
     status: str = ""  # e.g. "in development": the text is a draft, not yet approved
     minimum_otj_hours: int | None = None
+    programme: Programme = field(default_factory=Programme)
     _by_id: dict[str, Ksb] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

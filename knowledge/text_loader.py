@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from knowledge.model import Duty, Ksb, Standard, split_id
+from knowledge.programme_text import parse_programme
 
 _KSB_START = re.compile(r"^([KSB])(\d+):\s*(.*)$")
 _DUTY_START = re.compile(r"^Duty\s+(\d+)\s+(.*)$")
@@ -140,6 +141,7 @@ def parse_standard_text(text: str) -> Standard:
         level=int(level_match.group()),
         ksbs=tuple(ksbs),
         duties=tuple(duties),
+        programme=parse_programme(lines),
     )
 
 
