@@ -74,6 +74,10 @@ class Coach:
         """Conversation context needs storage, which the coach may run without."""
         self._memory = memory
 
+    def handler_for(self, key: str) -> Handler | None:
+        """The current handler for an intent, so a new one can wrap it and fall back to it."""
+        return self._handlers.get(key)
+
     async def handle(self, incoming: Incoming) -> Reply:
         routed: Routed | None = None
         if incoming.action == ActionId.ROUTE:
@@ -179,6 +183,9 @@ class Coach:
             title=standard.title,
             level=str(standard.level),
         )
+        if "development" in standard.programme.status.lower():
+            text += "\n\n" + render("programme_version_note.md", reference=standard.reference,
+                                      count=str(len(standard.ksbs)))
         return Reply(text=text, followups=["What counts for S24?", "Log a reflection", "How am I doing?"],
                      intent=IntentName.HELP)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.coaching.entry_phrases import read_correction, read_tag_command
 from bot.names import IntentName
+from bot.search.refs import find_references
 
 _HELP = re.compile(
     r"^\s*(help|\?+|hi|hello|hey|start|menu|what can you do\??|how do (i|you) use (this|you)\??)\s*[!.]*\s*$", re.I)
@@ -28,6 +29,12 @@ _REVIEW_FOR = re.compile(r"^\s*(?:(?:prepare|get|make|send|show|build)\s+(?:me\s
 _REVIEW_PACK = re.compile(r"\b(prepare|get|make|build|send|show|create)\b.{0,20}\b(my|the)\b.{0,12}"
                           r"\breview( pack)?\b|^\s*(my\s+)?(progress\s+)?review(\s+pack)?\s*[?.!]*$", re.I)
 _MY_TEAM = re.compile(r"^\s*(show\s+(me\s+)?)?(my|our)\s+(team|apprentices)\b.{0,30}$", re.I)
+# Unmistakable questions about the apprenticeship itself; answered from programme facts, not KSBs.
+_PROGRAMME = re.compile(
+    r"\b(gateway|epa|end[- ]?point|off[- ]the[- ]job|otj|progress reviews?|tripartite|"
+    r"how (often|regularly)\b.*\breviews?|how long\b.*\b(apprenticeship|programme|course|take|last))\b", re.I)
+_PERSONAL = re.compile(r"\b(am i|have i|i('| ha)ve (done|logged)|so far|my (hours|coverage|otj)|"
+                       r"my progress\b(?! reviews?)|how am i doing|on track)\b", re.I)
 _PORTFOLIO = re.compile(r"\b(export|download|build|make)\b.*\bportfolio\b", re.I)
 _EXPORT = re.compile(r"\b(export|download|send me|give me|get)\b.*\b(my|all my)\b.*\bdata\b", re.I)
 _DELETE = re.compile(r"\b(delete|erase|remove|forget|wipe)\b.*\b(my|all my|me)\b.*"
@@ -96,11 +103,19 @@ def classify(text: str) -> Intent:
         if ":" in rest[:40]:
             rest = rest.split(":", 1)[1]
         return Intent(IntentName.TAG_PREVIEW, rest.strip().strip("'\"“”‘’"))
+    if _is_programme(stripped):
+        return Intent(IntentName.PROGRAMME, stripped)
     if _PROGRESS.search(stripped) and len(stripped) < 120:
         return Intent(IntentName.PROGRESS, stripped)
     if _looks_like_reflection(stripped):
         return Intent(IntentName.REFLECT, stripped)
     return Intent(IntentName.QUESTION, stripped)
+
+
+def _is_programme(text: str) -> bool:
+    """A short question about the programme, not the apprentice's own figures or an account of their week."""
+    return (len(text) < 200 and bool(_PROGRAMME.search(text)) and not _PERSONAL.search(text)
+            and not find_references(text).any and not _looks_like_reflection(text))
 
 
 def _looks_like_reflection(text: str) -> bool:

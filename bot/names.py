@@ -66,7 +66,7 @@ class ActionId(StrEnum):
 PUBLIC_INTENTS = frozenset({
     IntentName.QUESTION, IntentName.LOOKUP, IntentName.HELP, IntentName.EMPTY, IntentName.OTHERS_DATA,
     IntentName.ERROR, IntentName.OFFTOPIC, IntentName.UNKNOWN_ID, IntentName.NOTE,
-    IntentName.SMALLTALK, IntentName.COMPARE, IntentName.CLARIFY,
+    IntentName.SMALLTALK, IntentName.COMPARE, IntentName.CLARIFY, IntentName.PROGRAMME,
 })
 """Replies anyone in a shared channel may read: answers about the standard, help, refusals.
 

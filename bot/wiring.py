@@ -36,10 +36,12 @@ from bot.conversation.examples import ExampleScorer, load_examples
 from bot.conversation.router import Router
 from bot.names import IntentName
 from bot.ports import Composer
+from bot.programme.handler import ProgrammeHandler
+from bot.programme.matching import ProgrammeAnswers, programme_answers
 from bot.search.embeddings import make_embeddings
 from bot.search.retrieval import HybridRetriever
 from bot.search.tagging import RetrievalTagger
-from knowledge.index import ChromaTarget, KsbIndex
+from knowledge.index import ChromaTarget, Embedder, KsbIndex
 from knowledge.registry import Knowledge, StandardRegistry
 
 if TYPE_CHECKING:
@@ -115,6 +117,7 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
     coach = Coach(knowledge=knowledge, retriever=retriever, composer=composer,
                   router=make_router(settings, retriever))
     coach.add_handlers({IntentName.COMPARE: Comparison(knowledge=knowledge)})
+    add_programme(coach, make_programme(settings, knowledge, retriever.index.embeddings))
     if not with_storage:
         return coach
     load = partial(storage_handlers, settings, knowledge=knowledge, retriever=retriever, composer=composer)
@@ -126,6 +129,26 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
     coach.add_handlers(load(database=database, memory=memory))
     coach.add_memory(memory)
     return coach
+
+
+def make_programme(settings: Settings, knowledge: Knowledge | None = None,
+                   embeddings: Embedder | None = None) -> ProgrammeAnswers:
+    """Programme answers for the configured standard; their vectors sit beside the KSB index.
+
+    Pass the retriever's embedder to share its model and its cache of query vectors.
+    """
+    fresh, name = make_embeddings(settings)
+    return programme_answers(knowledge=knowledge or load_knowledge(settings), embeddings=embeddings or fresh,
+                             embedder_name=name, target=chroma_target(settings),
+                             collection_prefix=settings.chroma_collection)
+
+
+def add_programme(coach: Coach, answers: ProgrammeAnswers) -> None:
+    """Programme questions, routed or plain, are answered from programme facts before the KSBs are searched."""
+    question = coach.handler_for(IntentName.QUESTION)
+    assert question is not None
+    handler = ProgrammeHandler(answers=answers, fallback=question)
+    coach.add_handlers({IntentName.PROGRAMME: handler, IntentName.QUESTION: handler})
 
 
 def storage_handlers(settings: Settings, *, database: Database, knowledge: Knowledge,

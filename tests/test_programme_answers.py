@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.otj import RULE_CHANGE, otj_target
+from bot.coaching.otj import RULE_CHANGE, otj_target
 from bot.programme.answers import build_answers
 from bot.programme.matching import ProgrammeAnswers
 from knowledge.json_loader import load_standard_json

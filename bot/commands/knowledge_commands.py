@@ -54,12 +54,13 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.build_progress import ProgressBar
-    from bot.wiring import make_index
+    from bot.wiring import make_index, make_programme
 
     if args.write_shipped:
         return cmd_write_shipped(args, settings)
     index = make_index(settings)
     built = index.build(force=args.force, progress=ProgressBar())
+    make_programme(settings, index.knowledge).prepare()
     state = "built" if built else "already current"
     print(f"Index for {settings.standard} {state} ({index.digest[:12]}).")
     return 0

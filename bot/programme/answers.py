@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from string import Template
 
-from bot.otj import FULL_TIME_HOURS, RULE_CHANGE, WEEKLY_HOURS, otj_target
+from bot.coaching.otj import FULL_TIME_HOURS, RULE_CHANGE, WEEKLY_HOURS, otj_target
 from bot.prompt_files import render
 from bot.truncate import truncate
 from knowledge.model import KIND_NAMES, Standard

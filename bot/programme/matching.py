@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from langchain_core.embeddings import Embeddings
-
-from bot.lexical import Bm25, tokens
+from bot.search.lexical import Bm25, tokens
 from bot.programme.answers import ProgrammeAnswer, build_answers
 from bot.programme.vectors import ViewVectors
-from bot.retrieval import Fusion
-from knowledge.index import ChromaTarget
+from bot.search.retrieval import Fusion
+from knowledge.index import ChromaTarget, Embedder
 from knowledge.programme_facts import load_programme_facts
 from knowledge.registry import Knowledge
 
@@ -76,7 +74,7 @@ class ProgrammeAnswers:
         return next((a for a in self.answers if a.id == answer_id), None)
 
 
-def programme_answers(*, knowledge: Knowledge, embeddings: Embeddings | None, embedder_name: str,
+def programme_answers(*, knowledge: Knowledge, embeddings: Embedder | None, embedder_name: str,
                       target: ChromaTarget | None, collection_prefix: str = "ksb") -> ProgrammeAnswers:
     """The answers for a standard, with dense matching when an embedder is given (vectors made on first use)."""
     answers = build_answers(load_programme_facts(knowledge.standard.reference), knowledge.standard)

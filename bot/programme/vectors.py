@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from langchain_core.embeddings import Embeddings
+from knowledge.index import ChromaTarget, Embedder
 
-from knowledge.index import ChromaTarget
+if TYPE_CHECKING:
+    from knowledge.shipped import Matrix
 
 SCHEMA = "1"
 
@@ -25,7 +25,9 @@ def _digest(texts: list[str], embedder_name: str) -> str:
     return hashlib.sha256("\x1f".join([SCHEMA, embedder_name, *texts]).encode("utf-8")).hexdigest()
 
 
-def _normalised(rows: Any) -> np.ndarray:
+def _normalised(rows: Any) -> Matrix:
+    import numpy as np  # deferred: a question that names a KSB id never needs it
+
     matrix = np.asarray(rows, dtype=np.float32)
     return np.asarray(matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12))
 
@@ -33,17 +35,17 @@ def _normalised(rows: Any) -> np.ndarray:
 class ViewVectors:
     """The matrix of `texts` (one row each, unit length), from the store when current, else embedded and stored."""
 
-    def __init__(self, *, texts: list[str], embeddings: Embeddings, embedder_name: str,
+    def __init__(self, *, texts: list[str], embeddings: Embedder, embedder_name: str,
                  target: ChromaTarget | None, collection: str) -> None:
         self._texts = texts
         self._embeddings = embeddings
         self._target = target
         self._collection = collection
         self._digest = _digest(texts, embedder_name)
-        self._matrix: np.ndarray | None = None
+        self._matrix: Matrix | None = None
         self._lock = threading.Lock()
 
-    def matrix(self) -> np.ndarray:
+    def matrix(self) -> Matrix:
         with self._lock:
             if self._matrix is None:
                 self._matrix = self._stored() if self._target is not None else None
@@ -53,12 +55,14 @@ class ViewVectors:
                         self._store(self._matrix)
             return self._matrix
 
-    def query(self, text: str) -> np.ndarray:
+    def query(self, text: str) -> Matrix:
         """Cosine similarity of `text` to every view."""
+        import numpy as np
+
         q = np.asarray(self._embeddings.embed_query(text), dtype=np.float32)
         return np.asarray(self.matrix() @ (q / max(float(np.linalg.norm(q)), 1e-12)))
 
-    def _stored(self) -> np.ndarray | None:
+    def _stored(self) -> Matrix | None:
         assert self._target is not None
         client = self._target.client()
         try:
@@ -74,7 +78,7 @@ class ViewVectors:
             return None
         return _normalised(rows)
 
-    def _store(self, matrix: np.ndarray) -> None:
+    def _store(self, matrix: Matrix) -> None:
         assert self._target is not None
         client = self._target.client()
         try:
