@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Sequence
 
-MODULES = ("cold_start", "retrieval", "conversation", "latency", "tagging", "progress", "portfolio_bench",
+MODULES = ("cold_start", "retrieval", "programme", "conversation", "latency", "tagging", "progress", "portfolio_bench",
            "slack_bench", "teams_bench",
            "schedule_bench", "load_test")
 
