@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot.search.lexical import Bm25, tokens
 from bot.programme.answers import ProgrammeAnswer, build_answers
 from bot.programme.vectors import ViewVectors
+from bot.search.lexical import Bm25, tokens
 from bot.search.retrieval import Fusion
 from knowledge.index import ChromaTarget, Embedder
 from knowledge.programme_facts import load_programme_facts
