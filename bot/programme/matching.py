@@ -10,9 +10,10 @@ so routers can weigh it against their other options.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from bot.programme.answers import ProgrammeAnswer, build_answers
-from bot.programme.vectors import ViewVectors
+from bot.programme.vectors import SHIPPED, ViewVectors
 from bot.search.lexical import Bm25, tokens
 from bot.search.retrieval import Fusion
 from knowledge.index import ChromaTarget, Embedder
@@ -36,6 +37,10 @@ class ProgrammeAnswers:
         self._vectors = vectors
         self._owner = [n for n, answer in enumerate(answers) for _ in answer.views]
         self._lexical = Bm25({a.id: a.lexical for a in answers})
+
+    def vectors_by_key(self) -> dict[str, list[float]]:
+        """The views' vectors by key (empty without an embedder), for the shipped file."""
+        return self._vectors.by_key() if self._vectors is not None else {}
 
     def prepare(self) -> None:
         """Embed (or load) the views now rather than on the first question."""
@@ -75,12 +80,14 @@ class ProgrammeAnswers:
 
 
 def programme_answers(*, knowledge: Knowledge, embeddings: Embedder | None, embedder_name: str,
-                      target: ChromaTarget | None, collection_prefix: str = "ksb") -> ProgrammeAnswers:
+                      target: ChromaTarget | None, collection_prefix: str = "ksb",
+                      shipped: Path | None = SHIPPED) -> ProgrammeAnswers:
     """The answers for a standard, with dense matching when an embedder is given (vectors made on first use)."""
     answers = build_answers(load_programme_facts(knowledge.standard.reference), knowledge.standard)
     vectors = None
     if embeddings is not None:
         vectors = ViewVectors(texts=ProgrammeAnswers.views(answers), embeddings=embeddings,
                               embedder_name=embedder_name, target=target,
-                              collection=f"{collection_prefix}_programme_{knowledge.standard.slug}")
+                              collection=f"{collection_prefix}_programme_{knowledge.standard.slug}",
+                              shipped=shipped)
     return ProgrammeAnswers(answers=answers, vectors=vectors)

@@ -1,24 +1,42 @@
-"""Query-mode vectors of the programme answers' views, embedded once and kept beside the KSB index.
+"""Query-mode vectors of the programme answers' views: shipped with the package, kept beside the KSB index.
 
 Views are questions ("how often are reviews?"), so they are embedded the way
 questions are (e5's query mode) and compared question to question. Embedding
-them takes seconds, so the vectors live in their own Chroma collection keyed by
-a content hash: every later process (and every replica of a Chroma server)
-reads them instead of embedding again.
+them all takes seconds, so they ship in `knowledge/vectors/programme.npz`
+(written by `ksb-coach index --write-shipped`), keyed by each view's text hash;
+a view without a shipped vector (an edited fact) is embedded on its own. The
+result is kept in its own Chroma collection under a content hash, so a later
+process (or another replica of a Chroma server) reads it back.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from knowledge.documents import text_key
 from knowledge.index import ChromaTarget, Embedder
+from knowledge.registry import VECTORS_DIR
 
 if TYPE_CHECKING:
     from knowledge.shipped import Matrix
 
-SCHEMA = "1"
+log = logging.getLogger(__name__)
+SCHEMA = "2"
+SHIPPED = VECTORS_DIR / "programme.npz"
+
+
+def view_key(text: str) -> str:
+    """A view's vector is a query vector: the prefix keeps its key apart from a passage vector of the same text."""
+    return text_key(f"query: {text}")
+
+
+def keys_hash(keys: list[str]) -> str:
+    """The shipped file's `inputs`: over the set of views it holds."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode("ascii")).hexdigest()
 
 
 def _digest(texts: list[str], embedder_name: str) -> str:
@@ -33,14 +51,16 @@ def _normalised(rows: Any) -> Matrix:
 
 
 class ViewVectors:
-    """The matrix of `texts` (one row each, unit length), from the store when current, else embedded and stored."""
+    """The matrix of `texts` (one unit-length row each): stored, else shipped plus embedded, then stored."""
 
     def __init__(self, *, texts: list[str], embeddings: Embedder, embedder_name: str,
-                 target: ChromaTarget | None, collection: str) -> None:
+                 target: ChromaTarget | None, collection: str, shipped: Path | None = None) -> None:
         self._texts = texts
         self._embeddings = embeddings
+        self._embedder_name = embedder_name
         self._target = target
         self._collection = collection
+        self._shipped = shipped
         self._digest = _digest(texts, embedder_name)
         self._matrix: Matrix | None = None
         self._lock = threading.Lock()
@@ -50,10 +70,16 @@ class ViewVectors:
             if self._matrix is None:
                 self._matrix = self._stored() if self._target is not None else None
                 if self._matrix is None:
-                    self._matrix = _normalised([self._embeddings.embed_query(t) for t in self._texts])
+                    known = self._shipped_vectors()
+                    rows = [known.get(view_key(t)) or self._embeddings.embed_query(t) for t in self._texts]
+                    self._matrix = _normalised(rows)
                     if self._target is not None:
                         self._store(self._matrix)
             return self._matrix
+
+    def by_key(self) -> dict[str, list[float]]:
+        """Every view's vector under its key, for writing the shipped file."""
+        return {view_key(t): [float(x) for x in row] for t, row in zip(self._texts, self.matrix(), strict=True)}
 
     def query(self, text: str) -> Matrix:
         """Cosine similarity of `text` to every view."""
@@ -61,6 +87,20 @@ class ViewVectors:
 
         q = np.asarray(self._embeddings.embed_query(text), dtype=np.float32)
         return np.asarray(self.matrix() @ (q / max(float(np.linalg.norm(q)), 1e-12)))
+
+    def _shipped_vectors(self) -> dict[str, list[float]]:
+        if self._shipped is None or not self._shipped.exists():
+            return {}
+        from knowledge.shipped import REGENERATE, ShippedVectorsError, read_shipped
+
+        try:
+            shipped = read_shipped(self._shipped)
+        except ShippedVectorsError as exc:
+            log.warning("Shipped programme vectors not used: %s (developers: %s).", exc, REGENERATE)
+            return {}
+        if shipped.embedder != self._embedder_name:
+            return {}
+        return shipped.lookup([view_key(t) for t in self._texts])
 
     def _stored(self) -> Matrix | None:
         assert self._target is not None
