@@ -14,9 +14,8 @@ import time
 import traceback
 from collections.abc import Sequence
 
-MODULES = ("cold_start", "retrieval", "programme", "conversation", "latency", "tagging", "progress", "portfolio_bench",
-           "slack_bench", "teams_bench",
-           "schedule_bench", "load_test")
+MODULES = ("cold_start", "retrieval", "programme", "conversation", "latency", "tagging", "progress",
+           "portfolio_bench", "slack_bench", "teams_bench", "schedule_bench", "load_test")
 
 
 def run(name: str) -> str:

@@ -51,7 +51,7 @@ def _normalised(rows: Any) -> Matrix:
 
 
 class ViewVectors:
-    """The matrix of `texts` (one unit-length row each): stored, else shipped plus embedded, then stored."""
+    """The matrix of `texts`, one unit-length row each."""
 
     def __init__(self, *, texts: list[str], embeddings: Embedder, embedder_name: str,
                  target: ChromaTarget | None, collection: str, shipped: Path | None = None) -> None:
@@ -68,14 +68,21 @@ class ViewVectors:
     def matrix(self) -> Matrix:
         with self._lock:
             if self._matrix is None:
-                self._matrix = self._stored() if self._target is not None else None
-                if self._matrix is None:
-                    known = self._shipped_vectors()
-                    rows = [known.get(view_key(t)) or self._embeddings.embed_query(t) for t in self._texts]
-                    self._matrix = _normalised(rows)
-                    if self._target is not None:
-                        self._store(self._matrix)
+                self._matrix = self._load()
             return self._matrix
+
+    def _load(self) -> Matrix:
+        """Shipped vectors when they cover every view (no Chroma, no embedding); else stored; else embedded."""
+        known = self._shipped_vectors()
+        if all(view_key(t) in known for t in self._texts):
+            return _normalised([known[view_key(t)] for t in self._texts])
+        stored = self._stored() if self._target is not None else None
+        if stored is not None:
+            return stored
+        matrix = _normalised([known.get(view_key(t)) or self._embeddings.embed_query(t) for t in self._texts])
+        if self._target is not None:
+            self._store(matrix)
+        return matrix
 
     def by_key(self) -> dict[str, list[float]]:
         """Every view's vector under its key, for writing the shipped file."""
