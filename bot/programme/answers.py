@@ -100,10 +100,11 @@ def _standard_source(standard: Standard, fact: ProgrammeFact) -> str:
     return f"{source}; {fact.also_source}" if fact.also_source else source
 
 
-def _prompt_for(fact: ProgrammeFact, standard: Standard) -> str:
+def _template_for(fact: ProgrammeFact, standard: Standard) -> str:
+    """The field's template name after `programme_`: a status other than in-development has its own."""
     if fact.field == "status" and "development" not in standard.programme.status.lower():
-        return "programme_status_loaded.md"
-    return f"programme_{fact.field}.md"
+        return "status_loaded"
+    return fact.field
 
 
 def build_answer(fact: ProgrammeFact, standard: Standard) -> ProgrammeAnswer | None:
@@ -114,7 +115,7 @@ def build_answer(fact: ProgrammeFact, standard: Standard) -> ProgrammeAnswer | N
         values = field_value(standard, fact.field)
         if values is None:
             return None
-        body = render(_prompt_for(fact, standard), **(base | values))
+        body = render(f"programme_{_template_for(fact, standard)}.md", **(base | values))
         source = _standard_source(standard, fact)
     else:
         body = Template(fact.answer).substitute(rule_values(standard))
