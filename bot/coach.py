@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from bot.conversation.context import EMPTY_CONTEXT, Context, Memory
 from bot.conversation.everyday import ROUTABLE, clarify, offtopic_text, smalltalk
+from bot.conversation.in_scope import closest_in_scope
 from bot.conversation.router import Routed, Router
 from bot.grounding import citations
 from bot.intents import Intent
@@ -18,6 +19,7 @@ from bot.messages import Action, Citation, Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ports import Composer, Retriever
 from bot.prompt_files import render
+from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
@@ -153,7 +155,7 @@ class Coach:
     async def _question(self, incoming: Incoming, intent: Intent) -> Reply:
         # Embedding and vector search are CPU work: keep them off the event loop that acks chat platforms.
         retrieval = await asyncio.get_running_loop().run_in_executor(
-            self._cpu, functools.partial(self.retriever.retrieve, intent.text, top=5))
+            self._cpu, functools.partial(self._retrieve, intent.text))
         composition = await self.composer.answer(
             question=intent.text, retrieval=retrieval, knowledge=self.knowledge
         )
@@ -167,6 +169,9 @@ class Coach:
         if len(intent.text.split()) >= LONG_TEXT_WORDS and not intent.text.rstrip().endswith("?"):
             reply.actions.append(Action("Save this as a reflection", ActionId.REFLECT_SAVE, {"text": intent.text}))
         return reply
+
+    def _retrieve(self, text: str) -> Retrieval:
+        return closest_in_scope(text, self.retriever.retrieve(text, top=5), self.retriever)
 
     def _followups(self, cited: list[str]) -> list[str]:
         if not cited:

@@ -94,6 +94,9 @@ async def test_comparing_with_an_id_that_does_not_exist(coach: Coach) -> None:
 async def test_only_really_off_topic_is_refused(coach: Coach) -> None:
     assert (await say(coach, "can you book me a table for two tonight")).intent == IntentName.OFFTOPIC
     assert (await say(coach, "which ksb is about explaining models to the business")).intent != IntentName.OFFTOPIC
+    gdpr = await say(coach, "which ksb covers gdpr?")
+    assert gdpr.intent == IntentName.QUESTION and {"K24", "K25"} & set(gdpr.cited_ids)
+    assert (await say(coach, "which ksb covers the best pizza in town?")).intent == IntentName.OFFTOPIC
 
 
 async def test_a_clarifying_question_offers_buttons_that_route(coach: Coach) -> None:
