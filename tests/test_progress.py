@@ -138,7 +138,7 @@ async def test_progress_reply(sessions: SessionFactory, knowledge: Knowledge) ->
                                                  "model this week, 3 hours of study"))
     reply = await coach.handle(Incoming(user=ALICE, text="how am I doing?"))
     assert reply.intent == "progress"
-    assert "0 of 65 KSBs" in reply.text and "Off-the-job hours: 0 of 418" in reply.text
+    assert "0 of 65 KSBs" in reply.text and "Off-the-job hours: 3 of 418" in reply.text  # "3 hours of study"
     assert "Duty 1: 0/7" in reply.text and "Gateway: not ready yet" in reply.text
     # K1 has a suggestion, so the KSBs with nothing at all come first
     assert reply.metadata["weakest"] == ["K2", "K3", "K4"]
