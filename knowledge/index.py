@@ -163,20 +163,9 @@ class KsbIndex:
         return out
 
     def _shipped_vectors(self) -> dict[str, list[float]]:
-        from knowledge.shipped import REGENERATE, ShippedVectorsError, read_shipped
+        from knowledge.shipped import shipped_lookup
 
-        if self._shipped is None:
-            return {}
-        try:
-            shipped = read_shipped(self._shipped)
-        except ShippedVectorsError as exc:
-            log.warning("Shipped vectors not used: %s; embedding instead (developers: %s).", exc, REGENERATE)
-            return {}
-        if shipped.embedder != self._embedder_name:
-            log.warning("Shipped vectors were made by %s, not %s; embedding instead.",
-                        shipped.embedder, self._embedder_name)
-            return {}
-        return shipped.lookup([d.key for d in self._docs])
+        return shipped_lookup(self._shipped, embedder=self._embedder_name, keys=[d.key for d in self._docs])
 
     def _collection_vectors(self) -> dict[str, list[float]]:
         """Vectors of the collection about to be replaced, when the same embedder made them."""

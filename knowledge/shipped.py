@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import zipfile
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+log = logging.getLogger(__name__)
 FORMAT = 1
 REGENERATE = "ksb-coach index --write-shipped"
 
@@ -68,6 +70,25 @@ def read_shipped(path: Path) -> ShippedVectors:
         raise ShippedVectorsError(f"{path.name} is corrupt (checksum mismatch)")
     return ShippedVectors(embedder=str(meta.get("embedder", "")), inputs=str(meta.get("inputs", "")),
                           keys=tuple(keys.tolist()), matrix=vectors.astype(np.float32))
+
+
+def shipped_lookup(path: Path | None, *, embedder: str, keys: list[str]) -> dict[str, list[float]]:
+    """The vectors a shipped file holds for `keys`, when it is readable and made by `embedder`; else none.
+
+    A file that cannot be used is said once in a warning; the caller embeds instead.
+    """
+    if path is None:
+        return {}
+    try:
+        shipped = read_shipped(path)
+    except ShippedVectorsError as exc:
+        log.warning("Shipped vectors not used: %s; embedding instead (developers: %s).", exc, REGENERATE)
+        return {}
+    if shipped.embedder != embedder:
+        log.warning("Shipped vectors in %s were made by %s, not %s; embedding instead.",
+                    path.name, shipped.embedder, embedder)
+        return {}
+    return shipped.lookup(keys)
 
 
 def write_shipped(path: Path, *, embedder: str, inputs: str, vectors: dict[str, list[float]]) -> None:

@@ -12,7 +12,6 @@ process (or another replica of a Chroma server) reads it back.
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,6 @@ from knowledge.registry import VECTORS_DIR
 if TYPE_CHECKING:
     from knowledge.shipped import Matrix
 
-log = logging.getLogger(__name__)
 SCHEMA = "2"
 SHIPPED = VECTORS_DIR / "programme.npz"
 
@@ -96,18 +94,9 @@ class ViewVectors:
         return np.asarray(self.matrix() @ (q / max(float(np.linalg.norm(q)), 1e-12)))
 
     def _shipped_vectors(self) -> dict[str, list[float]]:
-        if self._shipped is None or not self._shipped.exists():
-            return {}
-        from knowledge.shipped import REGENERATE, ShippedVectorsError, read_shipped
+        from knowledge.shipped import shipped_lookup
 
-        try:
-            shipped = read_shipped(self._shipped)
-        except ShippedVectorsError as exc:
-            log.warning("Shipped programme vectors not used: %s (developers: %s).", exc, REGENERATE)
-            return {}
-        if shipped.embedder != self._embedder_name:
-            return {}
-        return shipped.lookup([view_key(t) for t in self._texts])
+        return shipped_lookup(self._shipped, embedder=self._embedder_name, keys=[view_key(t) for t in self._texts])
 
     def _stored(self) -> Matrix | None:
         assert self._target is not None
