@@ -95,7 +95,8 @@ async def run_bench(data_dir: Path) -> None:
 
     retriever = make_retriever(Settings(_env_file=None, openai_api_key="", openai_base_url=""))
     fake = FakeBotConnector().start_in_thread()
-    settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key="", openai_base_url="")
+    settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key="", openai_base_url="",
+                        teams_dev_unauthenticated=True)
     database = open_settings_database(settings)
     app = await build_app(settings=settings, coach=make_coach(settings, retriever=retriever, database=database),
                           mounts=[partial(mount, database=database)])

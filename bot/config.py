@@ -6,6 +6,7 @@ Chroma, local embedder, grounded composer); keys and URLs switch on the rest.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal, Self
 
@@ -53,7 +54,7 @@ class Settings(BaseSettings):
 
     # -- Teams (bot/adapters/teams/app.py) --
     microsoft_app_id: str = Field(
-        "", description="Azure Bot app (client) id; empty runs /api/messages UNAUTHENTICATED (Emulator only).")
+        "", description="Azure Bot app (client) id; switches Teams on (/api/messages, authenticated).")
     microsoft_app_password: SecretStr = Field(
         SecretStr(""), description="Client secret of the bot's app registration (or use a certificate).")
     microsoft_app_tenant_id: str = Field(
@@ -64,6 +65,13 @@ class Settings(BaseSettings):
         "", description="Thumbprint of a certificate used instead of MICROSOFT_APP_PASSWORD.")
     microsoft_app_certificate_key_file: Path | None = Field(
         None, description="PEM private key of that certificate.")
+    teams_dev_unauthenticated: bool = Field(
+        False, description="Mount /api/messages WITHOUT authentication, for the Bot Framework Emulator and "
+                           "loopback tests only; refused unless HOST is a loopback address.")
+    teams_service_url_hosts: str = Field(
+        "smba.trafficmanager.net,*.botframework.com,smba.infra.gov.teams.microsoft.us",
+        description="Comma-separated hosts (a leading '*.' for subdomains) the bot may call as a Bot Framework "
+                    "service URL, over HTTPS; with TEAMS_DEV_UNAUTHENTICATED loopback is allowed too.")
     teams_reply_deadline: float = Field(
         10.0, gt=0, lt=15, description="Seconds a Teams turn waits for an answer before replying "
                                        "proactively instead (Teams gives up at 15).")
@@ -92,10 +100,26 @@ class Settings(BaseSettings):
                              "set one, or neither id nor password for the Emulator")
         return self
 
+    @model_validator(mode="after")
+    def _unauthenticated_teams_only_on_loopback(self) -> Self:
+        """The development flag lets anyone act as any Teams user: never where others can reach it."""
+        if self.teams_dev_unauthenticated and not self.microsoft_app_id:
+            check_loopback_host(self.host)
+        return self
+
     @property
     def teams_authenticated(self) -> bool:
         """False means /api/messages accepts anyone: only for the Bot Framework Emulator on localhost."""
         return bool(self.microsoft_app_id)
+
+    @property
+    def teams_enabled(self) -> bool:
+        """/api/messages is mounted: with an app id (authenticated), or the loopback development flag."""
+        return bool(self.microsoft_app_id) or self.teams_dev_unauthenticated
+
+    @property
+    def service_url_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.teams_service_url_hosts.split(",") if h.strip())
 
     # -- Scheduler (bot/scheduler) --
     scheduler: bool = Field(True, description="Run weekly prompts and nudges inside `serve`; "
@@ -220,6 +244,23 @@ def _is_placeholder(value: str) -> bool:
     lowered = value.lower()
     return (lowered.startswith(_PLACEHOLDERS) or lowered.endswith("...")
             or set(lowered) <= set("x*.-"))
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_loopback_host(host: str) -> None:
+    """Refuse the unauthenticated Teams endpoint on an address other machines can reach."""
+    if not is_loopback_host(host):
+        raise ValueError(f"TEAMS_DEV_UNAUTHENTICATED=true serves /api/messages without authentication, so it "
+                         f"only runs on a loopback host (127.0.0.1, ::1, localhost), not {host!r}; set "
+                         f"MICROSOFT_APP_ID for Teams")
 
 
 def describe_config_error(exc: ValidationError) -> str:

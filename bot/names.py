@@ -43,6 +43,8 @@ class IntentName(StrEnum):
     NOTE = "note"
     WEEKLY_PROMPT = "weekly_prompt"
     MANAGER_NUDGE = "manager_nudge"
+    NOT_YOURS = "not_yours"  # a bound button clicked by someone else (bot/ownership.py)
+    SLOW_DOWN = "slow_down"  # over the per-person rate limit
 
 
 class ActionId(StrEnum):

@@ -236,7 +236,8 @@ def platform_mounts(settings: Settings, *, database: Database) -> list[Mount]:
     mounts: list[Mount] = []
     if settings.slack_mode:
         mounts.append(partial(mount_slack, database=database))
-    mounts.append(partial(mount_teams, database=database))  # always: the Emulator needs no app id
+    if settings.teams_enabled:  # an app id, or the loopback-only development flag
+        mounts.append(partial(mount_teams, database=database))
     return mounts
 
 

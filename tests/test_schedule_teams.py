@@ -36,7 +36,8 @@ def _teams_person(sessions: SessionFactory, n: int, service_url: str | None, **k
 
 def _scheduler(database: Database, knowledge: Knowledge, clock: FixedClock,
                waits: NoWait) -> Scheduler:
-    sender = TeamsSender(settings=Settings(_env_file=None), database=database, sleep=waits)
+    sender = TeamsSender(settings=Settings(_env_file=None, teams_dev_unauthenticated=True), database=database,
+                         sleep=waits)
     return Scheduler(sessions=database.session, knowledge=knowledge, clock=clock,
                      sender=RoutingSender({"teams": sender}))
 

@@ -131,7 +131,7 @@ async def test_a_retried_activity_is_answered_once(teams: TeamsHarness) -> None:
 
 async def test_a_slow_answer_is_sent_proactively_after_the_turn(tmp_path: Path, retriever: HybridRetriever,
                                                                  fake_connector: FakeBotConnector) -> None:
-    settings = make_settings(tmp_path, teams_reply_deadline=0.05)
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True, teams_reply_deadline=0.05)
     coach = make_coach(settings, retriever=retriever)
     release = asyncio.Event()
 
@@ -156,7 +156,7 @@ async def test_a_slow_answer_is_sent_proactively_after_the_turn(tmp_path: Path, 
 async def test_without_an_app_id_it_warns_loudly(tmp_path: Path, retriever: HybridRetriever,
                                                  fake_connector: FakeBotConnector,
                                                  caplog: pytest.LogCaptureFixture) -> None:
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True)
     with caplog.at_level(logging.WARNING, logger="bot.adapters.teams.app"):
         harness = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
     await harness.close()

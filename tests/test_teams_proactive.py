@@ -39,7 +39,7 @@ def prompt() -> Reply:
 
 async def test_a_proactive_message_reaches_a_stored_conversation_after_a_restart(
         tmp_path: Path, retriever: HybridRetriever, fake_connector: FakeBotConnector) -> None:
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True)
     first = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
     await first.post(first.activity("hello"))
     await first.close()

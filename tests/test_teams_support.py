@@ -89,8 +89,8 @@ async def fake_connector() -> AsyncIterator[FakeBotConnector]:
 @pytest.fixture
 async def teams(tmp_path: Path, retriever: HybridRetriever,
                 fake_connector: FakeBotConnector) -> AsyncIterator[TeamsHarness]:
-    """Unauthenticated (no MICROSOFT_APP_ID), real coach with storage, SQLite under tmp_path."""
-    settings = make_settings(tmp_path)
+    """Unauthenticated (the development flag), real coach with storage, SQLite under tmp_path."""
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True)
     harness = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
     yield harness
     await harness.close()

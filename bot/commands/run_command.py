@@ -16,7 +16,7 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
 
 
 def platform_configured(settings: Settings) -> bool:
-    return bool(settings.slack_mode or settings.teams_authenticated)
+    return bool(settings.slack_mode or settings.teams_enabled)
 
 
 def cmd_run(_args: argparse.Namespace, settings: Settings) -> int:

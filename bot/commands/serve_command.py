@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from typing import Any
 
-from bot.config import Settings
+from bot.config import Settings, check_loopback_host
 
 
 def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
@@ -29,5 +30,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"slack_socket_mode": True})
     host = args.host or settings.host
     port = settings.port if args.port is None else args.port
+    if settings.teams_dev_unauthenticated and not settings.microsoft_app_id:
+        try:
+            check_loopback_host(host)  # HOST was checked with the settings; --host may differ
+        except ValueError as exc:
+            print(f"ksb-coach: {exc}", file=sys.stderr)
+            return 2
     run_server(settings, host=host, port=port)
     return 0

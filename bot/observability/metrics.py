@@ -17,6 +17,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bot.names import ActionId, IntentName
+
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 # Slack's 3 s ack and Teams' 15 s answer deadlines sit on bucket edges.
@@ -62,7 +64,7 @@ class Metrics:
     # --- coach ------------------------------------------------------------
     def answered(self, *, platform: str, intent: str, seconds: float,
                  metadata: dict[str, Any] | None = None) -> None:
-        intent = intent or "unknown"
+        intent = intent_label(intent)
         self.answers.labels(platform=platform or "unknown", intent=intent).inc()
         self.answer_seconds.labels(intent=intent).observe(seconds)
         meta = metadata or {}
@@ -107,6 +109,16 @@ class Metrics:
         """A sample's current value (0 when absent): for tests and the load bench."""
         found = self.registry.get_sample_value(name, labels)
         return float(found) if found is not None else 0.0
+
+
+KNOWN_INTENTS = frozenset({*IntentName, *ActionId})
+
+
+def intent_label(intent: str) -> str:
+    """A label from a fixed set: an action id is whatever a request says, so unknown ones are "other"."""
+    if not intent:
+        return "unknown"
+    return intent if intent in KNOWN_INTENTS else "other"
 
 
 def outcome_of(status: int) -> str:

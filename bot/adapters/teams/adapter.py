@@ -31,6 +31,7 @@ from bot.adapters.teams.conversations import (
     reference_of,
     user_of,
 )
+from bot.adapters.teams.destinations import Destinations
 from bot.adapters.teams.files import export_offer
 from bot.background import BackgroundWork
 from bot.coach import Coach
@@ -52,8 +53,10 @@ class TeamsAdapter:
     """The coach, the CloudAdapter and the background deliveries of one Teams bot."""
 
     def __init__(self, *, coach: Coach, cloud: CloudAdapter, app_id: str = "", deadline: float = 10.0,
-                 store: ConversationStore | None = None, claim: EventClaim | None = None) -> None:
+                 store: ConversationStore | None = None, claim: EventClaim | None = None,
+                 destinations: Destinations | None = None) -> None:
         self.coach = coach
+        self.destinations = destinations or Destinations(hosts=())
         self.cloud = cloud
         self.app_id = app_id
         self.deadline = deadline
@@ -79,6 +82,10 @@ class TeamsAdapter:
             activity = None
         if activity is None or not activity.type:
             raise web.HTTPBadRequest(text="not a Bot Framework activity")
+        if not self.app_id and not self.destinations.service_url(str(activity.service_url or "")):
+            # with an app id the token is checked first; the connector factory refuses the URL then
+            log.warning("teams request refused: service URL not allowed")
+            raise web.HTTPForbidden(text="service URL not allowed")
         try:
             invoke = await self.cloud.process_activity(request.headers.get("Authorization", ""), activity,
                                                        self.bot.on_turn)

@@ -5,6 +5,9 @@ FileConsentCard, the user accepts, Teams hands back an upload URL in their
 OneDrive, and the bot PUTs the bytes there and posts a FileInfoCard. The offer
 carries only the intent that made the export, never the data: on accept the
 export is made again for whoever accepted, so no replica keeps it in memory.
+The offer also names who it was made for; an answer from anyone else, for an
+intent that is not an export, or with an upload URL that is not HTTPS changes
+and sends nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from botbuilder.schema.teams import FileConsentCardResponse
 
 from bot.adapters.teams.conversations import user_of
 from bot.messages import Incoming, Reply
+from bot.names import ActionId, IntentName
+from bot.ownership import OWNER, owner_of
 from bot.prompt_files import render
 
 if TYPE_CHECKING:
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 CONSENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
 INFO_TYPE = "application/vnd.microsoft.teams.card.file.info"
 UPLOAD_TIMEOUT = 30.0
+EXPORT_INTENTS = frozenset({IntentName.EXPORT_DATA, IntentName.PORTFOLIO, IntentName.REVIEW_PACK,
+                            ActionId.REVIEW_PACK_FOR})
 
 
 def export_of(reply: Reply) -> tuple[str, bytes] | None:
@@ -58,7 +65,7 @@ def export_offer(reply: Reply, incoming: Incoming) -> Activity | None:
     if found is None:
         return None
     filename, content = found
-    context = remake(reply, incoming)
+    context = {**remake(reply, incoming), OWNER: owner_of(incoming.user)}
     card = Attachment(content_type=CONSENT_TYPE, name=filename, content={
         "description": render("teams_export_offer.md", filename=filename),
         "sizeInBytes": len(content), "acceptContext": context, "declineContext": context})
@@ -81,9 +88,13 @@ async def finish_export(adapter: TeamsAdapter, context: TurnContext, answer: Fil
     user = user_of(context.activity)
     intent = str(accepted.get("intent") or "")
     url = str(getattr(info, "upload_url", "") or "")
-    if user is None or not intent or not url:
+    if user is None or intent not in EXPORT_INTENTS or not url:
+        log.warning("teams file consent refused: not an export")
         return
-    if adapter.app_id and not url.startswith("https://"):
+    if accepted.get(OWNER) != owner_of(user):
+        await adapter.say(context, render("not_your_button.md"))
+        return
+    if not adapter.destinations.upload_url(url):
         log.warning("teams upload url is not https; refused")
         return
     extra = accepted.get("payload") if isinstance(accepted.get("payload"), dict) else {}

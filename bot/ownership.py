@@ -1,0 +1,37 @@
+"""Buttons bound to the person they were shown to.
+
+A card or message in a channel can be clicked by anyone who sees it, and the
+click arrives as that person. A destructive or personal button (delete
+everything, tag changes) therefore carries its owner; the coach refuses a
+click from anyone else before any handler runs, so nothing changes.
+"""
+
+from __future__ import annotations
+
+from bot.messages import Incoming, Reply, UserRef
+from bot.names import ActionId, IntentName
+from bot.prompt_files import render
+
+OWNER = "for"  # payload key: short, because Slack button values are capped at 2,000 characters
+BOUND_ACTIONS = frozenset({ActionId.DATA_DELETE_CONFIRM, ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE,
+                           ActionId.TAG_ADD})
+
+
+def owner_of(user: UserRef) -> str:
+    """Platform and user id: stable across a Slack workspace's shapes (Enterprise Grid) and Teams tenants."""
+    return f"{user.platform}:{user.user_id}"
+
+
+def bind(reply: Reply, user: UserRef) -> Reply:
+    """Stamp every bound button of `reply` with the person it is shown to."""
+    for action in reply.actions:
+        if action.action in BOUND_ACTIONS:
+            action.payload[OWNER] = owner_of(user)
+    return reply
+
+
+def refusal(incoming: Incoming) -> Reply | None:
+    """The "isn't yours" reply when a bound button is clicked by someone else (or carries no owner)."""
+    if incoming.action not in BOUND_ACTIONS or incoming.payload.get(OWNER) == owner_of(incoming.user):
+        return None
+    return Reply(text=render("not_your_button.md"), intent=IntentName.NOT_YOURS)

@@ -1,0 +1,1 @@
+"""Attacks on KSB Coach, one test each (issue 19): each failed before its fix."""
