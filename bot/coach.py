@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from bot import ownership
 from bot.conversation.context import EMPTY_CONTEXT, Context, Memory
 from bot.conversation.everyday import ROUTABLE, clarify, offtopic_text, smalltalk
 from bot.conversation.in_scope import closest_in_scope
@@ -81,6 +82,9 @@ class Coach:
         return self._handlers.get(key)
 
     async def handle(self, incoming: Incoming) -> Reply:
+        refused = ownership.refusal(incoming)
+        if refused is not None:
+            return refused
         routed: Routed | None = None
         if incoming.action == ActionId.ROUTE:
             intent = self._picked(incoming)
@@ -106,7 +110,7 @@ class Coach:
         if routed is not None:
             reply.metadata.setdefault("route", routed.describe())
         await self._remember(incoming, reply)
-        return reply
+        return ownership.bind(reply, incoming.user)
 
     async def _route(self, incoming: Incoming) -> Routed:
         context = await self._context(incoming)

@@ -69,6 +69,7 @@ PUBLIC_INTENTS = frozenset({
     IntentName.QUESTION, IntentName.LOOKUP, IntentName.HELP, IntentName.EMPTY, IntentName.OTHERS_DATA,
     IntentName.ERROR, IntentName.OFFTOPIC, IntentName.UNKNOWN_ID, IntentName.NOTE,
     IntentName.SMALLTALK, IntentName.COMPARE, IntentName.CLARIFY, IntentName.PROGRAMME,
+    IntentName.NOT_YOURS,
 })
 """Replies anyone in a shared channel may read: answers about the standard, help, refusals.
 

@@ -16,6 +16,7 @@ from bot.coaching.reflections import Reflections
 from bot.documents.portfolio_service import PortfolioService
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId
+from bot.ownership import OWNER, owner_of
 from knowledge.registry import Knowledge
 from storage import entries, people, tags
 from storage.db import SessionFactory
@@ -82,8 +83,9 @@ async def test_apprentice_cannot_tag_another_apprentices_entry(
     with pytest.raises(Forbidden):
         await service.tags(actor=team.bob, entry_id=team.alice_entry, ids=["S24"], source="confirmed")
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
-    reply = await coach.handle(Incoming(user=UserRef("slack", "T1", "UB"), action=ActionId.TAG_CONFIRM,
-                                        payload={"entry_id": team.alice_entry, "ksb": "S24"}))
+    bob = UserRef("slack", "T1", "UB")  # a button bound to himself, naming Alice's entry
+    reply = await coach.handle(Incoming(user=bob, action=ActionId.TAG_CONFIRM,
+                                        payload={"entry_id": team.alice_entry, "ksb": "S24", OWNER: owner_of(bob)}))
     assert reply.intent == "forbidden" and "only" in reply.text
     with sessions() as session:
         tag = tags.get_tag(session, entry_id=team.alice_entry, ksb_id="S24")

@@ -110,7 +110,8 @@ async def test_delete_leaves_nothing_of_theirs(sessions: SessionFactory,
     assert [(a.action, a.style) for a in ask.actions] == [(ActionId.DATA_DELETE_CONFIRM, "danger")]
     assert any(p["id"] == pid for p in _rows(sessions)["person"])  # asking deletes nothing
 
-    done = await coach.handle(Incoming(user=CAROL, action=ActionId.DATA_DELETE_CONFIRM))
+    [button] = ask.actions
+    done = await coach.handle(Incoming(user=CAROL, action=button.action, payload=button.payload))
     assert "deleted everything" in done.text
 
     after = _rows(sessions)
@@ -133,5 +134,5 @@ async def test_delete_leaves_nothing_of_theirs(sessions: SessionFactory,
     assert len(after["scheduled_send"]) == 2 and len(after["conversation_ref"]) == 2
     assert len(after["manager_link"]) == 0
 
-    again = await coach.handle(Incoming(user=CAROL, action=ActionId.DATA_DELETE_CONFIRM))
+    again = await coach.handle(Incoming(user=CAROL, action=button.action, payload=button.payload))
     assert "nothing to delete" in again.text

@@ -16,6 +16,7 @@ from bot.coaching.reflections import Reflections
 from bot.handlers import storage_handlers
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId
+from bot.ownership import OWNER, owner_of
 from bot.ports import TagSuggestion
 from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
@@ -172,13 +173,13 @@ async def test_reflect_reply_lists_suggestions_with_citations_and_actions(
     entry_id = reply.metadata["entry_id"]
 
     confirm = await coach.handle(Incoming(user=ALICE, action=ActionId.TAG_CONFIRM,
-                                          payload={"entry_id": entry_id, "ksb": "S24"}))
+                                          payload={"entry_id": entry_id, "ksb": "S24", OWNER: owner_of(ALICE)}))
     remove = await coach.handle(Incoming(user=ALICE, action=ActionId.TAG_REMOVE,
-                                         payload={"entry_id": entry_id, "ksb": "S10"}))
+                                         payload={"entry_id": entry_id, "ksb": "S10", OWNER: owner_of(ALICE)}))
     add = await coach.handle(Incoming(user=ALICE, action=ActionId.TAG_ADD,
-                                      payload={"entry_id": entry_id, "ksb": "b1"}))
+                                      payload={"entry_id": entry_id, "ksb": "b1", OWNER: owner_of(ALICE)}))
     bad = await coach.handle(Incoming(user=ALICE, action=ActionId.TAG_ADD,
-                                      payload={"entry_id": entry_id, "ksb": "S99"}))
+                                      payload={"entry_id": entry_id, "ksb": "S99", OWNER: owner_of(ALICE)}))
     assert "Confirmed S24" in confirm.text and "Removed S10" in remove.text
     assert "Added B1" in add.text and "no S99" in bad.text
     assert stored(sessions, entry_id)[2] == {"S24": "confirmed", "S10": "removed",

@@ -56,7 +56,9 @@ async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> 
         await open_reflection(adapter, incoming, trigger_id=trigger_id, where=where)
         return
     reply = await adapter.ask(incoming)
-    if reply.form is not None and trigger_id:  # e.g. "Log a reflection": the form, not a button to it
+    if reply.intent == IntentName.NOT_YOURS:  # someone else's button: tell only the one who clicked
+        await adapter.tell_only(user, reply, channel=channel, response_url=response_url)
+    elif reply.form is not None and trigger_id:  # e.g. "Log a reflection": the form, not a button to it
         await show_form(adapter, reply.form, trigger_id=trigger_id, where=where)
     elif container.get("type") == "view":  # the Home tab: answers go to the DM, then redraw Home
         if name not in REWRITES_MESSAGE and name != ActionId.FEEDBACK:

@@ -206,6 +206,15 @@ class SlackAdapter:
             if result.status_code >= 400:
                 log.error("slack response_url answered %s", result.status_code)
 
+    async def tell_only(self, user: UserRef, reply: Reply, *, channel: str, response_url: str = "") -> None:
+        """A reply only `user` sees: through the click's response_url, else as an ephemeral message."""
+        if response_url:
+            await self.respond(response_url, reply)
+            return
+        message = render_single(reply)
+        await self._send(self.client.chat_postEphemeral, {"channel": channel, "user": user.user_id,
+                                                           "text": message.text, "blocks": message.blocks})
+
     async def say(self, channel: str, text: str, *, thread_ts: str = "") -> None:
         """A short line of our own (never user text unescaped)."""
         kwargs: dict[str, Any] = {"channel": channel, "text": escape(text), "blocks": [section(escape(text))]}
