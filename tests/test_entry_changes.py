@@ -231,3 +231,11 @@ async def test_that_one_is_the_entry_this_conversation_last_dealt_with(
     assert hours.metadata["saved"]["entry_id"] == first
     elsewhere = await turn("add K25 to that entry", conversation="D2")  # a new conversation: the latest entry
     assert elsewhere.metadata["entry_id"] == latest
+
+
+async def test_console_asked_for_a_form_says_how_to_type_the_reflection(coach: Coach, sessions: SessionFactory) -> None:
+    out = io.StringIO()
+    await ConsoleChat(coach=coach, user=ALICE, stdin=io.StringIO("reflect\n"), stdout=out).run()
+    answer = out.getvalue().split("you> ")[1]
+    assert "reflect:" in answer and "form" not in answer.lower()
+    assert count_entries(sessions) == 0

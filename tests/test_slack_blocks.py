@@ -103,6 +103,24 @@ def test_a_tag_click_removes_only_that_ksbs_buttons() -> None:
     assert labels == ["Confirm K12", "Remove K12"] and "Confirmed S24." in json.dumps(after)
 
 
+def test_pairs_stay_in_one_row_and_rebuilt_rows_get_unique_block_ids() -> None:
+    actions = [Action(f"{verb} {k}", kind, {"entry_id": 7, "ksb": k})
+               for k in ("S24", "K12", "S10", "B4")
+               for verb, kind in (("Confirm", ActionId.TAG_CONFIRM), ("Remove", ActionId.TAG_REMOVE))]
+    blocks = render_single(Reply(text="Saved.", actions=actions, followups=["How am I doing?"])).blocks
+    rows = [[e["text"]["text"].split()[-1] for e in b["elements"]] for b in blocks if b["type"] == "actions"]
+    assert all(len(r) <= 5 for r in rows)
+    for ksb in ("S24", "K12", "S10", "B4"):
+        assert sum(ksb in r for r in rows) == 1  # its Confirm and Remove share one row
+    unnamed = [{k: v for k, v in b.items() if k != "block_id"} for b in blocks]  # as our fake Slack returns them
+    after = resolve_buttons(unnamed, {"entry_id": 7, "ksb": "S24"}, "Confirmed S24.")
+    again = resolve_buttons(after, {"entry_id": 7, "ksb": "K12"}, "Confirmed K12.")
+    for version in (after, again):
+        ids = [b["block_id"] for b in version if "block_id" in b]
+        assert len(ids) == len(set(ids))
+    assert len([b for b in after if b["type"] == "actions"]) == 2
+
+
 def test_reflection_modal_prefills_and_reads_back() -> None:
     standard = StandardRegistry(added_dir=Path("/nonexistent")).load("ST1398").standard
     view = reflection_modal(form=Form("reflection", {"text": "I ran a drift review", "ksbs": ["S24", "S99"]}),

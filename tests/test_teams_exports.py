@@ -52,11 +52,14 @@ def accept(harness: TeamsHarness, offer: dict[str, Any], upload_url: str) -> dic
 async def test_export_is_offered_as_a_file_and_uploaded_on_accept(teams: TeamsHarness,
                                                                   onedrive: FakeOneDrive) -> None:
     await teams.post(teams.activity("reflect: this week I built a drift dashboard with Evidently for our model"))
-    before = len(teams.fake.activities())  # the reflection's own reply quotes it; that is not the export
+    await teams.settle()  # under load the reflection's reply (which quotes it) may come late, proactively
+    before = len(teams.fake.activities())
     await teams.post(teams.activity("export my data"))
+    await teams.settle()
     [offer] = attachments(teams, CONSENT_TYPE, "conv1")
     assert offer["name"].endswith(".json") and offer["content"]["sizeInBytes"] > 0
-    assert "drift dashboard" not in json.dumps(teams.fake.activities()[before:])  # the data never went out
+    assert offer["name"] in offer["content"]["description"]  # the offer names the file it saves
+    assert "drift dashboard" not in json.dumps(teams.fake.activities()[before:])  # the data never went out inline
     status, _ = await teams.post(accept(teams, offer, onedrive.url + "/upload/s1"))
     assert status == 200
     [put] = onedrive.calls_named("upload")

@@ -14,8 +14,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.adapters.teams.adapter import card_message
 from bot.adapters.teams.app import ADAPTER_KEY, TeamsAdapter
-from bot.adapters.teams.cards import CARD_TYPE, decode_submit, reflection_form, render_reply
+from bot.adapters.teams.cards import CARD_TYPE, decode_submit, note_card, reflection_form, render_reply
 from bot.adapters.teams.text import escape, from_teams, to_card_markdown
 from bot.coach import Coach
 from bot.config import Settings
@@ -143,6 +144,15 @@ def test_citations_quote_the_standard_and_buttons_carry_actions(knowledge: Knowl
     assert confirm["fallback"]["type"] == "Action.Submit" and confirm["style"] == "positive"
     assert decode_submit(confirm["data"]) == (ActionId.TAG_CONFIRM, {"entry_id": 3, "ksb": "S24"})
     assert ask["type"] == "Action.Submit" and ask["title"] == "How could I evidence S24?"
+
+
+def test_cards_declare_1_5_with_a_fallback_and_messages_carry_a_summary() -> None:
+    reply = Reply(text="**S24** is about *drift*\n\nMore detail", followups=["Next?"])
+    [card] = render_reply(reply)
+    assert card["version"] == "1.5"
+    assert card["fallbackText"] == "S24 is about *drift*"
+    assert card_message(card).summary == card["fallbackText"]
+    assert note_card("")["fallbackText"] == "KSB Coach"
 
 
 def test_a_long_answer_is_split_across_cards_with_buttons_on_the_last() -> None:

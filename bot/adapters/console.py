@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bot.coach import Coach
 from bot.messages import Action, Incoming, Reply, UserRef
+from bot.prompt_files import render
 
 
 def console_user() -> UserRef:
@@ -22,7 +23,8 @@ def console_conversation(user: UserRef) -> str:
 
 
 def render_plain(reply: Reply) -> str:
-    parts = [reply.text]
+    """The reply as text; a form the reply asks for becomes a hint on how to type it instead."""
+    parts = [reply.text, render("console_form_hint.md") if reply.form is not None else ""]
     if reply.citations:
         quotes = []
         for c in reply.citations:

@@ -117,10 +117,24 @@ def button(action: Action, index: int) -> Block | None:
 
 
 def button_rows(actions: list[Action], *, start: int = 0, block_id: str = "") -> list[Block]:
+    """Rows of at most BUTTONS_PER_ROW buttons; a KSB's Confirm and Remove never split across rows."""
     elements = [b for n, a in enumerate(actions) if (b := button(a, start + n)) is not None]
+    units: list[list[Block]] = []
+    for element in elements:
+        target = _target(element)
+        if units and target[1] and _target(units[-1][-1]) == target:
+            units[-1].append(element)
+        else:
+            units.append([element])
+    grouped: list[list[Block]] = []
+    for unit in units:
+        if grouped and len(grouped[-1]) + len(unit) <= BUTTONS_PER_ROW:
+            grouped[-1].extend(unit)
+        else:
+            grouped.append(list(unit))
     rows: list[Block] = []
-    for i in range(0, len(elements), BUTTONS_PER_ROW):
-        row: Block = {"type": "actions", "elements": elements[i:i + BUTTONS_PER_ROW]}
+    for i, row_elements in enumerate(grouped):
+        row: Block = {"type": "actions", "elements": row_elements}
         if block_id:
             row["block_id"] = block_id if i == 0 else f"{block_id}-{i}"
         rows.append(row)
@@ -220,24 +234,25 @@ def resolve_buttons(blocks: list[Block], clicked: dict[str, Any], note: str) -> 
         if not noted:
             kept.append(context(note))
             noted = True
-        elements = [e for e in block.get("elements", []) if not _same_target(e, target)]
+        elements = [e for e in block.get("elements", []) if _target(e) != target]
         if elements:
-            kept.append({**block, "elements": elements, "block_id": _fresh(block)})
+            kept.append({**block, "elements": elements, "block_id": _fresh(block, len(kept))})
     if not noted:
         kept.append(context(note))
     return kept[:MAX_BLOCKS]
 
 
-def _same_target(element: Block, target: tuple[Any, Any]) -> bool:
+def _target(element: Block) -> tuple[Any, Any]:
+    """The (entry, KSB) a button acts on; (None, None) for buttons that name none."""
     try:
         _, payload = decode_value(str(element.get("value") or ""))
     except (ValueError, KeyError):
-        return False
-    return (payload.get("entry_id"), payload.get("ksb")) == target
+        return None, None
+    return payload.get("entry_id"), payload.get("ksb")
 
 
-def _fresh(block: Block) -> str:
-    """Slack asks for a new block_id on each version of a message."""
-    old = str(block.get("block_id") or "b")
+def _fresh(block: Block, position: int) -> str:
+    """Slack asks for a new block_id on each version of a message, unique within it."""
+    old = str(block.get("block_id") or f"b{position}")
     stem, _, n = old.rpartition("~")
     return f"{stem}~{int(n) + 1}" if stem and n.isdigit() else f"{old}~1"

@@ -46,7 +46,9 @@ TYPING_EVERY = 3.0
 
 
 def card_message(card: Card) -> Activity:
-    return Activity(type=ActivityTypes.message, attachments=[Attachment(content_type=CARD_TYPE, content=card)])
+    """A card as a message whose summary (notifications, the chat list) says what the card is."""
+    return Activity(type=ActivityTypes.message, summary=str(card.get("fallbackText") or "KSB Coach"),
+                    attachments=[Attachment(content_type=CARD_TYPE, content=card)])
 
 
 class TeamsAdapter:

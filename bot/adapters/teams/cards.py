@@ -23,7 +23,7 @@ from knowledge.model import Standard
 Card = dict[str, Any]
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-VERSION = "1.4"  # Action.Execute (Universal Actions) needs 1.4
+VERSION = "1.5"  # Universal Actions guidance: Action.Execute cards declare 1.5
 EXECUTE = frozenset({ActionId.REFLECT_SUBMIT, ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE, ActionId.TAG_ADD,
                      ActionId.DATA_DELETE_CONFIRM, ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP})
 MAX_CARD_BYTES = 24_000   # Teams refuses messages over ~28 KB; leave room for the envelope
@@ -34,12 +34,25 @@ FORM_INPUTS = {"ksb_text": "text", "ksb_date": "date", "ksb_hours": "hours", "ks
 _STYLES = {"primary": "positive", "danger": "destructive"}
 
 
+MAX_FALLBACK = 200
+
+
 def card(body: list[Card], actions: list[Card] | None = None) -> Card:
+    """A card whose fallback text (shown by clients that can't render it) is its first line of text."""
     out: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "msteams": {"width": "Full"},
-                 "body": body}
+                 "fallbackText": limit(plain(first_text(body)), MAX_FALLBACK) or "KSB Coach", "body": body}
     if actions:
         out["actions"] = actions
     return out
+
+
+def first_text(items: list[Card]) -> str:
+    """The first line of text in a card body, looking inside containers."""
+    for item in items:
+        text = item.get("text") if item.get("type") == "TextBlock" else first_text(item.get("items") or [])
+        if isinstance(text, str) and text.strip():
+            return text.strip().splitlines()[0]
+    return ""
 
 
 def text_block(text: str, **extra: Any) -> Card:
