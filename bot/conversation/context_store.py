@@ -1,7 +1,7 @@
 """The database-backed conversation context, shared by every replica.
 
-`last_ksbs` and `last_entry_id` are what other parts resolve "it", "that one"
-or "add K28 to that" against.
+A context's KSBs and entry are what "it", "that one" or "add K28 to that"
+resolve against, for the router and the tag handlers alike.
 """
 
 from __future__ import annotations
@@ -36,12 +36,6 @@ class ContextStore:
         actor = await self._directory.actor(user)
         await asyncio.to_thread(self._save, actor.id, conversation_key(conversation_id),
                                 ksb_ids or None, entry_id)
-
-    async def last_ksbs(self, user: UserRef, conversation_id: str) -> tuple[str, ...]:
-        return (await self.load(user, conversation_id)).ksb_ids
-
-    async def last_entry_id(self, user: UserRef, conversation_id: str) -> int | None:
-        return (await self.load(user, conversation_id)).entry_id
 
     def _load(self, user: UserRef, key: str) -> Context:
         with self._directory.sessions() as session:
