@@ -51,6 +51,9 @@ class FakeSlackAPI(FakeServer):
             "views.update": self._view,
             "views.push": self._view,
             "conversations.open": self._open_dm,
+            "chat.getPermalink": lambda p: {"channel": p.get("channel"), "permalink":
+                                            f"https://fake.slack.com/archives/{p.get('channel')}/"
+                                            f"p{str(p.get('message_ts', '')).replace('.', '')}"},
             "users.info": self._user_info,
             "auth.test": lambda _p: {"url": "https://fake.slack.com/", "team": "Fake Team",
                                      "user": "ksb-coach", "team_id": TEAM_ID,

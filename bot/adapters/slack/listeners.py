@@ -17,6 +17,7 @@ from bot.adapters.slack import actions
 from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.blocks import ACTION_PREFIX
 from bot.adapters.slack.escape import from_slack, plain_limit
+from bot.adapters.slack.shortcut import SAVE_AS_REFLECTION, save_message
 from bot.adapters.slack.views import REFLECT_CALLBACK
 from bot.messages import Incoming, Reply
 from bot.names import ActionId, IntentName
@@ -88,7 +89,12 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("slack listener error (%s) on a %s request", type(error).__name__, body.get("type"))
 
+    async def on_save_shortcut(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        adapter.spawn(save_message(adapter, body))
+
     app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(on_button)
+    app.shortcut(SAVE_AS_REFLECTION)(on_save_shortcut)
     app.view(REFLECT_CALLBACK)(on_reflection_form)
     app.error(on_error)
 
