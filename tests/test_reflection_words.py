@@ -74,6 +74,7 @@ def test_durations_that_are_not_time_spent_are_ignored(text: str) -> None:
     ("spent most of thursday on the data contract", date(2026, 12, 3)),  # written on a Thursday
     ("last thursday I spent the morning on the data contract", date(2026, 11, 26)),
     ("a week ago I paired on the scoring service", date(2026, 11, 26)),
+    ("ran the demo on 27/11/2026 for the risk team", date(2026, 11, 27)),
 ])
 def test_dates_read_from_the_words(text: str, day: date) -> None:
     found = read_date(text, today=THURSDAY)
@@ -84,6 +85,7 @@ def test_dates_read_from_the_words(text: str, day: date) -> None:
     "we built a feature store for the pricing team",
     "in March we agreed the roadmap",
     "sat in with the fraud ops team to hear their pain points",
+    "fixed 3/4 of the failing tests for the 24/7 on-call dashboard",
     "a full day at the provider on deep learning",
 ])
 def test_no_day_named_means_no_date(text: str) -> None:

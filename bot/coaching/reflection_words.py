@@ -55,10 +55,8 @@ _DAY_ANCHOR = re.compile(
     r"\s+(?:days?|weeks?)\s+ago\b"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\s+\d{1,2}(?:st|nd|rd|th)?\b"
-    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b",
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",  # not "24/7" or "3/4 of the tests"
     re.I)
-
-
 _LAST = re.compile(r"\b(?:last|ago|previous|before)\b", re.I)
 
 
@@ -181,8 +179,8 @@ def _duration_hours(match: re.Match[str], working_day: float) -> float | None:
     return amount + (int(minutes) / 60 if minutes else 0.0)
 
 
-def _without_durations(text: str, working_day: float = 7.0) -> str:
+def _without_durations(text: str) -> str:
     """Time spent blanked out, so "an hour on monday" is not read as a date by dateparser."""
-    for (start, end), _ in _durations(text, working_day):
+    for (start, end), _ in _durations(text, working_day=1.0):  # only where they are matters here
         text = text[:start] + " " * (end - start) + text[end:]
     return text
