@@ -22,7 +22,7 @@ pytest_plugins = ["tests.test_slack_support", "tests.test_teams_support"]
 
 ASKED_IN_A_CHANNEL = (
     ("how am I doing?", "KSBs"),
-    ("reflect: this week I set up drift alerts on the churn model and wrote the runbook", "drift alerts"),
+    ("reflect: this week I set up drift alerts on the churn model and wrote the runbook", "your reflection"),
     ("export my data", "everything I hold"),
 )
 
