@@ -57,6 +57,7 @@ class ActionId(StrEnum):
     TAG_CONFIRM = "tag.confirm"                    # payload: {"entry_id", "ksb"}
     TAG_REMOVE = "tag.remove"                      # payload: {"entry_id", "ksb"}
     TAG_ADD = "tag.add"                            # payload: {"entry_id", "ksb"}
+    HOME = "home"                                  # payload: {}: the person's home view (picture, waiting, latest)
     FEEDBACK = "feedback"                          # payload: {"value": "up"|"down", "answer_id"?}
     DATA_DELETE_CONFIRM = "data.delete.confirm"
     PROMPT_SNOOZE = "prompt.snooze"

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 from sqlmodel import select
 
 from bot.adapters.slack.blocks import FEEDBACK_BLOCK
@@ -176,16 +178,49 @@ async def test_a_follow_up_button_answers_in_the_same_thread(slack: SlackHarness
     assert len(slack.posted()) == 2 and second["thread_ts"] == "1700000600.000600"
 
 
-async def test_app_home_publishes_progress(slack: SlackHarness) -> None:
+def validated_view(published: dict[str, Any]) -> dict[str, Any]:
+    """The published view, after slack_sdk's own Block Kit models parsed and validated every part."""
+    view: dict[str, Any] = json.loads(published["view"]) if isinstance(published["view"], str) else published["view"]
+    for raw in view["blocks"]:
+        parsed = Block.parse(raw)
+        assert parsed is not None and type(parsed) is not Block, raw["type"]  # a known block type
+        parsed.validate_json()
+    View(**view).validate_json()
+    return view
+
+
+async def test_app_home_shows_coverage_waiting_suggestions_latest_entries_and_a_log_button(
+        slack: SlackHarness, database: Database) -> None:
+    await slack.command("/reflect", REFLECTION)
+    await slack.settle()
+    waiting = sorted(my_tags(database))
     event = {"type": "app_home_opened", "user": USER, "channel": "D1", "tab": "home",
              "event_ts": "1700000700.000700"}
     assert await slack.event(event) == 200
     await slack.settle()
     [published] = slack.posted("views.publish")
-    view = json.loads(published["view"]) if isinstance(published["view"], str) else published["view"]
+    view = validated_view(published)
     assert published["user_id"] == USER and view["type"] == "home" and len(view["blocks"]) <= 100
+    [image] = [b for b in view["blocks"] if b["type"] == "image"]
+    [upload] = slack.posted("files.completeUploadExternal")
+    files = json.loads(upload["files"]) if isinstance(upload["files"], str) else upload["files"]
+    assert image["slack_file"]["id"] == files[0]["id"] and "channel_id" not in upload  # shared nowhere
+    assert next(iter(slack.fake.uploads.values())).startswith(b"\x89PNG")
     shown = blocks_text(view["blocks"])
-    assert "Your progress" in shown and "Weekly reflection prompt" in shown
+    assert "Suggestions waiting for you" in shown and "Weekly reflection prompt" in shown
+    assert "Evidently dashboards" in shown  # the latest entry
+    found = {(a, p.get("ksb")): v for _, a, p, v in buttons(view["blocks"])}
+    assert all((ActionId.TAG_CONFIRM, k) in found and (ActionId.TAG_REMOVE, k) in found for k in waiting)
+    assert (ActionId.REFLECT_OPEN, None) in found
+
+    await slack.click(found[(ActionId.TAG_CONFIRM, waiting[0])], message=None,
+                      container={"type": "view", "view_id": "V1"})
+    await slack.settle()
+    assert my_tags(database)[waiting[0]] == "confirmed"
+    again = validated_view(slack.posted("views.publish")[-1])
+    left = {(a, p.get("ksb")) for _, a, p, _ in buttons(again["blocks"])}
+    assert (ActionId.TAG_CONFIRM, waiting[0]) not in left
+    assert len(slack.posted("files.completeUploadExternal")) == 2  # the picture changed: a new upload
 
 
 async def test_tag_rows_are_per_person(slack: SlackHarness, database: Database) -> None:

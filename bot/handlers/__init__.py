@@ -12,6 +12,7 @@ from bot.conversation.context import Memory
 from bot.handlers.common import Services
 from bot.handlers.data import data_handlers
 from bot.handlers.entry_changes import entry_change_handlers
+from bot.handlers.home import home_handlers
 from bot.handlers.navigation import navigation_handlers
 from bot.handlers.progress import progress_handlers
 from bot.handlers.reflect import reflect_handlers
@@ -35,7 +36,8 @@ def make_services(*, session_factory: SessionFactory, knowledge: Knowledge, tagg
 
 def handlers_for(services: Services) -> dict[str, Handler]:
     return {**reflect_handlers(services), **entry_change_handlers(services), **progress_handlers(services),
-            **data_handlers(services), **review_handlers(services), **navigation_handlers(services)}
+            **data_handlers(services), **review_handlers(services), **navigation_handlers(services),
+            **home_handlers(services)}
 
 
 def storage_handlers(*, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,

@@ -18,7 +18,7 @@ NEXT_SHOWN = 3
 _MARKS = {"confirmed": "\u2713", "suggested": "?"}
 
 
-def _log_line(view: EntryView) -> str:
+def log_line(view: EntryView) -> str:
     entry = view.entry
     tags = " ".join(f"{t.ksb_id}{_MARKS[t.source]}" for t in view.tags if t.source in _MARKS)
     return render("log_line.md", id=str(entry.id), date=entry.work_date.isoformat(),
@@ -33,7 +33,7 @@ def navigation_handlers(s: Services) -> dict[str, Handler]:
             return Reply(text=render("log_empty.md"), intent=IntentName.LOG, metadata={"entries": 0})
         shown = views[:LOG_SHOWN]
         text = render("log.md", shown=str(len(shown)), count=str(len(views)),
-                      lines="\n".join(_log_line(v) for v in shown))
+                      lines="\n".join(log_line(v) for v in shown))
         return Reply(text=text, intent=IntentName.LOG, followups=["What should I focus on next?", "How am I doing?"],
                      metadata={"entries": len(views), "shown": [v.entry.id for v in shown]})
 

@@ -129,10 +129,10 @@ async def on_reflection_submitted(adapter: SlackAdapter, body: dict[str, Any], v
 
 
 async def home_sections(adapter: SlackAdapter, user: UserRef) -> list[tuple[str, Reply]]:
-    """Progress and prompt settings, each as the coach renders them for this user."""
+    """Evidence at a glance and prompt settings, each as the coach renders them for this user."""
     unavailable = render("unavailable.md")
     parts: list[tuple[str, Reply]] = []
-    for heading, action in (("Your progress", IntentName.PROGRESS),
+    for heading, action in (("Your evidence", ActionId.HOME),
                             ("Weekly reflection prompt", IntentName.PROMPT_SETTINGS)):
         reply = await adapter.ask(Incoming(user=user, action=action, payload={"text": ""}))
         if reply.text and reply.text != unavailable and reply.intent != IntentName.ERROR:
@@ -147,6 +147,10 @@ async def publish_home(adapter: SlackAdapter, user: UserRef) -> None:
         sections = [("Getting started", Reply(text=render("slack_home_empty.md"),
                                               followups=["What counts for S24?", "Log a reflection",
                                                          "How am I doing?"]))]
+    png = next((r.metadata["coverage_png"] for _, r in sections
+                if isinstance(r.metadata.get("coverage_png"), bytes)), b"")
+    picture = await adapter.picture_id(png, filename="ksb-coverage.png", title="Your KSB evidence") if png else ""
     view = home_view(title=f"KSB Coach · {standard.reference} {standard.title}", sections=sections,
-                     footer="Message me any time: ask about a KSB, or start with \"reflect:\".")
+                     footer="Message me any time: ask about a KSB, or start with \"reflect:\".",
+                     picture=picture)
     await adapter.client.views_publish(user_id=user.user_id, view=view)

@@ -8,6 +8,7 @@ DM, ephemeral, the message a button sits on) and keeps Slack's rules.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -50,6 +51,7 @@ class SlackAdapter:
         self._background = BackgroundWork(name="slack", max_working=max_working)
         self._people: LRUCache[tuple[str, str], UserRef] = LRUCache(maxsize=KNOWN_PEOPLE)
         self._dms: LRUCache[tuple[str, str], str] = LRUCache(maxsize=KNOWN_PEOPLE)
+        self._pictures: LRUCache[str, str] = LRUCache(maxsize=KNOWN_PEOPLE)
 
     # --- background work ---------------------------------------------------
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
@@ -139,6 +141,21 @@ class SlackAdapter:
             await self.client.files_upload_v2(**kwargs)
         except SlackApiError as exc:
             log.error("slack file upload failed: %s", exc.response.get("error"))
+
+    async def picture_id(self, png: bytes, *, filename: str, title: str) -> str:
+        """A PNG uploaded once (shared nowhere) for image blocks to show by file id; "" on failure.
+
+        The same picture (same bytes) is not uploaded again while it stays in the cache."""
+        key = hashlib.sha256(png).hexdigest()
+        if key not in self._pictures:
+            try:
+                uploaded = await self.client.files_upload_v2(file=png, filename=filename, title=title)
+            except SlackApiError as exc:
+                log.warning("slack picture upload failed: %s", exc.response.get("error"))
+                return ""
+            files = uploaded.get("files") or [uploaded.get("file") or {}]
+            self._pictures[key] = str(files[0].get("id") or "")
+        return self._pictures[key]
 
     async def assistant_call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> None:
         """Status, title and prompts are niceties: their failure must not stop the answer."""

@@ -21,10 +21,17 @@ MAX_VIEW_BLOCKS = 100
 MAX_INPUT_CHARS = 3000
 
 
-def home_view(*, title: str, sections: list[tuple[str, Reply]], footer: str = "") -> dict[str, Any]:
-    """The Home tab: one headed part per coach reply (progress, prompt settings, …)."""
+COVERAGE_ALT = "Your KSB evidence: one square per KSB, darker where more entries confirm it"
+
+
+def home_view(*, title: str, sections: list[tuple[str, Reply]], footer: str = "",
+              picture: str = "") -> dict[str, Any]:
+    """The Home tab: the coverage picture (an uploaded file's id), then one headed part per coach reply."""
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": plain_limit(title, 150)}}]
-    share = (MAX_VIEW_BLOCKS - 3) // max(len(sections), 1)
+    if picture:
+        blocks.append({"type": "image", "slack_file": {"id": picture}, "alt_text": COVERAGE_ALT,
+                       "title": {"type": "plain_text", "text": "Your KSB evidence"}})
+    share = (MAX_VIEW_BLOCKS - 4) // max(len(sections), 1)
     for heading, reply in sections:
         head = [{"type": "divider"}, section(f"*{escape(heading)}*")]
         blocks += render_single(reply, max_blocks=share, head=head).blocks
