@@ -51,3 +51,21 @@ class BackgroundWork:
     @property
     def busy(self) -> int:
         return len(self._tasks)
+
+
+class Backgrounded:
+    """`spawn`, `drain` and `busy` for a platform adapter whose slow work runs in `_background`."""
+
+    _background: BackgroundWork
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the platform has been answered."""
+        self._background.spawn(work)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Let late answers finish (shutdown, tests); cancel what is still running after `timeout`."""
+        await self._background.drain(timeout)
+
+    @property
+    def busy(self) -> int:
+        return self._background.busy

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -21,7 +21,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.blocks import SlackMessage, render_reply, render_single, section
 from bot.adapters.slack.escape import escape, plain_limit
-from bot.background import BackgroundWork
+from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import IntentName
@@ -39,7 +39,7 @@ KNOWN_PEOPLE = 10_000  # names, time zones and DM channels looked up once per pe
 _REBUILD_AS_TEXT = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments"}
 
 
-class SlackAdapter:
+class SlackAdapter(Backgrounded):
     """Holds the coach, the Web API client and the background work of one Slack app."""
 
     def __init__(self, *, coach: Coach, client: AsyncWebClient, claim: EventClaim | None = None,
@@ -52,18 +52,6 @@ class SlackAdapter:
         self._people: LRUCache[tuple[str, str], UserRef] = LRUCache(maxsize=KNOWN_PEOPLE)
         self._dms: LRUCache[tuple[str, str], str] = LRUCache(maxsize=KNOWN_PEOPLE)
         self._pictures: LRUCache[str, str] = LRUCache(maxsize=KNOWN_PEOPLE)
-
-    # --- background work ---------------------------------------------------
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` after the ack."""
-        self._background.spawn(work)
-
-    async def drain(self, timeout: float = 10.0) -> None:
-        await self._background.drain(timeout)
-
-    @property
-    def busy(self) -> int:
-        return self._background.busy
 
     async def first_time(self, event_id: str) -> bool:
         """False when this event was already handled here or on another replica (Slack retries)."""

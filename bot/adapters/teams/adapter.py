@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
 from datetime import date
 from typing import Any
 
@@ -33,7 +32,7 @@ from bot.adapters.teams.conversations import (
 )
 from bot.adapters.teams.destinations import Destinations
 from bot.adapters.teams.files import export_offer
-from bot.background import BackgroundWork
+from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
 from bot.messages import Form, Incoming, Reply
 from bot.names import ActionId
@@ -51,7 +50,7 @@ def card_message(card: Card) -> Activity:
                     attachments=[Attachment(content_type=CARD_TYPE, content=card)])
 
 
-class TeamsAdapter:
+class TeamsAdapter(Backgrounded):
     """The coach, the CloudAdapter and the background deliveries of one Teams bot."""
 
     def __init__(self, *, coach: Coach, cloud: CloudAdapter, app_id: str = "", deadline: float = 10.0,
@@ -228,13 +227,3 @@ class TeamsAdapter:
 
         await self.cloud.continue_conversation(reference, deliver, bot_app_id=self.app_id or None)
 
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        self._background.spawn(work)
-
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Let late answers finish (shutdown, tests); cancel what is still running after `timeout`."""
-        await self._background.drain(timeout)
-
-    @property
-    def busy(self) -> int:
-        return self._background.busy
