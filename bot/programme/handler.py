@@ -20,11 +20,14 @@ from bot.programme.answers import ProgrammeAnswer
 from bot.programme.matching import ProgrammeAnswers
 from bot.search.refs import find_references
 
-FOLLOWUPS = ["What do I need for gateway?", "What counts as off-the-job training?", "How am I doing?"]
+# Next questions, keyed by the fact that answers them; the one just answered is left out.
+FOLLOWUPS = {"gateway": "What do I need for gateway?", "otj-counts": "What counts as off-the-job training?",
+             "": "How am I doing?"}
 
 
 def programme_reply(answer: ProgrammeAnswer, score: float) -> Reply:
-    return Reply(text=answer.text, intent=IntentName.PROGRAMME, followups=[f for f in FOLLOWUPS if f != answer.title],
+    followups = [text for fact, text in FOLLOWUPS.items() if fact != answer.id]
+    return Reply(text=answer.text, intent=IntentName.PROGRAMME, followups=followups,
                  metadata={"programme": answer.id, "score": score, "source": answer.source,
                            "from_standard": answer.from_standard})
 
