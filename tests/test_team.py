@@ -33,8 +33,9 @@ def test_review_and_team_intents(text: str, name: str, rest: str) -> None:
     assert classify(text).name == name and classify(text).text == rest
 
 
-def test_questions_about_reviews_stay_questions() -> None:
-    assert classify("how often is a progress review?").name == "question"
+def test_questions_about_reviews_are_not_review_requests() -> None:
+    # asking about the review rule is a programme question (the 12-week fact), not a request for a pack
+    assert classify("how often is a progress review?").name == IntentName.PROGRAMME
 
 
 def _team(sessions: SessionFactory) -> tuple[int, int, int, int]:
