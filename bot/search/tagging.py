@@ -47,10 +47,10 @@ class TagTuning:
     # activity_weight to floor: fitted by `python -m bench.fit_tagging` on bench/data/tagging_tune.jsonl
     activity_weight: float = 0.5  # an activity's own score against the whole entry's
     gate: float = 0.53
-    keep_ratio: float = 0.75  # within one activity, keep KSBs this close to its best
-    entry_keep: float = 0.75  # across the entry, keep KSBs this close to its best…
-    floor: float = 0.45  # …and at least this high
-    per_activity: int = 1
+    keep_ratio: float = 0.85  # within one activity, keep KSBs this close to its best
+    entry_keep: float = 0.9  # across the entry, keep KSBs this close to its best…
+    floor: float = 0.55  # …and at least this high
+    per_activity: int = 2
     short_cap: int = 3  # suggestions for an entry of one or two activities
     long_cap: int = 5
     max_activities: int = 12  # beyond this, neighbouring activities are scored together
