@@ -168,7 +168,7 @@ class RetrievalTagger:
         return self.select(text, self.rank(text), top=top)
 
     def select(self, text: str, ranked: list[Scored], *, top: int, tuning: TagTuning | None = None) -> list[Scored]:
-        """Named ids first, then per activity the KSBs that pass the gate, within the entry's cap."""
+        """Named ids first, then the entry's strongest KSBs and each activity's best past the gate, within a cap."""
         t = tuning or self._tuning
         standard = self._knowledge.standard
         named = [Scored(i, 1.0, Activity(text, ""), named=True)
