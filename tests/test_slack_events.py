@@ -8,8 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bot.adapters.slack.blocks import FEEDBACK_BLOCK
 from bot.adapters.slack.escape import escape
+from bot.adapters.slack.listeners import SUGGESTED_PROMPTS
 from bot.coach import Coach
 from bot.composers.grounded import GroundedComposer
 from bot.ports import Composition
@@ -17,6 +20,7 @@ from bot.search.retrieval import HybridRetriever, Retrieval
 from bot.wiring import make_coach
 from knowledge.registry import Knowledge
 from tests.fakes import FakeSlackAPI
+from tests.test_slack_shortcut import MANIFEST
 from tests.test_slack_support import (
     BOT_USER,
     SlackHarness,
@@ -130,6 +134,45 @@ async def test_the_ai_app_thread_has_prompts_status_and_title(slack: SlackHarnes
     assert slack.posted("assistant.threads.setTitle")[0]["title"] == "what counts for S24?"
     answer = slack.posted()[-1]
     assert answer["thread_ts"] == "1700000300.000300" and "S24" in blocks_text(answer["blocks"])
+
+
+async def test_the_messages_tab_opens_an_agent_thread_once_and_answers_it_with_status(slack: SlackHarness) -> None:
+    opened = {"type": "app_home_opened", "user": "U1", "channel": "D3", "tab": "messages",
+              "event_ts": "1700000400.000400"}
+    assert await slack.event(opened) == 200
+    assert await slack.event(dict(opened, event_ts="1700000401.000401")) == 200  # opened again: no second welcome
+    await slack.settle()
+    [welcome] = slack.posted()
+    assert welcome["channel"] == "D3" and "thread_ts" not in welcome and "KSB Coach" in welcome["text"]
+    [prompts] = slack.posted("assistant.threads.setSuggestedPrompts")
+    sent = prompts["prompts"]
+    titles = [p["title"] for p in (json.loads(sent) if isinstance(sent, str) else sent)]
+    assert titles == ["What counts for S24?", "Log a reflection", "How am I doing?"]
+    thread = prompts["thread_ts"]
+    assert prompts["channel_id"] == "D3" and thread
+
+    question = message_event("what counts for S24?", channel="D3", ts="1700000402.000100", thread_ts=thread)
+    assert await slack.event(question) == 200
+    await slack.settle()
+    [status] = slack.posted("assistant.threads.setStatus")
+    loading = status["loading_messages"]
+    assert status["status"] == "is thinking…" and status["thread_ts"] == thread
+    assert (json.loads(loading) if isinstance(loading, str) else loading)[0] == "Reading your standard…"
+    answer = slack.posted()[-1]
+    assert answer["thread_ts"] == thread and "S24" in blocks_text(answer["blocks"])
+
+    plain = message_event("what counts for S23?", channel="D3", ts="1700000403.000100")
+    assert await slack.event(plain) == 200
+    await slack.settle()
+    assert len(slack.posted("assistant.threads.setStatus")) == 1  # a plain DM is not an agent thread
+
+
+def test_the_manifest_offers_the_agent_view_and_keeps_the_assistant_view_for_older_clients() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    agent, legacy = manifest["features"]["agent_view"], manifest["features"]["assistant_view"]
+    assert agent["agent_description"] and agent["suggested_prompts"] == legacy["suggested_prompts"]
+    assert tuple(p["message"] for p in agent["suggested_prompts"]) == SUGGESTED_PROMPTS
+    assert {"app_home_opened", "message.im"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
 
 
 class GatedComposer:

@@ -107,7 +107,7 @@ class SlackAdapter(Backgrounded):
             return
         if assistant:
             await self.assistant_call(self.client.assistant_threads_setStatus, channel_id=channel,
-                                      thread_ts=thread_ts, status=THINKING)
+                                      thread_ts=thread_ts, status=THINKING, loading_messages=loading_messages())
         reply = await self.ask(incoming)
         await self.deliver(incoming.user, channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
         await self.deliver_export(incoming.user, reply, channel=channel, thread_ts=thread_ts)
@@ -220,12 +220,17 @@ class SlackAdapter(Backgrounded):
         await self._send(self.client.chat_postEphemeral, {"channel": channel, "user": user.user_id,
                                                            "text": message.text, "blocks": message.blocks})
 
-    async def say(self, channel: str, text: str, *, thread_ts: str = "") -> None:
-        """A short line of our own (never user text unescaped)."""
+    async def say(self, channel: str, text: str, *, thread_ts: str = "") -> str:
+        """A short line of our own (never user text unescaped); the posted message's ts."""
         kwargs: dict[str, Any] = {"channel": channel, "text": escape(text), "blocks": [section(escape(text))]}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
-        await self._send(self.client.chat_postMessage, kwargs)
+        return await self._send(self.client.chat_postMessage, kwargs)
+
+
+def loading_messages() -> list[str]:
+    """The lines Slack rotates under the status while an answer is being written."""
+    return [line.strip() for line in render("slack_loading.md").splitlines() if line.strip()]
 
 
 def is_direct_message(channel: str) -> bool:

@@ -38,6 +38,8 @@ def from_person(event: dict[str, Any]) -> bool:
 def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
     """Wire DMs, mentions, the AI-app thread, slash commands, buttons, the modal and App Home."""
     titled: set[str] = set()
+    greeted: set[str] = set()  # DM channels whose Messages tab already has our opening thread
+    started: set[str] = set()  # threads we opened there: answered as agent threads (status, title)
 
     async def message_turn(body: dict[str, Any], context: Any, *, assistant: bool) -> None:
         event = body["event"]
@@ -55,7 +57,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
 
     async def on_message(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         if event.get("channel_type") == "im" and from_person(event):
-            adapter.spawn(message_turn(body, context, assistant=False))
+            adapter.spawn(message_turn(body, context, assistant=str(event.get("thread_ts") or "") in started))
 
     async def on_mention(body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         if event.get("channel_type") != "im" and from_person(event):
@@ -64,9 +66,18 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
     async def home_turn(team_id: str, user_id: str) -> None:
         await actions.publish_home(adapter, await adapter.person(team_id, user_id))
 
+    async def messages_turn(channel: str) -> None:
+        """The agent experience's Messages tab: open a thread with the welcome and suggested prompts."""
+        thread_ts = await start_thread(adapter, channel)
+        if thread_ts:
+            started.add(thread_ts)
+
     async def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab") == "home":
             adapter.spawn(home_turn(str(body.get("team_id") or ""), str(event["user"])))
+        elif event.get("tab") == "messages" and event.get("channel") and event["channel"] not in greeted:
+            greeted.add(str(event["channel"]))
+            adapter.spawn(messages_turn(str(event["channel"])))
 
     app.event("message")(on_message)
     app.event("app_mention")(on_mention)
@@ -105,11 +116,7 @@ def _assistant(adapter: SlackAdapter, message_turn: Any) -> AsyncAssistant:
 
     async def greet(event: dict[str, Any]) -> None:
         thread = event.get("assistant_thread") or {}
-        channel, thread_ts = str(thread.get("channel_id") or ""), str(thread.get("thread_ts") or "")
-        await adapter.say(channel, render("slack_welcome.md"), thread_ts=thread_ts)
-        await adapter.assistant_call(adapter.client.assistant_threads_setSuggestedPrompts,
-                                     channel_id=channel, thread_ts=thread_ts,
-                                     prompts=[{"title": p, "message": p} for p in SUGGESTED_PROMPTS])
+        await start_thread(adapter, str(thread.get("channel_id") or ""), str(thread.get("thread_ts") or ""))
 
     async def on_thread_started(event: dict[str, Any]) -> None:
         adapter.spawn(greet(event))
@@ -125,6 +132,16 @@ def _assistant(adapter: SlackAdapter, message_turn: Any) -> AsyncAssistant:
     assistant.user_message(on_user_message)
     assistant.thread_context_changed(on_context_changed)
     return assistant
+
+
+async def start_thread(adapter: SlackAdapter, channel: str, thread_ts: str = "") -> str:
+    """The welcome (in `thread_ts`, or opening a new thread) and the suggested prompts on it; the thread's ts."""
+    posted = await adapter.say(channel, render("slack_welcome.md"), thread_ts=thread_ts)
+    thread_ts = thread_ts or posted
+    await adapter.assistant_call(adapter.client.assistant_threads_setSuggestedPrompts,
+                                 channel_id=channel, thread_ts=thread_ts,
+                                 prompts=[{"title": p, "message": p} for p in SUGGESTED_PROMPTS])
+    return thread_ts
 
 
 def _register_commands(app: AsyncApp, adapter: SlackAdapter) -> None:
