@@ -16,6 +16,7 @@ from bot.conversation.in_scope import closest_in_scope
 from bot.conversation.router import Routed, Router
 from bot.grounding import citations
 from bot.intents import Intent
+from bot.limits import MAX_INPUT, TurnLimiter, too_long
 from bot.messages import Action, Citation, Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ports import Composer, Retriever
@@ -26,7 +27,6 @@ from knowledge.registry import Knowledge
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Incoming, Intent], Awaitable[Reply]]
-MAX_INPUT = 4000
 LONG_TEXT_WORDS = 25
 _QUESTION_INTENTS = {"explicit": IntentName.LOOKUP, "duty": IntentName.LOOKUP, "kind": IntentName.LOOKUP,
                      "unknown": IntentName.UNKNOWN_ID, "offtopic": IntentName.OFFTOPIC}
@@ -60,6 +60,7 @@ class Coach:
         }
         self._handlers.update(handlers or {})
         self._more: Callable[[], Mapping[str, Handler]] | None = None
+        self._limiter: TurnLimiter | None = None
         # Few retrieval threads: more would fight the event loop for the GIL and delay acks.
         self._cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieval")
 
@@ -77,11 +78,19 @@ class Coach:
         """Conversation context needs storage, which the coach may run without."""
         self._memory = memory
 
+    def limit_rate(self, limiter: TurnLimiter) -> None:
+        """A per-person turn limit (the server's); without one, turns are unlimited (CLI, tests)."""
+        self._limiter = limiter
+
     def handler_for(self, key: str) -> Handler | None:
         """The current handler for an intent, so a new one can wrap it and fall back to it."""
         return self._handlers.get(key)
 
     async def handle(self, incoming: Incoming) -> Reply:
+        if incoming.action != ActionId.ASK and self._limiter is not None and not self._limiter.allow(incoming):
+            return Reply(text=render("slow_down.md"), intent=IntentName.SLOW_DOWN)
+        if too_long(incoming):
+            return Reply(text=render("too_long.md", limit=str(MAX_INPUT)), intent=IntentName.ERROR)
         refused = ownership.refusal(incoming)
         if refused is not None:
             return refused
@@ -93,8 +102,6 @@ class Coach:
             intent = Intent(incoming.action, str(incoming.payload.get("text", "")))
             key = incoming.action
         else:
-            if len(incoming.text) > MAX_INPUT:
-                return Reply(text=render("too_long.md", limit=str(MAX_INPUT)), intent=IntentName.ERROR)
             routed = await self._route(incoming)
             intent = routed.intent
             key = intent.name

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
                                       "when read from a reflection's words.")
 
     # -- Operations --
+    turns_per_minute: int = Field(
+        30, ge=1, le=1000, description="Messages and clicks one person may send in any minute; more get a "
+                                       "polite 'slow down' and are not processed (serve only).")
     log_format: Literal["json", "text"] = Field(
         "json", description="`serve` log lines: one JSON object per line on stdout, or plain text.")
     log_content: bool = Field(

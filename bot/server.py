@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.coach import Coach
 from bot.config import Settings
 from bot.health import READINESS_KEY, Readiness, default_readiness, healthz, readyz, warm_up
+from bot.limits import TurnLimiter
 from bot.observability import METRICS_KEY, Metrics
 from bot.observability.instrument import instrument_coach
 from bot.observability.metrics import CONTENT_TYPE_LATEST
@@ -47,6 +48,7 @@ async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | N
     app[COACH_KEY] = coach
     app[METRICS_KEY] = metrics
     instrument_coach(coach, metrics)
+    coach.limit_rate(TurnLimiter(settings.turns_per_minute))
     if readiness is None:
         readiness, release = default_readiness(settings, coach)
 

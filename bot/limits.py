@@ -1,0 +1,49 @@
+"""The limits every turn passes, whatever path it came by: its length, and how fast one person sends.
+
+Typed messages, slash commands, modals and card submits all reach the coach as
+an `Incoming`; the text a person wrote is in `text` or in the payload's string
+fields. Checking here, once, means no path can save what another would refuse.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+
+from bot.messages import Incoming
+from bot.ownership import owner_of
+
+MAX_INPUT = 4000  # characters of one message or one form field
+PEOPLE_TRACKED = 10_000
+WINDOW = 60.0
+
+
+def too_long(incoming: Incoming) -> bool:
+    """True when the message or any text field of a button or form is over MAX_INPUT characters."""
+    if len(incoming.text) > MAX_INPUT:
+        return True
+    return any(isinstance(value, str) and len(value) > MAX_INPUT for value in incoming.payload.values())
+
+
+class TurnLimiter:
+    """At most `per_minute` turns per person in any sliding minute; memory bounded by PEOPLE_TRACKED."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._per_minute = per_minute
+        self._clock = clock
+        self._turns: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def allow(self, incoming: Incoming) -> bool:
+        now = self._clock()
+        key = owner_of(incoming.user)
+        turns = self._turns.pop(key, None) or deque()
+        while turns and now - turns[0] >= WINDOW:
+            turns.popleft()
+        allowed = len(turns) < self._per_minute
+        if allowed:
+            turns.append(now)
+        self._turns[key] = turns
+        while len(self._turns) > PEOPLE_TRACKED:
+            self._turns.popitem(last=False)
+        return allowed

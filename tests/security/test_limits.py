@@ -1,0 +1,77 @@
+"""Limits everywhere: one length limit on every path, and a per-person rate limit."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from bot.limits import MAX_INPUT
+from bot.search.retrieval import HybridRetriever
+from bot.wiring import make_coach
+from tests.conftest import make_settings
+from tests.fakes import FakeBotConnector
+from tests.test_slack_interactive import submission
+from tests.test_slack_support import SlackHarness
+from tests.test_teams_endpoint import stored_entries
+from tests.test_teams_support import TeamsHarness, card_actions, start
+
+pytest_plugins = ["tests.test_teams_support", "tests.test_slack_support"]
+
+TOO_LONG = "too long"
+OVERSIZED = "I built a drift monitor for the churn model and wrote up how it works. " * 700  # ~50 KB
+
+
+def saved_in_slack(slack: SlackHarness) -> list[str]:
+    return [m["text"] for m in slack.posted() if "Saved your reflection" in json.dumps(m)]
+
+
+async def test_an_oversized_slash_reflect_is_refused_and_not_saved(slack: SlackHarness) -> None:
+    assert len(OVERSIZED) > MAX_INPUT
+    await slack.command("/reflect", OVERSIZED)
+    await slack.settle()
+    said = json.dumps([c.params for c in slack.fake.calls])
+    assert TOO_LONG in said
+    assert saved_in_slack(slack) == []
+
+
+async def test_an_oversized_reflection_modal_is_refused_and_not_saved(slack: SlackHarness) -> None:
+    await slack.command("/reflect")
+    await slack.settle()
+    [opened] = slack.posted("views.open")
+    view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
+    status, body = await slack.interact(submission(view, text=OVERSIZED, day=date.today(), hours="1",
+                                                   ksbs=[]))
+    await slack.settle()
+    assert status == 200
+    assert saved_in_slack(slack) == []
+    assert TOO_LONG in body + json.dumps([c.params for c in slack.fake.calls])
+
+
+async def test_an_oversized_teams_card_submit_is_refused_and_not_saved(teams: TeamsHarness) -> None:
+    await teams.post(teams.activity("log a reflection"))
+    form = next(c for c in teams.cards() if any(i.get("id") == "ksb_text" for i in c["body"]))
+    [save] = card_actions(form)
+    value = {**save["data"], "ksb_text": OVERSIZED * 6, "ksb_date": date.today().isoformat(), "ksb_hours": "2",
+             "ksb_ksbs": "S24"}  # ~300 KB, as in the issue
+    await teams.post(teams.activity("", value=value))
+    await teams.settle()
+    assert stored_entries(teams) == []
+    assert TOO_LONG in json.dumps(teams.cards())
+
+
+async def test_one_person_sending_too_fast_is_slowed_politely_and_others_are_not(
+        tmp_path: Path, retriever: HybridRetriever, fake_connector: FakeBotConnector) -> None:
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True, turns_per_minute=3)
+    harness = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
+    try:
+        for n in range(5):
+            await harness.post(harness.activity(f"reflect: day {n}: I retrained the churn model on new data"))
+        await harness.post(harness.activity("reflect: I reviewed a feature pipeline for leakage",
+                                            user_id="29:user2", aad_object_id="aad-2", conversation_id="conv2"))
+        await harness.settle()
+        assert len(stored_entries(harness)) == 3
+        assert len(stored_entries(harness, "aad-2")) == 1
+        assert "slow down" in json.dumps(harness.cards("conv1")).lower()
+    finally:
+        await harness.close()
