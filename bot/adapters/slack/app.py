@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.adapter import SlackAdapter
@@ -82,7 +83,12 @@ async def install(app: web.Application, coach: Coach, settings: Settings, *, cla
     if settings.slack_mode == "socket":
         _socket_mode(app, bolt, settings, client)
     else:
+        verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
+
         async def events(request: web.Request) -> web.Response:
+            # verified before bolt parses the body, so a malformed unsigned body is a 401, not a 500
+            if not verifier.is_valid_request(await request.read(), dict(request.headers)):
+                raise web.HTTPUnauthorized()
             bolt_request = await to_bolt_request(request)
             return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
