@@ -122,6 +122,33 @@ async def test_action_execute_saves_and_replaces_the_card(teams: TeamsHarness) -
     assert stored_entries(teams) == [text]
 
 
+async def test_a_tag_click_updates_the_card_keeping_the_entry_its_citations_and_other_buttons(
+        teams: TeamsHarness) -> None:
+    text = ("This week I set up Evidently dashboards to monitor data drift and model drift on our churn "
+            "model in production, and added alerts when the drift score passes a threshold.")
+    data = {"ksb": {"a": "reflect.submit", "p": {}}, "ksb_text": text, "ksb_ksbs": ""}
+    _, body = await teams.post(teams.activity("", activity_type="invoke", value={
+        "action": {"type": "Action.Execute", "verb": "reflect.submit", "data": data}, "trigger": "manual"}))
+    saved = body["value"]
+    confirms = [a for a in card_actions(saved) if a.get("verb") == "tag.confirm"]
+    assert len(confirms) >= 2  # at least two suggestions, so one stays after the click
+    clicked, *others = confirms
+    ksb = clicked["data"]["ksb"]["p"]["ksb"]
+    status, body = await teams.post(teams.activity("", activity_type="invoke", value={
+        "action": {"type": "Action.Execute", "verb": "tag.confirm", "data": clicked["data"]},
+        "trigger": "manual"}))
+    assert status == 200 and body["statusCode"] == 200
+    card = body["value"]
+    shown = card_text(card)
+    assert f"Confirmed {ksb}" in shown and "This week I set up Evidently" in shown  # the acted-on tag, the entry
+    left = {a["data"]["ksb"]["p"]["ksb"] for a in card_actions(card) if a.get("verb") == "tag.confirm"}
+    assert ksb not in left and left == {a["data"]["ksb"]["p"]["ksb"] for a in others}
+    standard = teams.coach.knowledge.standard
+    for cited in (ksb, *left):  # the clicked and every remaining suggestion still quoted in the standard's words
+        quote = standard.ksb(cited).text  # type: ignore[union-attr]
+        assert escape(quote)[:60] in shown or quote[:60] in shown, cited
+
+
 async def test_a_retried_activity_is_answered_once(teams: TeamsHarness) -> None:
     activity = teams.activity("what counts for K12?")
     await teams.post(activity)

@@ -54,9 +54,12 @@ def _join(ids: list[str] | tuple[str, ...]) -> str:
     return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
 
 
-def _reply(s: Services, change: TagChange, intent: str) -> Reply:
+def _reply(s: Services, change: TagChange, intent: str, *, whole_entry: bool = False) -> Reply:
+    """`whole_entry` (a button's reply): cite the still-pending KSBs too, so a card rebuilt from this
+    reply alone (Teams sends no old card) keeps every citation the entry's card had."""
+    cited = [*(change.changed or change.unchanged), *([p.id for p in change.pending] if whole_entry else [])]
     return Reply(text=change_text(change), intent=intent,
-                 citations=s.citations(list(change.changed or change.unchanged)),
+                 citations=s.citations(list(dict.fromkeys(cited))),
                  actions=tag_actions(change.entry_id, [p.id for p in change.pending]),
                  metadata={"entry_id": change.entry_id, "source": change.source,
                            "changed": list(change.changed), "pending": [p.id for p in change.pending],
@@ -79,7 +82,7 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
                                               ids=[str(incoming.payload.get("ksb", ""))])
             except (ValueError, LookupError) as exc:
                 return _problem(exc, kind)
-            return _reply(s, change, kind)
+            return _reply(s, change, kind, whole_entry=True)
 
         return handle
 
