@@ -29,8 +29,12 @@ def ensure_person(session: Session, *, platform: str, workspace_id: str, user_id
     """The person behind a platform identity; first contact makes an enrolled apprentice.
 
     Two replicas may see someone's first message at once: the unique identity
-    key lets one insert win and the other re-read it.
+    key lets one insert win and the other re-read it. Profile text comes from the
+    platform as the person typed it: it is cut to the columns' lengths and loses NUL
+    bytes (PostgreSQL refuses both), so an odd name can never lock anyone out.
     """
+    display_name = _storable(display_name, 200)
+    timezone = _storable(timezone, 64)
     person = find_person(session, platform=platform, workspace_id=workspace_id, user_id=user_id)
     if person is None:
         try:
@@ -114,3 +118,7 @@ def _link(session: Session, *, manager_id: int, apprentice_id: int) -> ManagerLi
         select(ManagerLink).where(ManagerLink.manager_id == manager_id,
                                   ManagerLink.apprentice_id == apprentice_id)
     ).first()
+
+
+def _storable(text: str, limit: int) -> str:
+    return text.replace("\x00", "")[:limit]
