@@ -92,6 +92,16 @@ class Redactor:
         return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
 
 
+class NoPlatformPayloads(logging.Filter):
+    """At DEBUG the Slack SDK and bolt log whole request and response bodies, people's words included;
+    without LOG_CONTENT those records are dropped (their warnings and errors still pass)."""
+
+    PREFIXES = ("slack_sdk", "slack_bolt")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG or not record.name.startswith(self.PREFIXES)
+
+
 class RedactingFilter(logging.Filter):
     """A handler filter, so third-party loggers are covered too, not only ours."""
 
@@ -161,6 +171,8 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> l
         fmt = TextFormatter()
     handler.setFormatter(fmt)
     redactor = Redactor(secret_values(settings), log_content=settings.log_content)
+    if not settings.log_content:
+        handler.addFilter(NoPlatformPayloads())
     handler.addFilter(RedactingFilter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):
