@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.coach import Handler
@@ -18,6 +18,8 @@ from bot.names import ActionId, IntentName
 from bot.ports import TagSuggestion
 from bot.prompt_files import render
 from bot.search.entry_noise import noise_kind
+
+EARLIEST_ENTRY = timedelta(days=6 * 366)  # longer than any apprenticeship, so only absurd dates are refused
 
 
 def _lines(suggestions: tuple[TagSuggestion, ...] | list[TagSuggestion]) -> str:
@@ -110,6 +112,10 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
             fields = read_fields(text, payload, today=today, working_day=s.working_day)
             if fields.work_date > today:
                 return _query(fields, "date", text)
+            earliest = today - EARLIEST_ENTRY
+            if fields.work_date < earliest:  # 0001-01-01 would count towards the hours
+                raise ValueError(render("reflect_date_too_early.md", date=fields.work_date.isoformat(),
+                                        earliest=earliest.isoformat()))
             if fields.hours > MAX_ENTRY_HOURS:
                 return _query(fields, "hours", text)
             actor = await s.actor(incoming.user)
