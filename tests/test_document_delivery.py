@@ -40,7 +40,8 @@ async def test_teams_offers_the_pdf_and_uploads_it_on_accept(teams: TeamsHarness
     await teams.post(teams.activity("export my portfolio"))
     [offer] = attachments(teams, CONSENT_TYPE, "conv1")
     assert offer["name"].endswith(".pdf") and offer["content"]["sizeInBytes"] > 1000
-    assert offer["content"]["acceptContext"] == {"intent": "portfolio", "text": "export my portfolio"}
+    assert offer["content"]["acceptContext"] == {"intent": "portfolio", "text": "export my portfolio",
+                                                 "for": "teams:aad-1"}  # only its person may accept it
     status, _ = await teams.post(accept(teams, offer, onedrive.url + "/upload/s1"))
     assert status == 200
     [put] = onedrive.calls_named("upload")
