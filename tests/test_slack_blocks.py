@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from bot.adapters.slack.blocks import (
     MAX_BLOCKS,
@@ -156,3 +158,46 @@ def test_manifest_matches_what_the_app_listens_for() -> None:
     urls |= {manifest["settings"]["event_subscriptions"]["request_url"],
              manifest["settings"]["interactivity"]["request_url"]}
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")
+
+
+def valid_blocks(blocks: list[dict[str, Any]]) -> None:
+    """Every block is a type slack_sdk's Block Kit models know, and passes their validation."""
+    for raw in blocks:
+        parsed = Block.parse(raw)
+        assert parsed is not None and type(parsed) is not Block, raw
+        parsed.validate_json()
+        assert parsed.to_dict()["type"] == raw["type"]
+
+
+def test_every_slack_payload_passes_slack_sdk_validation() -> None:
+    standard = StandardRegistry(added_dir=Path("/nonexistent")).load("ST1398").standard
+    cited = [Citation("S24", "Monitor models in production."), Citation("K5", "How data drift arises.")]
+    tag_buttons = [Action(f"{verb} {k}", action, {"entry_id": 7, "ksb": k}, style="primary")
+                   for k in ("S24", "K5", "B3") for verb, action in (("Confirm", ActionId.TAG_CONFIRM),
+                                                                     ("Remove", ActionId.TAG_REMOVE))]
+    replies = {
+        "answer": Reply(text="**S24** asks you to monitor models.\n" * 40, citations=cited,
+                        followups=["How could I evidence S24?", "What counts for K5?"], intent="question",
+                        actions=[Action("Save this as a reflection", ActionId.REFLECT_SAVE, {"text": "x"})]),
+        "reflection": Reply(text="Saved entry #7 (2.5 h). I suggest S24, K5 and B3.", citations=cited,
+                            actions=tag_buttons, intent="reflect"),
+        "nudge": Reply(text="Your apprentices this week: Priya 40%, Sam 12%.", intent="manager_nudge",
+                       followups=["Show my team"]),
+        "weekly prompt": Reply(text="What did you work on this week?", intent="weekly_prompt",
+                               actions=[Action("Log a reflection", ActionId.REFLECT_OPEN, {}),
+                                        Action("Skip this week", ActionId.PROMPT_SKIP, {})]),
+    }
+    for reply in replies.values():
+        for message in render_reply(reply, feedback_id="Ev1"):
+            valid_blocks(message.blocks)
+        valid_blocks(render_single(reply).blocks)
+        valid_blocks(resolve_buttons(render_single(reply).blocks, {"entry_id": 7, "ksb": "S24"}, "Confirmed S24"))
+    modal = reflection_modal(form=Form(kind="reflection", prefill={"text": "x", "ksbs": ["S24"], "hours": 2}),
+                             standard=standard, metadata={"channel": "D1"})
+    valid_blocks(modal["blocks"])
+    View(**modal).validate_json()
+    home = home_view(title="KSB Coach", sections=[("Your evidence", replies["reflection"]),
+                                                 ("Weekly reflection prompt", replies["weekly prompt"])],
+                     footer="hi", picture="F0123")
+    valid_blocks(home["blocks"])
+    View(**home).validate_json()
