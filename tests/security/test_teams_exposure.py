@@ -9,14 +9,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_coach
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector
-from tests.fakes.base import FakeServer
 from tests.test_teams_endpoint import stored_entries
+from tests.test_teams_exports import FakeOneDrive
 from tests.test_teams_support import TeamsHarness, card_actions, start
 
 pytest_plugins = ["tests.test_teams_support"]  # the `teams` and `fake_connector` fixtures
@@ -33,15 +32,6 @@ def public_address() -> str:
     if not address or address.startswith("127."):
         pytest.skip("no non-loopback address on this machine")
     return address
-
-
-class FakeOneDrive(FakeServer):
-    def setup_routes(self, app: web.Application) -> None:
-        app.router.add_put("/upload/{session}", self._put, name="upload")
-
-    async def _put(self, request: web.Request) -> web.Response:
-        await request.read()
-        return web.json_response({"id": "file-1"}, status=201)
 
 
 @pytest.fixture
