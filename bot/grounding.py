@@ -5,15 +5,21 @@
 - A KSB id is whatever `mentioned_ids` finds ("S24", "s 24", "K07" -> "K7").
 - Model output may name only ids it was given (`invented_ids` is what it made up).
 - A reply cites KSBs with the standard's exact words (`citations`).
+- A model call is bounded in time and any failure means the grounded text (`completion`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import Iterable
 
 from bot.messages import Citation
+from bot.ports import Composer
 from knowledge.model import Standard
+
+log = logging.getLogger(__name__)
 
 _KSB_ID = re.compile(r"\b([KSB])\s?(\d{1,3})\b", re.IGNORECASE)
 
@@ -37,3 +43,13 @@ def citations(standard: Standard, ids: Iterable[str]) -> list[Citation]:
     """The standard's own words for each known id, once each, in the order given."""
     return [Citation(id=k.id, text=k.text, duties=tuple(standard.duties_for(k.id)))
             for i in dict.fromkeys(ids) if (k := standard.ksb(i)) is not None]
+
+
+async def completion(composer: Composer, *, system: str, user: str, timeout: float, purpose: str) -> str | None:
+    """The model's stripped text, or None when it fails, times out or says nothing: callers then answer grounded."""
+    try:
+        text = await asyncio.wait_for(composer.complete(system=system, user=user), timeout)
+    except Exception as exc:  # an LLM failure of any kind falls back to the grounded text
+        log.warning("%s: model call failed (%s); using the grounded text", purpose, type(exc).__name__)
+        return None
+    return text.strip() if text and text.strip() else None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.grounding import citations, delimit, invented_ids, mentioned_ids
+from bot.grounding import citations, completion, delimit, invented_ids, mentioned_ids
 from knowledge.registry import Knowledge
+from tests.fakes.keyword_tagger import ScriptedComposer
 
 
 def test_ids_are_found_and_normalised_one_way() -> None:
@@ -24,3 +25,15 @@ def test_citations_quote_the_standard_once_each_and_skip_unknown_ids(knowledge: 
     s24 = knowledge.standard.ksb("S24")
     assert s24 is not None
     assert [c.id for c in cited] == ["S24", "K1"] and cited[0].text == s24.text
+
+
+async def test_a_model_that_hangs_fails_or_says_nothing_gives_none() -> None:
+    class Broken(ScriptedComposer):
+        async def complete(self, *, system: str, user: str) -> str | None:
+            raise RuntimeError("model down")
+
+    hanging = ScriptedComposer(["late"], delay=5.0)
+    assert await completion(hanging, system="s", user="u", timeout=0.05, purpose="test") is None
+    assert await completion(Broken(), system="s", user="u", timeout=1, purpose="test") is None
+    assert await completion(ScriptedComposer(["  "]), system="s", user="u", timeout=1, purpose="test") is None
+    assert await completion(ScriptedComposer([" ok \n"]), system="s", user="u", timeout=1, purpose="test") == "ok"

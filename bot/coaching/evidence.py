@@ -8,13 +8,12 @@ of the weak KSBs it was given.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.coaching.reflections import EntryView
-from bot.grounding import delimit, invented_ids, mentioned_ids
+from bot.grounding import completion, delimit, invented_ids, mentioned_ids
 from bot.ports import Composer
 from bot.prompt_files import render
 from bot.search.lexical import Bm25, tokens
@@ -122,19 +121,15 @@ async def suggest_evidence(*, knowledge: Knowledge, weak_ids: Sequence[str],
     user = render("evidence_user.md", ksbs="\n".join(_ksb_line(knowledge, i) for i in ideas),
                   ideas=grounded.text,
                   entries="\n".join(f"- {delimit(short_quote(v.entry.text, 200))}" for v in entries[:10]))
-    try:
-        text = await asyncio.wait_for(
-            composer.complete(system=render("evidence_system.md"), user=user), timeout)
-    except Exception:  # an LLM failure of any kind falls back to the grounded text
-        log.warning("evidence LLM call failed; using grounded ideas", exc_info=True)
-        return grounded
-    if not text or not text.strip():
+    text = await completion(composer, system=render("evidence_system.md"), user=user, timeout=timeout,
+                            purpose="evidence ideas")
+    if text is None:
         return grounded
     invented = invented_ids(text, weak)
     if not mentioned_ids(text) or invented:
         log.info("evidence LLM text named %s outside %s; rejected", sorted(invented), weak)
         return grounded
-    return EvidenceAdvice(text.strip(), tuple(ideas), "llm")
+    return EvidenceAdvice(text, tuple(ideas), "llm")
 
 
 def _ksb_line(knowledge: Knowledge, idea: EvidenceIdea) -> str:

@@ -8,7 +8,6 @@ in the grounded lines and every number it writes was in what it was given.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -17,7 +16,7 @@ from bot.coaching.evidence import EvidenceIdea, short_quote
 from bot.coaching.progress import Progress
 from bot.documents.entries import DocEntry
 from bot.documents.review_doc import Summary, evidenced_in_period
-from bot.grounding import delimit, invented_ids, mentioned_ids
+from bot.grounding import completion, delimit, invented_ids, mentioned_ids
 from bot.ports import Composer
 from bot.prompt_files import render
 from knowledge.model import Standard
@@ -85,18 +84,14 @@ async def review_summary(*, standard: Standard, progress: Progress, expected: fl
     user = render("review_user.md", ksbs=ksbs, went_well="\n".join(grounded.went_well),
                   next_steps="\n".join(grounded.next_steps), ideas=ideas_text,
                   entries="\n".join(shown))
-    try:
-        text = await asyncio.wait_for(
-            composer.complete(system=render("review_system.md"), user=user), timeout)
-    except Exception:  # an LLM failure of any kind falls back to the grounded lines
-        log.warning("review summary LLM call failed; using grounded lines", exc_info=True)
+    text = await completion(composer, system=render("review_system.md"), user=user, timeout=timeout,
+                            purpose="review summary")
+    parts = _parts(text) if text is not None else None
+    if text is None or parts is None:
         return grounded
-    parts = _parts(text or "")
-    if parts is None:
-        return grounded
-    invented = invented_ids(text or "", allowed)
-    numbers = _numbers(text or "") - _numbers(user)
-    if not mentioned_ids(text or "") or invented or numbers:
+    invented = invented_ids(text, allowed)
+    numbers = _numbers(text) - _numbers(user)
+    if not mentioned_ids(text) or invented or numbers:
         log.info("review summary LLM text rejected: ids %s outside %s, numbers %s",
                  sorted(invented), sorted(allowed), sorted(numbers))
         return grounded

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 
-from bot.grounding import citations, delimit, invented_ids, mentioned_ids
+from bot.grounding import citations, completion, delimit, invented_ids, mentioned_ids
 from bot.messages import Citation, Reply
 from bot.names import IntentName
 from bot.ports import Composer
@@ -22,6 +22,7 @@ from bot.scheduler.nudge_data import ApprenticeSummary
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
+LLM_TIMEOUT = 20.0  # a batch job: longer than a chat answer's, but never unbounded
 MAX_LLM_CHARS = 6000
 
 
@@ -106,19 +107,15 @@ def nudge_data(summaries: Sequence[ApprenticeSummary], knowledge: Knowledge) -> 
 
 
 async def llm_nudge(*, composer: Composer, manager: str, summaries: Sequence[ApprenticeSummary],
-                    knowledge: Knowledge, day: date) -> Reply | None:
+                    knowledge: Knowledge, day: date, timeout: float = LLM_TIMEOUT) -> Reply | None:
     """The model's summary, or None when it is absent, fails or names a KSB it was not given."""
     data = nudge_data(summaries, knowledge)
     user = render("nudge_user.md", reference=knowledge.standard.reference,
                   manager=delimit(manager), day=day.isoformat(),
                   data=data)
-    try:
-        raw = await composer.complete(system=load("nudge_system.md"), user=user)
-    except Exception as exc:  # noqa: BLE001 - any failure means the grounded text
-        log.warning("nudge completion failed: %s", type(exc).__name__)
-        return None
-    text = (raw or "").strip()
-    if not text or len(text) > MAX_LLM_CHARS:
+    text = await completion(composer, system=load("nudge_system.md"), user=user, timeout=timeout,
+                            purpose="manager nudge")
+    if text is None or len(text) > MAX_LLM_CHARS:
         return None
     allowed = {i for s in summaries for i in s.weakest_ksbs}
     invented = invented_ids(text, allowed)
@@ -132,10 +129,10 @@ async def llm_nudge(*, composer: Composer, manager: str, summaries: Sequence[App
 
 async def compose_nudge(*, composer: Composer | None, manager: str,
                         summaries: Sequence[ApprenticeSummary], knowledge: Knowledge,
-                        day: date) -> Reply:
+                        day: date, timeout: float = LLM_TIMEOUT) -> Reply:
     if composer is not None:
         reply = await llm_nudge(composer=composer, manager=manager, summaries=summaries,
-                                knowledge=knowledge, day=day)
+                                knowledge=knowledge, day=day, timeout=timeout)
         if reply is not None:
             return reply
     return grounded_nudge(manager=manager, summaries=summaries, knowledge=knowledge, day=day)
