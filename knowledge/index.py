@@ -200,14 +200,12 @@ class KsbIndex:
             return self._matrix
 
     def _read_collection(self) -> Matrix:
-        import numpy as np
+        from knowledge.similarity import unit_rows
 
         self.build()
         got = self._collection().get(include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-        vectors = np.asarray([by_id[d.id] for d in self._docs], dtype=np.float32)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors
+        return unit_rows([by_id[d.id] for d in self._docs])
 
     def _snapshot(self) -> Path | None:
         """Named by the content hash, inside the embedded Chroma directory (gone with it); none for a server."""
@@ -244,12 +242,10 @@ class KsbIndex:
                 old.unlink(missing_ok=True)
 
     def _similarities(self, query: str) -> tuple[list[IndexDocument], list[float]]:
-        import numpy as np
+        from knowledge.similarity import cosine
 
         docs, vectors = self._loaded()
-        q = np.asarray(self._embeddings.embed_query(query), dtype=np.float32)
-        sims = vectors @ (q / max(float(np.linalg.norm(q)), 1e-12))
-        return docs, [float(x) for x in sims]
+        return docs, [float(x) for x in cosine(vectors, self._embeddings.embed_query(query))]
 
     def search(self, query: str, k: int) -> list[tuple[IndexDocument, float]]:
         """The k nearest documents by cosine similarity, typical activities left out.

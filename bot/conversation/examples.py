@@ -69,9 +69,9 @@ class ExampleScorer:
     def _embed(self) -> np.ndarray:
         import numpy as np
 
-        vectors = np.asarray(self._embeddings.embed_documents([e.text for e in self.examples]),
-                             dtype=np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        from knowledge.similarity import unit_rows
+
+        vectors = unit_rows(self._embeddings.embed_documents([e.text for e in self.examples]))
         if self._cache:
             try:
                 self._cache.parent.mkdir(parents=True, exist_ok=True)
@@ -86,9 +86,9 @@ class ExampleScorer:
         """Each intent's mean similarity over its `NEIGHBOURS` closest examples, best first."""
         import numpy as np
 
-        query = np.asarray(self._embeddings.embed_query(text), dtype=np.float32)
-        query /= np.linalg.norm(query) + 1e-12
-        sims = self._vectors() @ query
+        from knowledge.similarity import cosine
+
+        sims = cosine(self._vectors(), self._embeddings.embed_query(text))
         labels = np.array(self._labels)
         out: dict[str, float] = {}
         for intent in dict.fromkeys(self._labels):

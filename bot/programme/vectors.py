@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from knowledge.documents import text_key
 from knowledge.index import ChromaTarget, Embedder
@@ -41,13 +41,6 @@ def _digest(texts: list[str], embedder_name: str) -> str:
     return hashlib.sha256("\x1f".join([SCHEMA, embedder_name, *texts]).encode("utf-8")).hexdigest()
 
 
-def _normalised(rows: Any) -> Matrix:
-    import numpy as np  # deferred: a question that names a KSB id never needs it
-
-    matrix = np.asarray(rows, dtype=np.float32)
-    return np.asarray(matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12))
-
-
 class ViewVectors:
     """The matrix of `texts`, one unit-length row each."""
 
@@ -71,13 +64,15 @@ class ViewVectors:
 
     def _load(self) -> Matrix:
         """Shipped vectors when they cover every view (no Chroma, no embedding); else stored; else embedded."""
+        from knowledge.similarity import unit_rows
+
         known = self._shipped_vectors()
         if all(view_key(t) in known for t in self._texts):
-            return _normalised([known[view_key(t)] for t in self._texts])
+            return unit_rows([known[view_key(t)] for t in self._texts])
         stored = self._stored() if self._target is not None else None
         if stored is not None:
             return stored
-        matrix = _normalised([known.get(view_key(t)) or self._embeddings.embed_query(t) for t in self._texts])
+        matrix = unit_rows([known.get(view_key(t)) or self._embeddings.embed_query(t) for t in self._texts])
         if self._target is not None:
             self._store(matrix)
         return matrix
@@ -88,10 +83,9 @@ class ViewVectors:
 
     def query(self, text: str) -> Matrix:
         """Cosine similarity of `text` to every view."""
-        import numpy as np
+        from knowledge.similarity import cosine  # deferred: a question that names a KSB id never needs numpy
 
-        q = np.asarray(self._embeddings.embed_query(text), dtype=np.float32)
-        return np.asarray(self.matrix() @ (q / max(float(np.linalg.norm(q)), 1e-12)))
+        return cosine(self.matrix(), self._embeddings.embed_query(text))
 
     def _shipped_vectors(self) -> dict[str, list[float]]:
         from knowledge.shipped import shipped_lookup
@@ -112,7 +106,9 @@ class ViewVectors:
         rows = [by_id.get(str(n)) for n in range(len(self._texts))]
         if any(row is None for row in rows):
             return None
-        return _normalised(rows)
+        from knowledge.similarity import unit_rows
+
+        return unit_rows(rows)
 
     def _store(self, matrix: Matrix) -> None:
         assert self._target is not None
