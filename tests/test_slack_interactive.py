@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlmodel import select
@@ -15,7 +13,6 @@ from sqlmodel import select
 from bot.adapters.slack.blocks import FEEDBACK_BLOCK
 from bot.adapters.slack.views import REFLECT_CALLBACK
 from bot.names import ActionId
-from bot.wiring import open_settings_database
 from storage import entries, people, tags
 from storage.db import Database
 from storage.models import AnswerFeedback, EntryTag
@@ -35,17 +32,8 @@ REFLECTION = ("This week I set up Evidently dashboards to monitor data drift and
               "churn model in production, and added alerts when the drift score passes a threshold.")
 
 
-@pytest.fixture
-def database(slack: SlackHarness) -> Iterator[Database]:
-    db = open_settings_database(slack.settings)
-    try:
-        yield db
-    finally:
-        db.dispose()
-
-
-def my_tags(database: Database) -> dict[str, str]:
-    with database.session() as session:
+def my_tags(slack_database: Database) -> dict[str, str]:
+    with slack_database.session() as session:
         person = people.find_person(session, platform="slack", workspace_id=TEAM, user_id=USER)
         assert person is not None and person.id is not None
         [entry] = entries.list_entries(session, person_id=person.id)
@@ -69,13 +57,13 @@ async def test_slash_ksb_answers_privately_in_place(slack: SlackHarness) -> None
 
 
 async def test_reflect_saves_the_entry_and_its_tag_buttons_change_its_tags(
-        slack: SlackHarness, database: Database) -> None:
+        slack: SlackHarness, slack_database: Database) -> None:
     status, _ = await slack.command("/reflect", REFLECTION)
     assert status == 200
     await slack.settle()
     [saved] = slack.posted()
     assert saved["channel"].startswith("D")  # the user's own DM, not the channel it was typed in
-    suggested = my_tags(database)
+    suggested = my_tags(slack_database)
     assert suggested and set(suggested.values()) == {"suggested"}
     choices = {(action, payload["ksb"]): value for _, action, payload, value in buttons(saved["blocks"])
                if action in {ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE}}
@@ -85,7 +73,7 @@ async def test_reflect_saves_the_entry_and_its_tag_buttons_change_its_tags(
     message = as_message(saved)
     await slack.click(choices[(ActionId.TAG_CONFIRM, first)], message=message, channel=saved["channel"])
     await slack.settle()
-    assert my_tags(database)[first] == "confirmed"
+    assert my_tags(slack_database)[first] == "confirmed"
     [update] = slack.posted("chat.update")
     assert update["ts"] == message["ts"]
     left = {(a, p.get("ksb")) for _, a, p, _ in buttons(update["blocks"])}
@@ -96,11 +84,11 @@ async def test_reflect_saves_the_entry_and_its_tag_buttons_change_its_tags(
     if rest:
         await slack.click(choices[(ActionId.TAG_REMOVE, rest[0])], message=as_message(update), channel=saved["channel"])
         await slack.settle()
-        assert my_tags(database)[rest[0]] == "removed"
+        assert my_tags(slack_database)[rest[0]] == "removed"
 
 
 async def test_reflect_without_text_opens_the_form_and_saving_it_logs_the_entry(
-        slack: SlackHarness, database: Database) -> None:
+        slack: SlackHarness, slack_database: Database) -> None:
     status, _ = await slack.command("/reflect")
     assert status == 200
     await slack.settle()
@@ -119,7 +107,7 @@ async def test_reflect_without_text_opens_the_form_and_saving_it_logs_the_entry(
     await slack.settle()
     [saved] = slack.posted()
     assert saved["channel"].startswith("D") and "2.5 h" in blocks_text(saved["blocks"])
-    assert my_tags(database)["S24"] == "confirmed"
+    assert my_tags(slack_database)["S24"] == "confirmed"
 
 
 def submission(view: dict[str, Any], *, text: str, day: date, hours: str | None,
@@ -150,7 +138,8 @@ async def test_user_text_echoed_back_cannot_ping_or_link(slack: SlackHarness) ->
     assert "&lt;!channel&gt;" in shown and "&lt;https://evil.example|our wiki&gt;" in shown
 
 
-async def test_feedback_is_stored_and_the_vote_buttons_say_thanks(slack: SlackHarness, database: Database) -> None:
+async def test_feedback_is_stored_and_the_vote_buttons_say_thanks(
+        slack: SlackHarness, slack_database: Database) -> None:
     await slack.event(message_event("what counts for S24?"), event_id="EvFEEDBACK")
     await slack.settle()
     [answer] = slack.posted()
@@ -158,7 +147,7 @@ async def test_feedback_is_stored_and_the_vote_buttons_say_thanks(slack: SlackHa
             if action == ActionId.FEEDBACK and payload["value"] == "up"]
     await slack.click(up, message=as_message(answer))
     await slack.settle()
-    with database.session() as session:
+    with slack_database.session() as session:
         [row] = session.exec(select(AnswerFeedback)).all()
     assert row.value == "up" and row.answer_id == "EvFEEDBACK" and row.cited_ids == ["S24"]
     [update] = slack.posted("chat.update")
@@ -190,10 +179,10 @@ def validated_view(published: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_app_home_shows_coverage_waiting_suggestions_latest_entries_and_a_log_button(
-        slack: SlackHarness, database: Database) -> None:
+        slack: SlackHarness, slack_database: Database) -> None:
     await slack.command("/reflect", REFLECTION)
     await slack.settle()
-    waiting = sorted(my_tags(database))
+    waiting = sorted(my_tags(slack_database))
     event = {"type": "app_home_opened", "user": USER, "channel": "D1", "tab": "home",
              "event_ts": "1700000700.000700"}
     assert await slack.event(event) == 200
@@ -216,19 +205,19 @@ async def test_app_home_shows_coverage_waiting_suggestions_latest_entries_and_a_
     await slack.click(found[(ActionId.TAG_CONFIRM, waiting[0])], message=None,
                       container={"type": "view", "view_id": "V1"})
     await slack.settle()
-    assert my_tags(database)[waiting[0]] == "confirmed"
+    assert my_tags(slack_database)[waiting[0]] == "confirmed"
     again = validated_view(slack.posted("views.publish")[-1])
     left = {(a, p.get("ksb")) for _, a, p, _ in buttons(again["blocks"])}
     assert (ActionId.TAG_CONFIRM, waiting[0]) not in left
     assert len(slack.posted("files.completeUploadExternal")) == 2  # the picture changed: a new upload
 
 
-async def test_tag_rows_are_per_person(slack: SlackHarness, database: Database) -> None:
+async def test_tag_rows_are_per_person(slack: SlackHarness, slack_database: Database) -> None:
     """Another user's click on my tag buttons changes nothing of mine."""
     await slack.command("/reflect", REFLECTION)
     await slack.settle()
     [saved] = slack.posted()
-    before = my_tags(database)
+    before = my_tags(slack_database)
     [(value, ksb)] = [(v, p["ksb"]) for _, a, p, v in buttons(saved["blocks"]) if a == ActionId.TAG_CONFIRM][:1]
     payload = {"type": "block_actions", "user": {"id": "U666", "team_id": TEAM},
                "channel": {"id": saved["channel"]}, "message": as_message(saved),
@@ -236,8 +225,8 @@ async def test_tag_rows_are_per_person(slack: SlackHarness, database: Database) 
                "actions": [{"type": "button", "action_id": "ksb:0", "value": value}]}
     await slack.interact(payload)
     await slack.settle()
-    assert my_tags(database) == before
-    with database.session() as session:
+    assert my_tags(slack_database) == before
+    with slack_database.session() as session:
         assert session.exec(select(EntryTag).where(EntryTag.ksb_id == ksb)).one().source == "suggested"
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 from sqlmodel import select
 
 from bot.adapters.slack.shortcut import SAVE_AS_REFLECTION
 from bot.names import ActionId
-from bot.wiring import open_settings_database
 from storage import entries, people, tags
 from storage.db import Database
 from storage.models import AuditEvent
@@ -22,15 +19,6 @@ pytest_plugins = ["tests.test_slack_support"]
 MANIFEST = Path(__file__).resolve().parents[1] / "bot" / "adapters" / "slack" / "manifest.yaml"
 WRITTEN = ("Today I paired with Sam to set up Evidently dashboards that monitor data drift on our churn "
            "model in production, with an alert when the drift score passes a threshold.")
-
-
-@pytest.fixture
-def database(slack: SlackHarness) -> Iterator[Database]:
-    db = open_settings_database(slack.settings)
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 def shortcut(text: str, *, author: str = "U777", channel: str = "C42") -> dict[str, object]:
@@ -49,7 +37,7 @@ def test_the_manifest_declares_the_message_shortcut() -> None:
 
 
 async def test_a_message_becomes_my_reflection_with_its_link_and_tags(
-        slack: SlackHarness, database: Database) -> None:
+        slack: SlackHarness, slack_database: Database) -> None:
     status, _ = await slack.interact(shortcut(WRITTEN))
     assert status == 200
     await slack.settle()
@@ -59,7 +47,7 @@ async def test_a_message_becomes_my_reflection_with_its_link_and_tags(
     [asked] = slack.posted("chat.getPermalink")
     assert asked["channel"] == "C42" and asked["message_ts"] == "1700000900.000900"
     assert any(a in {ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE} for _, a, _, _ in buttons(saved["blocks"]))
-    with database.session() as session:
+    with slack_database.session() as session:
         person = people.find_person(session, platform="slack", workspace_id=TEAM, user_id=USER)
         assert person is not None and person.id is not None  # saved as the clicker's, not the author's
         assert people.find_person(session, platform="slack", workspace_id=TEAM, user_id="U777") is None
@@ -71,11 +59,11 @@ async def test_a_message_becomes_my_reflection_with_its_link_and_tags(
     assert "Evidently" in blocks_text(saved["blocks"])
 
 
-async def test_a_message_without_text_saves_nothing_and_says_why(slack: SlackHarness, database: Database) -> None:
+async def test_a_message_without_text_saves_nothing_and_says_why(slack: SlackHarness, slack_database: Database) -> None:
     await slack.interact(shortcut(""))
     await slack.settle()
     [note] = slack.posted()
     assert note["channel"].startswith("D") and "no text" in note["text"]
-    with database.session() as session:
+    with slack_database.session() as session:
         person = people.find_person(session, platform="slack", workspace_id=TEAM, user_id=USER)
         assert person is None or not entries.list_entries(session, person_id=person.id or 0)

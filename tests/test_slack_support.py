@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.search.retrieval import HybridRetriever
 from bot.server import build_app
 from bot.wiring import make_coach, open_settings_database
+from storage.db import Database
 from tests.conftest import make_settings
 from tests.fakes import FakeSlackAPI
 
@@ -187,6 +188,16 @@ async def running_slack(settings: Settings, coach: Coach, fake: FakeSlackAPI) ->
 async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
     async with FakeSlackAPI() as fake:
         yield fake
+
+
+@pytest.fixture
+def slack_database(slack: SlackHarness) -> Iterator[Database]:
+    """The database the running Slack harness writes to, for checking what it stored."""
+    db = open_settings_database(slack.settings)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 @pytest.fixture
