@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench index clean
+.PHONY: install run test lint bench bench-scale index clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing KSB Coach and its dependencies into $(VENV): about 1-2 minutes the first time, seconds after."
@@ -28,6 +28,11 @@ lint: $(STAMP)
 
 bench: index
 	$(PY) -m bench
+
+# 3 real `serve` replicas on PostgreSQL and a `chroma run` server, with the fake Slack API;
+# about 5 minutes, so not part of `make bench` (bench/scale/__init__.py says what it proves)
+bench-scale: $(STAMP)
+	$(PY) -m bench.scale
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

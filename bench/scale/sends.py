@@ -1,0 +1,123 @@
+"""The scheduler's scenarios: weekly prompts from N replicas stay exactly-once through a crash
+mid-batch and through rate limiting that holds sends past their lease.
+
+Each scenario starts its replicas with a short tick interval and the shortest
+lease, seeds its apprentices once the replicas are ready (so every replica
+finds them due at its next tick, as on a Friday afternoon), and counts what the
+fake Slack API *accepted* per DM: one is delivered, two is a duplicate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+from bench.demo_data import DemoSpec, generate
+from bench.scale.cluster import Cluster, Replica
+from bench.scale.fake_slack import Accepted
+from bench.scale.registry import Outcome, Size, scenario
+from bot.config import Settings
+from bot.scheduler.due import WEEKDAYS, Defaults, Schedule
+from bot.wiring import load_knowledge
+from storage.db import open_database
+from tests.test_schedule_support import fake_channel
+
+SEED_TIMEOUT = 120.0  # seconds for the first replica to start sending once people exist
+
+
+def scheduler_env(size: Size, due: datetime) -> dict[str, str]:
+    """Replica settings that make `due` (a UTC time a few minutes ago) everyone's prompt time."""
+    return {"SCHEDULER": "true", "SCHEDULER_INTERVAL": str(size.interval), "SCHEDULER_LEASE": str(size.lease),
+                "SCHEDULER_REVIEWS": "false", "DEFAULT_TIMEZONE": "UTC", "PROMPT_DAY": WEEKDAYS[due.weekday()],
+                "PROMPT_TIME": due.strftime("%H:%M")}
+
+
+def due_time() -> datetime:
+    return (datetime.now(UTC) - timedelta(minutes=5)).replace(second=0, microsecond=0)
+
+
+def seed(cluster: Cluster, count: int, due: datetime) -> dict[str, str]:
+    """`count` apprentices in UTC whose prompt is due now; returns {DM channel: user id}."""
+    cluster.sql("TRUNCATE person CASCADE")
+    defaults = Defaults(prompt=Schedule(due.weekday(), due.time()), timezone="UTC")
+    with open_database(cluster.database_url) as database:
+        made = generate(database.session, load_knowledge(Settings()),
+                        DemoSpec(apprentices=count, managers=0, weeks=1, today=date.today()), defaults)
+        ids = made.apprentice_ids
+    cluster.sql("UPDATE person SET timezone = 'UTC'")
+    users = [str(u) for (u,) in cluster.sql("SELECT user_id FROM person WHERE id = ANY(%(ids)s)",
+                                            {"ids": ids})]
+    return {fake_channel(cluster.slack, user): user for user in users}
+
+
+def tally(accepted: list[Accepted], channels: dict[str, str]) -> tuple[int, int]:
+    """(apprentices with at least one prompt, prompts beyond the first)."""
+    per = Counter(a.channel for a in accepted if a.channel in channels)
+    return len(per), sum(n - 1 for n in per.values())
+
+
+def recorded(cluster: Cluster) -> int:
+    rows = cluster.sql("SELECT count(*) FROM scheduled_send WHERE kind = 'prompt' AND sent_at IS NOT NULL")
+    return int(rows[0][0]) if rows else 0  # type: ignore[call-overload]
+
+
+def _outcome(name: str, cluster: Cluster, channels: dict[str, str], lines: list[str],
+             took: float) -> Outcome:
+    delivered, duplicates = tally(cluster.slack.accepted, channels)
+    total = len(channels)
+    lines += [f"delivered: {delivered} of {total} apprentices",
+              f"duplicates: {duplicates} of {total}",
+              f"recorded as sent: {recorded(cluster)}",
+              f"took {took:.1f} s"]
+    return Outcome(name, met=delivered == total and duplicates == 0, lines=lines,
+                   counts={"delivered": delivered, "duplicates": duplicates, "total": total})
+
+
+@scenario("kill-mid-batch", "a replica SIGKILLed mid-batch: another finishes after the lease, nothing twice")
+def kill_mid_batch(cluster: Cluster, size: Size) -> Outcome:
+    due = due_time()
+    replicas = cluster.start_replicas(size.replicas, **scheduler_env(size, due))
+    slack = cluster.slack
+    slack.latency = 0.2  # slow enough that a replica is surely mid-batch when it dies
+    kill_after = max(5, size.apprentices // 16)
+    channels = seed(cluster, size.apprentices, due)
+    started = time.monotonic()
+    tokens = {r.token: r for r in replicas}
+
+    def someone_busy(accepted: list[Accepted]) -> bool:
+        return any(n >= kill_after for t, n in Counter(a.token for a in accepted).items() if t in tokens)
+
+    if not slack.wait_until(someone_busy, SEED_TIMEOUT):
+        raise RuntimeError("no replica started sending the seeded prompts")
+    token, before = max(slack.by_token().items(), key=lambda item: item[1] if item[0] in tokens else -1)
+    victim: Replica = tokens[token]
+    victim.kill()
+    killed_at = time.monotonic()
+    sent_by_victim = slack.by_token()[token]
+    slack.wait_until(lambda a: tally(a, channels)[0] >= len(channels), size.lease + 120.0)
+    time.sleep(2 * size.interval + 2)  # any late second copy would arrive within two ticks
+    lines = [f"{size.replicas} replicas, {size.apprentices} prompts due, lease {size.lease} s; "
+             f"killed {victim.name} (SIGKILL) after it had {before} prompts accepted "
+             f"({sent_by_victim} by the time it was dead)",
+             f"the rest finished {time.monotonic() - killed_at:.1f} s after the kill"]
+    return _outcome("kill-mid-batch", cluster, channels, lines, time.monotonic() - started)
+
+
+@scenario("throttle-past-lease", "429s whose Retry-After outlasts the lease: the held sends are not re-sent")
+def throttle_past_lease(cluster: Cluster, size: Size) -> Outcome:
+    due = due_time()
+    cluster.start_replicas(size.replicas, **scheduler_env(size, due))
+    slack = cluster.slack
+    slack.latency = 0.02
+    hold = size.lease + 15
+    throttled = 16
+    slack.throttle(times=throttled, retry_after=hold)
+    channels = seed(cluster, size.apprentices, due)
+    started = time.monotonic()
+    slack.wait_until(lambda a: tally(a, channels)[0] >= len(channels), hold + size.lease + 120.0)
+    # the held sends retry `hold` seconds after their 429: wait them out before counting
+    time.sleep(max(0.0, started + hold + 2 * size.interval + 5 - time.monotonic()))
+    lines = [f"{size.replicas} replicas, {size.apprentices} prompts due, lease {size.lease} s; "
+             f"the first {throttled} posts answered 429 with Retry-After {hold} s"]
+    return _outcome("throttle-past-lease", cluster, channels, lines, time.monotonic() - started)
