@@ -21,6 +21,18 @@ class Settings(BaseSettings):
     standard: str = Field("ST1398", description="Reference of the standard the coach answers on.")
 
     database_url: str = Field("", description="SQLAlchemy URL; empty means a SQLite file under DATA_DIR.")
+    db_pool_size: int = Field(
+        5, ge=1, le=100, description="Database connections per process (one engine, no overflow; as many "
+                                     "threads run database work). Replicas × this must fit PostgreSQL's "
+                                     "max_connections: see docs/deploy.md.")
+    db_connect_timeout: float = Field(
+        3.0, gt=0, le=60, description="Seconds to reach the database, or wait for a free pooled connection.")
+    db_statement_timeout: float = Field(
+        5.0, gt=0, le=600, description="Seconds one statement may run (PostgreSQL statement_timeout) or wait "
+                                       "for a lock (SQLite busy timeout).")
+    db_work_timeout: float = Field(
+        8.0, gt=0, le=600, description="Seconds one piece of database work may take, queueing included; "
+                                       "after it the person is told and their words given back.")
 
     chroma_host: str = Field("", description="Chroma server host; empty means an embedded Chroma under DATA_DIR.")
     chroma_port: int = Field(8000, description="Chroma server port.")

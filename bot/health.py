@@ -4,8 +4,8 @@
 database outage, so liveness never looks at dependencies. /readyz checks what
 an answer needs (database reachable and migrated, knowledge index built) and
 returns 503 naming what is failing, so the platform stops routing to a replica
-until it recovers. Checks are blocking library calls, so they run in threads
-with READINESS_TIMEOUT each.
+until it recovers. The database check runs on the database's own work pool, the
+others in threads, each within READINESS_TIMEOUT.
 
 `python -m bot.health` is the container HEALTHCHECK: slim images have no curl.
 """
@@ -13,17 +13,21 @@ with READINESS_TIMEOUT each.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sys
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
 from bot.config import Settings
 
-CheckFn = Callable[[], "CheckResult"]
+if TYPE_CHECKING:
+    from storage.db import Database
+
+CheckFn = Callable[[], "CheckResult"] | Callable[[], Awaitable["CheckResult"]]
 
 
 @dataclass(frozen=True)
@@ -33,28 +37,26 @@ class CheckResult:
 
 
 class DatabaseCheck:
-    """Reachable and at the migration head; one pooled engine reused across probes."""
+    """Reachable and at the migration head, on the process's one engine and database work pool.
 
-    def __init__(self, url: str, *, timeout: float) -> None:
-        from storage.db import make_engine, normalize_url
+    Probes go through the pool even while it is failing fast after an outage: a passing probe
+    is how the replica sees the database come back.
+    """
 
-        url = normalize_url(url)
-        connect_args: dict[str, Any] = {}
-        if url.startswith("postgresql"):
-            connect_args["connect_timeout"] = max(1, int(timeout))
-        else:
-            connect_args["timeout"] = timeout
-        self.engine = make_engine(url, connect_args=connect_args)
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
-    def __call__(self) -> CheckResult:
+    async def __call__(self) -> CheckResult:
         from sqlalchemy.exc import SQLAlchemyError
 
         from storage.db import current_revisions, head_revisions
+        from storage.work import DatabaseUnavailable
 
         try:
-            current = current_revisions(self.engine)
+            current = await self.database.session.work.probe(lambda: current_revisions(self.database.engine))
+        except DatabaseUnavailable:
+            return CheckResult(False, f"unreachable (no answer within {self.database.options.work_timeout:g}s)")
         except SQLAlchemyError as exc:
-            self.engine.dispose()  # drop pooled connections to the old server before the next try
             cause = getattr(exc, "orig", None) or exc
             return CheckResult(False, f"unreachable ({type(cause).__name__})")
         head = head_revisions()
@@ -64,9 +66,6 @@ class DatabaseCheck:
             return CheckResult(False, f"migrations not current (at {at}, head {heads}); "
                                       "start-up migrates, see docs/deploy.md")
         return CheckResult(True, f"migrated ({','.join(sorted(head))})")
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 def index_check(coach: Any) -> CheckFn:
@@ -92,7 +91,9 @@ class Readiness:
 
     async def _run(self, check: CheckFn) -> CheckResult:
         try:
-            return await asyncio.wait_for(asyncio.to_thread(check), self.timeout)
+            if inspect.iscoroutinefunction(check) or inspect.iscoroutinefunction(type(check).__call__):
+                return await asyncio.wait_for(cast(Awaitable[CheckResult], check()), self.timeout)
+            return await asyncio.wait_for(asyncio.to_thread(cast(Callable[[], CheckResult], check)), self.timeout)
         except TimeoutError:
             return CheckResult(False, f"no answer within {self.timeout:g}s")
         except Exception as exc:  # noqa: BLE001 - a failing check is a red light, not a 500
@@ -108,12 +109,22 @@ class Readiness:
 READINESS_KEY = web.AppKey("readiness", Readiness)
 
 
-def default_readiness(settings: Settings, coach: Any) -> tuple[Readiness, Callable[[], None]]:
-    """The production checks and a function that releases their resources."""
-    database = DatabaseCheck(settings.effective_database_url, timeout=settings.readiness_timeout)
-    readiness = Readiness({"database": database, "index": index_check(coach)},
+def default_readiness(settings: Settings, coach: Any,
+                      database: Database | None = None) -> tuple[Readiness, Callable[[], None]]:
+    """The production checks and a function that releases their resources.
+
+    `serve` hands in its one database; without one (tests, tools) the check opens its own.
+    """
+    own = database is None
+    if database is None:
+        from storage.db import Database, DatabaseOptions
+
+        timeout = settings.readiness_timeout
+        database = Database(settings.effective_database_url,
+                            DatabaseOptions(pool_size=1, connect_timeout=timeout, work_timeout=timeout))
+    readiness = Readiness({"database": DatabaseCheck(database), "index": index_check(coach)},
                           timeout=settings.readiness_timeout)
-    return readiness, database.close
+    return readiness, (database.dispose if own else lambda: None)
 
 
 async def warm_up(coach: Any) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -24,6 +25,9 @@ from bot.observability import METRICS_KEY, Metrics
 from bot.observability.instrument import instrument_coach
 from bot.observability.metrics import CONTENT_TYPE_LATEST
 from bot.observability.middleware import make_middleware
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +44,11 @@ async def _metrics(request: web.Request) -> web.Response:
 
 async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | None = None,
                     metrics: Metrics | None = None, readiness: Readiness | None = None,
-                    ) -> web.Application:
-    """The web app with health, readiness, metrics and every configured platform's routes."""
+                    database: Database | None = None) -> web.Application:
+    """The web app with health, readiness, metrics and every configured platform's routes.
+
+    `database` is the process's one engine, which readiness then checks (else it opens its own).
+    """
     metrics = metrics or Metrics()
     app = web.Application(client_max_size=1024 * 1024, middlewares=[make_middleware(metrics)])
     app[SETTINGS_KEY] = settings
@@ -50,7 +57,7 @@ async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | N
     instrument_coach(coach, metrics)
     coach.limit_rate(TurnLimiter(settings.turns_per_minute))
     if readiness is None:
-        readiness, release = default_readiness(settings, coach)
+        readiness, release = default_readiness(settings, coach, database)
 
         async def _release(_app: web.Application) -> None:
             release()
@@ -69,13 +76,13 @@ async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | N
 
 async def serve(*, settings: Settings, coach: Coach, host: str, port: int, mounts: list[Mount],
                 background: Sequence[Lifetime] = (), metrics: Metrics | None = None,
-                stop: asyncio.Event | None = None) -> None:
+                stop: asyncio.Event | None = None, database: Database | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or `stop`), then drain for up to SHUTDOWN_TIMEOUT seconds.
 
     `mounts` add the platforms' routes; `background` (the scheduler) starts and
     stops with the app. Both come from `bot.wiring`.
     """
-    app = await build_app(settings=settings, coach=coach, mounts=mounts, metrics=metrics)
+    app = await build_app(settings=settings, coach=coach, mounts=mounts, metrics=metrics, database=database)
     app.cleanup_ctx.extend(background)
     runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            shutdown_timeout=settings.shutdown_timeout)

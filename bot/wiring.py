@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from bot.scheduler.senders import RoutingSender
     from bot.scheduler.tick import Scheduler
     from bot.server import Mount
-    from storage.db import Database, SessionFactory
+    from storage.db import Database, DatabaseOptions, SessionFactory
 
 
 def registry(settings: Settings) -> StandardRegistry:
@@ -196,13 +196,26 @@ def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,
     return prompt_handlers(directory, service)
 
 
+def database_options(settings: Settings) -> DatabaseOptions:
+    """The one engine's pool size and timeouts (DB_* settings)."""
+    from storage.db import DatabaseOptions
+
+    return DatabaseOptions(pool_size=settings.db_pool_size, connect_timeout=settings.db_connect_timeout,
+                           statement_timeout=settings.db_statement_timeout,
+                           work_timeout=settings.db_work_timeout)
+
+
 def open_settings_database(settings: Settings) -> Database:
-    """The migrated database the settings point at (a SQLite file under DATA_DIR by default)."""
+    """The migrated database the settings point at (a SQLite file under DATA_DIR by default).
+
+    Called once per process: everything that needs the database is handed this one, so a
+    replica holds at most DB_POOL_SIZE connections.
+    """
     from storage.db import open_database
 
     if not settings.database_url:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_database(settings.effective_database_url)
+    return open_database(settings.effective_database_url, database_options(settings))
 
 
 def make_sender(settings: Settings, *, database: Database) -> RoutingSender:
@@ -259,6 +272,6 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
                                                 count_sent=metrics.prompt_sent))
         asyncio.run(serve(settings=settings, coach=coach, host=host, port=port,
                           mounts=platform_mounts(settings, database=database), background=background,
-                          metrics=metrics))
+                          metrics=metrics, database=database))
     finally:
         database.dispose()

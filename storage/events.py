@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -44,6 +43,6 @@ def event_claim(sessions: SessionFactory, *, platform: str) -> Callable[[str], A
             return first
 
     async def claim(event_id: str) -> bool:
-        return await asyncio.to_thread(claim_sync, event_id)
+        return await sessions.run(claim_sync, event_id)
 
     return claim

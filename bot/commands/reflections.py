@@ -27,7 +27,7 @@ from bot.intents import Intent
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import ActionId
 from bot.ports import Tagger, TagSuggestion
-from storage.db import current_revisions, head_revisions, open_database, upgrade
+from storage.db import current_revisions, head_revisions, upgrade
 
 EXIT_BAD_INPUT = 2
 EXIT_UNAVAILABLE = 1
@@ -53,10 +53,10 @@ class LazyTagger:
 
 @contextmanager
 def open_services(ctx: Context) -> Iterator[Services]:
-    from bot.wiring import load_knowledge, make_composer
+    from bot.wiring import load_knowledge, make_composer, open_settings_database
 
     settings, tagger_factory = ctx.settings, ctx.tagger_factory
-    database = open_database(ctx.settings.effective_database_url)
+    database = open_settings_database(settings)
     try:
         yield make_services(
             session_factory=database.session, knowledge=load_knowledge(settings),

@@ -45,11 +45,10 @@ def _clock(text: str | None) -> Clock:
 
 
 def _scheduler(settings: Settings, now: str | None) -> tuple[Database, Scheduler]:
-    from bot.wiring import make_schedule
-    from storage.db import open_database
+    from bot.wiring import make_schedule, open_settings_database
 
     clock = _clock(now)
-    database = open_database(settings.effective_database_url)
+    database = open_settings_database(settings)
     return database, make_schedule(settings, database=database, clock=clock)
 
 
