@@ -3,7 +3,8 @@
 Grounded by default: the ideas come from the guidance data and the link to an
 entry from a score (the retriever's, or a BM25 overlap computed here). An LLM
 may rephrase them, but its text is used only if every KSB id it names is one
-of the weak KSBs it was given.
+of the weak KSBs it was given and it claims nothing about the apprentice's
+coverage, hours or readiness that their figures contradict (`bot.claims`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.claims import Figures, claims_hold
 from bot.coaching.reflections import EntryView
 from bot.grounding import completion, delimit, invented_ids, mentioned_ids
 from bot.ports import Composer
@@ -112,14 +114,20 @@ def grounded_ideas(*, knowledge: Knowledge, weak_ids: Sequence[str],
 
 async def suggest_evidence(*, knowledge: Knowledge, weak_ids: Sequence[str],
                            entries: Sequence[EntryView], composer: Composer | None = None,
-                           scorer: Scorer | None = None, timeout: float = 8.0) -> EvidenceAdvice:
+                           scorer: Scorer | None = None, timeout: float = 8.0,
+                           figures: Figures | None = None) -> EvidenceAdvice:
+    """Grounded ideas, or the model's rewrite when it keeps to the weak KSBs and to `figures`.
+
+    `figures` are the apprentice's own (`bot.claims.progress_figures`); without them the
+    model's text may make no claim about coverage, hours or readiness at all.
+    """
     ideas = grounded_ideas(knowledge=knowledge, weak_ids=weak_ids, entries=entries, scorer=scorer)
     grounded = EvidenceAdvice("\n".join(i.text for i in ideas), tuple(ideas), "grounded")
     if composer is None or not ideas:
         return grounded
     weak = {i.ksb_id for i in ideas}
     user = render("evidence_user.md", ksbs="\n".join(_ksb_line(knowledge, i) for i in ideas),
-                  ideas=grounded.text,
+                  ideas=delimit(grounded.text),  # linked ideas quote the apprentice's entries
                   entries="\n".join(f"- {delimit(short_quote(v.entry.text, 200))}" for v in entries[:10]))
     text = await completion(composer, system=render("evidence_system.md"), user=user, timeout=timeout,
                             purpose="evidence ideas")
@@ -128,6 +136,8 @@ async def suggest_evidence(*, knowledge: Knowledge, weak_ids: Sequence[str],
     invented = invented_ids(text, weak)
     if not mentioned_ids(text) or invented:
         log.info("evidence LLM text named %s outside %s; rejected", sorted(invented), weak)
+        return grounded
+    if not claims_hold(text, figures, purpose="evidence ideas"):
         return grounded
     return EvidenceAdvice(text, tuple(ideas), "llm")
 

@@ -1,8 +1,10 @@
 """The LLM composer: langchain ChatOpenAI against OpenAI or any compatible server.
 
-It may only cite ids that retrieval returned; anything else, a timeout, an
-HTTP error or malformed output hands the question to the grounded composer
-and records why in the metadata.
+It may only cite ids that retrieval returned and may say nothing about the
+person's coverage, completion, hours or gateway readiness (it is shown none of
+their figures: `bot.claims`); anything else, a timeout, an HTTP error or
+malformed output hands the question to the grounded composer and records why
+in the metadata.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from bot.claims import claims_hold
 from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
 from bot.grounding import delimit, invented_ids
@@ -61,6 +64,8 @@ def parse_answer(raw: str, allowed: set[str]) -> tuple[str, list[str]]:
     invented = (set(cited) - allowed) | invented_ids(answer, allowed)
     if invented:
         raise RejectedAnswer("invented ids " + ",".join(sorted(invented)))
+    if not claims_hold(answer, None, purpose="answer"):  # it was shown no one's figures
+        raise RejectedAnswer("unsupported claim")
     return answer, list(dict.fromkeys(cited))
 
 

@@ -3,7 +3,9 @@
 The grounded lines quote the standard's words for the KSBs evidenced most in
 the period, the hours against the pace, and one idea per weakest KSB. An LLM
 may rewrite them, but its text is used only when every KSB id it names was
-in the grounded lines and every number it writes was in what it was given.
+in the grounded lines, every number it writes was in what it was given, and
+nothing it says about coverage, hours or gateway readiness contradicts the
+apprentice's figures (`bot.claims`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
+from bot.claims import Figures, claims_hold, progress_figures
 from bot.coaching.evidence import EvidenceIdea, short_quote
 from bot.coaching.progress import Progress
 from bot.documents.entries import DocEntry
@@ -64,6 +68,15 @@ def _parts(text: str) -> tuple[list[str], list[str]] | None:
     return (well, nxt) if well and nxt else None
 
 
+def review_figures(progress: Progress, *, expected: float, entries: Sequence[DocEntry]) -> Figures:
+    """The apprentice's figures with the review's own: hours expected by now and in the period."""
+    base = progress_figures(progress)
+    logged = progress.hours_logged
+    period = round(sum(e.hours for e in entries), 2)
+    return replace(base, on_pace=logged >= expected,
+                   hours=(*base.hours, expected, period, round(max(expected - logged, 0.0), 1)))
+
+
 def _numbers(text: str) -> set[str]:
     return {n.rstrip("0").rstrip(".") if "." in n else n for n in _NUMBER.findall(text)}
 
@@ -77,7 +90,7 @@ async def review_summary(*, standard: Standard, progress: Progress, expected: fl
     if composer is None:
         return grounded
     allowed = mentioned_ids(" ".join(grounded.went_well + grounded.next_steps))
-    ideas_text = "\n".join(i.text for i in ideas)
+    ideas_text = delimit("\n".join(i.text for i in ideas))  # linked ideas quote entries
     ksbs = "\n".join(f"{k.id}: {k.text}" for i in sorted(allowed) if (k := standard.ksb(i)))
     shown = [f"- {e.work_date.isoformat()}, {e.hours:g} h: {delimit(short_quote(e.text, 200))}"
              for e in entries[-15:]] if private else []
@@ -94,5 +107,8 @@ async def review_summary(*, standard: Standard, progress: Progress, expected: fl
     if not mentioned_ids(text) or invented or numbers:
         log.info("review summary LLM text rejected: ids %s outside %s, numbers %s",
                  sorted(invented), sorted(allowed), sorted(numbers))
+        return grounded
+    if not claims_hold(text, review_figures(progress, expected=expected, entries=entries),
+                       purpose="review summary"):
         return grounded
     return Summary(tuple(parts[0]), tuple(parts[1]), "llm")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bot.claims import progress_figures
 from bot.coach import Handler
 from bot.coaching.evidence import EvidenceAdvice, short_quote, suggest_evidence
 from bot.coaching.otj import rule_in_words
@@ -77,7 +78,7 @@ async def progress_reply(s: Services, incoming: Incoming) -> tuple[Progress, Evi
                                     limit=EVIDENCE_WINDOW)
     advice = await suggest_evidence(knowledge=s.knowledge, weak_ids=[k.id for k in progress.weakest],
                                     entries=views, composer=s.composer, scorer=s.scorer,
-                                    timeout=s.evidence_timeout)
+                                    timeout=s.evidence_timeout, figures=progress_figures(progress))
     return progress, advice, progress_text(progress, advice)
 
 

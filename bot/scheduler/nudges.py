@@ -1,7 +1,9 @@
 """A manager's weekly nudge as words: grounded by default, LLM-written when one is configured.
 
 The LLM version is a rewrite of the same numbers; it is used only if every KSB
-id it mentions is one the data handed to it contains. Anything else (no model,
+id it mentions is one the data handed to it contains and nothing it says about
+an apprentice's coverage, hours or gateway readiness contradicts their figures
+(`bot.claims`). Anything else (no model,
 a timeout, an invented id, an empty answer) falls back to the grounded text,
 which is built from templates and cannot cite what it was not given.
 """
@@ -11,8 +13,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
+from bot.claims import Figures, claims_hold
 from bot.grounding import citations, completion, delimit, invented_ids, mentioned_ids
 from bot.messages import Citation, Reply
 from bot.names import IntentName
@@ -46,6 +50,19 @@ def starters(summary: ApprenticeSummary, knowledge: Knowledge) -> tuple[str, str
                                   name=name))
     options.append(render("nudge_starter_review.md", name=name))
     return options[0], options[1]
+
+
+def summary_figures(s: ApprenticeSummary) -> Figures:
+    """What the nudge's data says of one apprentice, as `bot.claims` checks the model against it."""
+    gap = round(max(s.expected_by_now - s.hours_total, 0.0), 1)
+    duty = s.weakest_duty
+    return Figures(coverage=s.coverage,
+                   gateway_ready=s.coverage >= 100.0 and s.hours_total >= s.target_total,
+                   on_pace=s.hours_total >= s.expected_by_now, hours_met=s.hours_total >= s.target_total,
+                   hours=(s.hours_week, s.weekly_target, s.hours_total, s.target_total,
+                          s.expected_by_now, gap),
+                   counts=((duty.covered, duty.total),) if duty else (),
+                   percents=(abs(s.coverage_change),), name=s.name)
 
 
 def _plural(n: int, word: str) -> str:
@@ -89,7 +106,7 @@ def nudge_data(summaries: Sequence[ApprenticeSummary], knowledge: Knowledge) -> 
     """The facts handed to the model: names made inert, numbers as they are."""
     rows = []
     for s in summaries:
-        first, second = starters(s, knowledge)
+        first, second = starters(replace(s, name=delimit(s.name)), knowledge)
         duty = s.weakest_duty
         rows.append({
             "name": delimit(s.name),
@@ -121,6 +138,8 @@ async def llm_nudge(*, composer: Composer, manager: str, summaries: Sequence[App
     invented = invented_ids(text, allowed)
     if invented:
         log.warning("llm nudge rejected, ids not in its data: %s", ",".join(sorted(invented)))
+        return None
+    if not claims_hold(text, [summary_figures(s) for s in summaries], purpose="manager nudge"):
         return None
     body = render("nudge_llm.md", name=manager or "there", day=day.isoformat(), body=text)
     return Reply(text=body, citations=cited(text, summaries, knowledge), intent=IntentName.MANAGER_NUDGE,
