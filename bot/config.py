@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     teams_reply_deadline: float = Field(
         10.0, gt=0, lt=15, description="Seconds a Teams turn waits for an answer before replying "
                                        "proactively instead (Teams gives up at 15).")
+    teams_signing_keys_timeout: float = Field(
+        5.0, gt=0, le=30, description="Seconds to fetch the Bot Framework's OpenID metadata and signing keys "
+                                      "(asynchronously; cached for a day). A request that can't be verified "
+                                      "in time gets 503.")
+    teams_openid_metadata_url: str = Field(
+        "", description="Where the Bot Framework channel's OpenID metadata (and so its signing keys) is "
+                        "fetched from; empty means Microsoft's public URL. For an egress mirror or a "
+                        "loopback test.")
     teams_app_name: str = Field("KSB Coach", max_length=30, description="Short app name in the Teams package.")
     teams_app_developer: str = Field("KSB Coach", description="Developer name in the Teams package.")
     teams_app_website: str = Field(

@@ -32,6 +32,7 @@ from bot.adapters.teams.conversations import (
 )
 from bot.adapters.teams.destinations import Destinations
 from bot.adapters.teams.files import export_offer
+from bot.adapters.teams.signing_keys import SigningKeysUnavailable
 from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
 from bot.messages import Form, Incoming, Reply
@@ -90,6 +91,9 @@ class TeamsAdapter(Backgrounded):
         try:
             invoke = await self.cloud.process_activity(request.headers.get("Authorization", ""), activity,
                                                        self.bot.on_turn)
+        except SigningKeysUnavailable:
+            log.warning("teams request not verified: signing keys unavailable")
+            raise web.HTTPServiceUnavailable(text="signing keys unavailable, retry") from None
         except (PermissionError, jwt.PyJWTError) as exc:
             log.warning("teams request refused: %s", type(exc).__name__)
             raise web.HTTPUnauthorized() from None

@@ -29,6 +29,7 @@ from botframework.connector.auth import (
 )
 from cachetools import LRUCache
 
+from bot.adapters.teams import signing_keys
 from bot.adapters.teams.adapter import TeamsAdapter
 from bot.adapters.teams.conversations import ConversationStore
 from bot.adapters.teams.destinations import Destinations
@@ -103,6 +104,8 @@ def _app_id(claims: ClaimsIdentity) -> str:
 
 def make_cloud_adapter(settings: Settings) -> CloudAdapter:
     """The CloudAdapter with the bot's identity from settings (password, certificate or managed identity)."""
+    signing_keys.install(timeout=settings.teams_signing_keys_timeout,
+                         channel_metadata_url=settings.teams_openid_metadata_url)
     config = SimpleNamespace(APP_ID=settings.microsoft_app_id or None,
                              APP_PASSWORD=settings.microsoft_app_password.get_secret_value() or None,
                              APP_TYPE=settings.microsoft_app_type,
