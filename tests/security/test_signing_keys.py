@@ -17,7 +17,7 @@ from bot.wiring import make_coach
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector
 from tests.fakes.openid import ISSUER, FakeOpenId
-from tests.test_teams_support import start
+from tests.test_teams_support import TeamsHarness, start
 
 pytest_plugins = ["tests.test_teams_support"]
 
@@ -26,13 +26,18 @@ HANG = 30.0  # the fake's keys answer this late; the bot's own timeout below is 
 KEYS_TIMEOUT = 8.0  # generous for a loaded machine, yet well inside HANG
 
 
+async def _teams_with_keys(keys: FakeOpenId, tmp_path: Path, retriever: HybridRetriever,
+                           fake_connector: FakeBotConnector) -> TeamsHarness:
+    """Teams with an app id, verifying tokens with keys from `keys` instead of Microsoft's."""
+    settings = make_settings(tmp_path, microsoft_app_id=APP_ID, microsoft_app_password="s3cret-Value-1",
+                             teams_openid_metadata_url=keys.metadata_url, teams_signing_keys_timeout=KEYS_TIMEOUT)
+    return await start(settings, make_coach(settings, retriever=retriever), fake_connector)
+
+
 async def test_a_hanging_key_server_blocks_no_one_else(tmp_path: Path, retriever: HybridRetriever,
                                                        fake_connector: FakeBotConnector) -> None:
     with FakeOpenId(hang=HANG).threaded() as keys:
-        settings = make_settings(tmp_path, microsoft_app_id=APP_ID, microsoft_app_password="s3cret-Value-1",
-                                 teams_openid_metadata_url=keys.metadata_url,
-                                 teams_signing_keys_timeout=KEYS_TIMEOUT)
-        harness = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
+        harness = await _teams_with_keys(keys, tmp_path, retriever, fake_connector)
         try:
             activity = harness.activity("what counts for S24?")
             token = keys.token(app_id=APP_ID, service_url=activity["serviceUrl"])
@@ -58,10 +63,7 @@ def _extractor(metadata_url: str) -> JwtTokenExtractor:
 async def test_an_unknown_key_id_is_a_401_and_keys_are_fetched_once(
         tmp_path: Path, retriever: HybridRetriever, fake_connector: FakeBotConnector) -> None:
     with FakeOpenId().threaded() as keys:
-        settings = make_settings(tmp_path, microsoft_app_id=APP_ID, microsoft_app_password="s3cret-Value-1",
-                                 teams_openid_metadata_url=keys.metadata_url,
-                                 teams_signing_keys_timeout=KEYS_TIMEOUT)
-        harness = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
+        harness = await _teams_with_keys(keys, tmp_path, retriever, fake_connector)
         try:
             activity = harness.activity("what counts for S24?")
             statuses = []
