@@ -10,7 +10,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     llm_stream: bool = Field(False, description="Stream LLM completions instead of one response.")
 
     log_level: str = Field("INFO", description="Python logging level.")
+    library_log_level: str = Field(
+        "WARNING", description="Logging level of third-party libraries (httpx, alembic, chromadb, urllib3, "
+                               "…) in `serve`: at INFO they log every Chroma call and every /readyz probe. "
+                               "LOG_LEVEL=DEBUG shows theirs too.")
 
     host: str = Field("127.0.0.1", description="Address `ksb-coach serve` binds to.")
     port: int = Field(3000, ge=1, le=65535, description="Port `ksb-coach serve` listens on.")
@@ -186,11 +190,11 @@ class Settings(BaseSettings):
     readiness_timeout: float = Field(
         3.0, gt=0, description="Seconds each /readyz check (database, index) may take.")
 
-    @field_validator("log_level")
+    @field_validator("log_level", "library_log_level")
     @classmethod
-    def _known_log_level(cls, value: str) -> str:
+    def _known_log_level(cls, value: str, info: ValidationInfo) -> str:
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, "
+            raise ValueError(f"{str(info.field_name).upper()} must be DEBUG, INFO, WARNING, ERROR or CRITICAL, "
                              f"not {value!r}")
         return value.upper()
 

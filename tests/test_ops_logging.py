@@ -130,3 +130,27 @@ def test_sql_errors_do_not_leak_bound_user_text(tmp_path: Path) -> None:
         engine.dispose()
     out = stream.getvalue()
     assert "no such table" in out and reflection not in out and "[parameters: hidden]" in out
+
+
+@pytest.fixture
+def restore_libraries() -> Iterator[None]:
+    from bot.observability.logging_json import LIBRARIES
+
+    levels = {name: logging.getLogger(name).level for name in LIBRARIES}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.mark.usefixtures("restore_root", "restore_libraries")
+@pytest.mark.parametrize("library_level", ["WARNING", "INFO"])
+def test_third_party_libraries_log_at_warning_by_default(tmp_path: Path, library_level: str) -> None:
+    """One httpx INFO line per Chroma call and two Alembic lines per /readyz probe buried the service's own."""
+    stream = capture(tmp_path, library_log_level=library_level)
+    for name in ("httpx", "alembic.runtime.migration", "chromadb.api", "urllib3.connectionpool"):
+        logging.getLogger(name).info("library chatter")
+        logging.getLogger(name).warning("library trouble")
+    logging.getLogger("bot.test").info("our own line")
+    messages = [str(line["msg"]) for line in lines(stream)]
+    assert "our own line" in messages and messages.count("library trouble") == 4
+    assert messages.count("library chatter") == (4 if library_level == "INFO" else 0)

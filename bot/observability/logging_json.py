@@ -28,6 +28,10 @@ from bot.config import Settings
 EVENT_ID: contextvars.ContextVar[str] = contextvars.ContextVar("ksb_event_id", default="")
 CONTENT_FIELDS = frozenset({"content", "text", "reflection", "message_text", "user_text"})
 REDACTED = "[REDACTED]"
+# Third-party loggers held at LIBRARY_LOG_LEVEL: at INFO, httpx logs each Chroma call and alembic two
+# lines per /readyz probe, burying the service's own lines.
+LIBRARIES = ("httpx", "httpcore", "alembic", "chromadb", "urllib3", "openai", "botbuilder", "msrest",
+             "msal", "slack_sdk", "slack_bolt", "asyncio", "sqlalchemy", "posthog", "backoff")
 _TOKENS = re.compile(
     r"\bxox[abposre]-[A-Za-z0-9-]{6,}"            # Slack bot/user/app tokens
     r"|\bxapp-[A-Za-z0-9-]{6,}"                  # Slack app-level tokens
@@ -180,4 +184,7 @@ def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> l
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the middleware logs requests
+    library_level = "DEBUG" if settings.log_level == "DEBUG" else settings.library_log_level  # debugging: all
+    for library in LIBRARIES:
+        logging.getLogger(library).setLevel(library_level)
     return handler

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from cachetools import LRUCache
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -23,6 +23,7 @@ from bot.adapters.slack.blocks import SlackMessage, render_reply, render_single,
 from bot.adapters.slack.escape import escape, plain_limit
 from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
+from bot.expiring import DAY
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import IntentName
 from bot.ports import EventClaim
@@ -35,7 +36,8 @@ THINKING = "is thinking…"
 # taking loop time, so new requests are still acked at once: a late answer is
 # fine, a late ack makes Slack retry and show the user an error.
 MAX_WORKING = 8
-KNOWN_PEOPLE = 10_000  # names, time zones and DM channels looked up once per person
+KNOWN_PEOPLE = 10_000  # names, time zones and DM channels looked up once per person per day
+PEOPLE_TTL = DAY  # a renamed person or a moved time zone is seen within a day
 _REBUILD_AS_TEXT = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "invalid_arguments"}
 
 
@@ -49,9 +51,9 @@ class SlackAdapter(Backgrounded):
         self._claim = claim
         self._session = session
         self._background = BackgroundWork(name="slack", max_working=max_working)
-        self._people: LRUCache[tuple[str, str], UserRef] = LRUCache(maxsize=KNOWN_PEOPLE)
-        self._dms: LRUCache[tuple[str, str], str] = LRUCache(maxsize=KNOWN_PEOPLE)
-        self._pictures: LRUCache[str, str] = LRUCache(maxsize=KNOWN_PEOPLE)
+        self._people: TTLCache[tuple[str, str], UserRef] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
+        self._dms: TTLCache[tuple[str, str], str] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
+        self._pictures: TTLCache[str, str] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
 
     async def first_time(self, event_id: str) -> bool:
         """False when this event was already handled here or on another replica (Slack retries)."""
@@ -85,10 +87,11 @@ class SlackAdapter(Backgrounded):
 
     async def dm_channel(self, user: UserRef) -> str:
         key = (user.workspace_id, user.user_id)
-        if key not in self._dms:
+        channel = self._dms.get(key)
+        if channel is None:  # read once: an entry may expire between a check and a read
             opened = await self.client.conversations_open(users=user.user_id)
-            self._dms[key] = str(opened["channel"]["id"])
-        return self._dms[key]
+            channel = self._dms[key] = str(opened["channel"]["id"])
+        return channel
 
     # --- the coach ----------------------------------------------------------
     async def ask(self, incoming: Incoming) -> Reply:
@@ -135,15 +138,17 @@ class SlackAdapter(Backgrounded):
 
         The same picture (same bytes) is not uploaded again while it stays in the cache."""
         key = hashlib.sha256(png).hexdigest()
-        if key not in self._pictures:
-            try:
-                uploaded = await self.client.files_upload_v2(file=png, filename=filename, title=title)
-            except SlackApiError as exc:
-                log.warning("slack picture upload failed: %s", exc.response.get("error"))
-                return ""
-            files = uploaded.get("files") or [uploaded.get("file") or {}]
-            self._pictures[key] = str(files[0].get("id") or "")
-        return self._pictures[key]
+        known = self._pictures.get(key)
+        if known is not None:
+            return known
+        try:
+            uploaded = await self.client.files_upload_v2(file=png, filename=filename, title=title)
+        except SlackApiError as exc:
+            log.warning("slack picture upload failed: %s", exc.response.get("error"))
+            return ""
+        files = uploaded.get("files") or [uploaded.get("file") or {}]
+        file_id = self._pictures[key] = str(files[0].get("id") or "")
+        return file_id
 
     async def assistant_call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> None:
         """Status, title and prompts are niceties: their failure must not stop the answer."""

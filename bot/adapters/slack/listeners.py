@@ -19,6 +19,7 @@ from bot.adapters.slack.blocks import ACTION_PREFIX
 from bot.adapters.slack.escape import from_slack, plain_limit
 from bot.adapters.slack.shortcut import SAVE_AS_REFLECTION, save_message
 from bot.adapters.slack.views import REFLECT_CALLBACK
+from bot.expiring import DAY, ExpiringSet
 from bot.messages import Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.prompt_files import render
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 SUGGESTED_PROMPTS = ("What counts for S24?", "Log a reflection", "How am I doing?")
 _PLAIN_SUBTYPES = {None, "file_share", "thread_broadcast"}
+THREADS_KEPT = 10_000
 
 
 def from_person(event: dict[str, Any]) -> bool:
@@ -37,9 +39,10 @@ def from_person(event: dict[str, Any]) -> bool:
 
 def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
     """Wire DMs, mentions, the AI-app thread, slash commands, buttons, the modal and App Home."""
-    titled: set[str] = set()
-    greeted: set[str] = set()  # DM channels whose Messages tab already has our opening thread
-    started: set[str] = set()  # threads we opened there: answered as agent threads (status, title)
+    # bounded and expiring: a replica runs for weeks, and a thread older than these is done with
+    titled = ExpiringSet(maxsize=THREADS_KEPT, ttl=DAY)
+    greeted = ExpiringSet(maxsize=THREADS_KEPT, ttl=7 * DAY)  # DM channels whose Messages tab has our thread
+    started = ExpiringSet(maxsize=THREADS_KEPT, ttl=7 * DAY)  # threads we opened there: agent threads
 
     async def message_turn(body: dict[str, Any], context: Any, *, assistant: bool) -> None:
         event = body["event"]
