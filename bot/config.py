@@ -189,6 +189,15 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds SIGTERM waits for in-flight requests before exiting.")
     readiness_timeout: float = Field(
         3.0, gt=0, description="Seconds each /readyz check (database, index) may take.")
+    index_refresh: float = Field(
+        30.0, gt=0, description="Seconds between `serve`'s reads of the index pointer: how soon a replica "
+                                "moves to a collection `ksb-coach index` built, or rebuilds a lost one.")
+    index_grace: float = Field(
+        600.0, ge=0, description="Seconds a replaced index collection is kept before a later build deletes "
+                                 "it, so replicas still reading it finish first.")
+    index_unhealthy_after: float = Field(
+        300.0, gt=0, description="Seconds an unusable index (not an unreachable Chroma) may last before "
+                                 "/healthz fails so the platform restarts the replica.")
 
     @field_validator("log_level", "library_log_level")
     @classmethod

@@ -1,7 +1,9 @@
 """Liveness and readiness: what a container platform asks before and while routing traffic.
 
-/healthz says only "the process answers"; restarting a replica cannot fix a
-database outage, so liveness never looks at dependencies. /readyz checks what
+/healthz says "the process answers"; restarting a replica cannot fix a
+database or Chroma outage, so liveness never looks at dependencies. It fails
+only for an index that has been unusable for INDEX_UNHEALTHY_AFTER seconds
+for another reason (bot/index_watch.py), which a restart can fix. /readyz checks what
 an answer needs (database reachable and migrated, knowledge index built) and
 returns 503 naming what is failing, so the platform stops routing to a replica
 until it recovers. The database check runs on the database's own work pool, the
@@ -69,15 +71,28 @@ class DatabaseCheck:
 
 
 def index_check(coach: Any) -> CheckFn:
-    """The coach's own index, so readiness sees exactly what answers use."""
+    """The coach's own index, so readiness sees exactly what answers use.
+
+    Names an unreachable Chroma as such. A replica whose vectors are already in
+    memory still answers through a Chroma outage (or while a lost collection is
+    rebuilt), so it stays ready and the detail says why.
+    """
 
     def check() -> CheckResult:
+        from knowledge.index import IndexUnavailable
+
         index = getattr(getattr(coach, "retriever", None), "index", None)
-        if index is None or not hasattr(index, "is_current"):
+        if index is None or not hasattr(index, "status"):
             return CheckResult(True, "no vector index in use")
-        if index.is_current():
-            return CheckResult(True, f"current ({str(getattr(index, 'digest', ''))[:12]})")
-        return CheckResult(False, "not built or stale; run `ksb-coach index`")
+        try:
+            index.status()
+        except IndexUnavailable as exc:
+            what = (f"Chroma unreachable ({exc.detail})" if exc.reason == "unreachable"
+                    else "not built or stale; run `ksb-coach index`")
+            if getattr(index, "loaded", False):
+                return CheckResult(True, f"{what}; answering from the loaded vectors")
+            return CheckResult(False, what)
+        return CheckResult(True, f"current ({str(getattr(index, 'digest', ''))[:12]})")
 
     return check
 
@@ -134,8 +149,17 @@ async def warm_up(coach: Any) -> None:
         await asyncio.to_thread(retrieve, "how do I evidence monitoring a model in production", top=1)
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+Liveness = Callable[[], tuple[bool, str]]
+LIVENESS_KEY: web.AppKey[Liveness] = web.AppKey("liveness")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 while the process answers; 503 only when a restart could fix it (an index unusable for long)."""
+    live = request.app.get(LIVENESS_KEY)
+    ok, detail = live() if live is not None else (True, "ok")
+    if ok:
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "unhealthy", "detail": detail}, status=503)
 
 
 async def readyz(request: web.Request) -> web.Response:

@@ -19,12 +19,14 @@ from aiohttp import web
 
 from bot.coach import Coach
 from bot.config import Settings
-from bot.health import READINESS_KEY, Readiness, default_readiness, healthz, readyz, warm_up
+from bot.health import LIVENESS_KEY, READINESS_KEY, Readiness, default_readiness, healthz, readyz, warm_up
+from bot.index_watch import IndexWatch
 from bot.limits import TurnLimiter
 from bot.observability import METRICS_KEY, Metrics
 from bot.observability.instrument import instrument_coach
 from bot.observability.metrics import CONTENT_TYPE_LATEST
 from bot.observability.middleware import make_middleware
+from knowledge.index import KsbIndex
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -64,6 +66,11 @@ async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | N
 
         app.on_cleanup.append(_release)
     app[READINESS_KEY] = readiness
+    index = getattr(coach.retriever, "index", None)
+    if isinstance(index, KsbIndex):  # follow re-indexing and outages; fail liveness when a restart would help
+        watch = IndexWatch(index, unhealthy_after=settings.index_unhealthy_after)
+        app[LIVENESS_KEY] = watch.live
+        app.cleanup_ctx.append(watch.lifetime(settings.index_refresh))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", _metrics)

@@ -22,7 +22,8 @@ optional or heavy dependency that a path may never need:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -81,7 +82,27 @@ def make_index(settings: Settings, knowledge: Knowledge | None = None) -> KsbInd
         collection_prefix=settings.chroma_collection,
         shipped=registry(settings).shipped_vectors(knowledge.standard.reference),
         progress=ProgressBar(),
+        build_lock=partial(index_build_lock, settings, f"{settings.chroma_collection}_{knowledge.standard.slug}"),
+        grace=settings.index_grace,
     )
+
+
+@contextmanager
+def index_build_lock(settings: Settings, name: str) -> Iterator[None]:
+    """One builder of an index at a time: a PostgreSQL advisory lock when the replicas share PostgreSQL,
+    else a file lock beside the embedded data (one machine: a Chroma server shared by replicas on SQLite
+    would not be locked, which docs/deploy.md rules out)."""
+    url = settings.effective_database_url
+    if url.startswith(("postgresql", "postgres:")):
+        from storage.locks import advisory_lock
+
+        with advisory_lock(url, f"index:{name}"):
+            yield
+        return
+    from knowledge.index_lock import file_lock
+
+    with file_lock(settings.data_dir / f"{name}.build.lock"):
+        yield
 
 
 def make_retriever(settings: Settings, *, build: bool = True) -> HybridRetriever:

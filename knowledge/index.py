@@ -3,7 +3,19 @@
 Building is keyed by a hash of exactly what the collection holds, so an
 unchanged input never rebuilds. A rebuild embeds only texts that have no vector
 yet: vectors come from the package's shipped file (`knowledge/shipped.py`) and
-from the collection being replaced, when the same embedder made them.
+from the collections being replaced, when the same embedder made them.
+
+Re-indexing never takes a running replica down. Each build writes a new
+collection under a versioned name (`ksb_st1398.v.<content hash>.<build id>`),
+then switches a pointer: the metadata of one small collection per standard
+(`ksb_st1398.current`), mapping each content hash to its collection. Replicas
+re-read the pointer (`refresh`, on a timer in `serve`) and load a new
+collection without a restart; a replica that finds its collection gone
+reloads, or rebuilds it. Replaced collections are deleted by a later build
+once they have been retired for `grace` seconds, so a replica still reading
+one is never cut off. One builder at a time: builds run under `build_lock`
+(a PostgreSQL advisory lock, or a file lock for embedded Chroma); others wait
+for it and then find the collection built.
 
 Nothing heavy happens until a search needs vectors: an answer found by an
 explicit id never imports Chroma, numpy or the embedder. Those imports, deferred
@@ -17,7 +29,10 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +50,40 @@ EMBED_BATCH = 32
 LOAD_BATCH = 256
 Progress = Callable[[str, int, int], None]
 """Told (what is happening, done, total) as a build goes; the CLI draws it as a progress bar."""
+BuildLock = Callable[[], AbstractContextManager[None]]
+"""Held while a collection is built and the pointer switched: one builder at a time across replicas."""
+GRACE_SECONDS = 600.0
+KEEP_VERSIONS = 2  # contents kept pointed at: the old and the new version during a rolling deploy
+
+
+@contextmanager
+def no_lock() -> Iterator[None]:
+    """For one process on its own (tests, a developer's machine): nothing else builds."""
+    yield
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be read now; `reason` is "unreachable" (Chroma down) or "missing" (not built)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason} ({detail})")
+        self.reason = reason
+        self.detail = detail
+
+
+def unavailable(exc: Exception) -> IndexUnavailable:
+    """Classify a Chroma failure: a connection problem (retry later) or a missing collection (rebuild)."""
+    if isinstance(exc, IndexUnavailable):
+        return exc
+    name = type(exc).__name__
+    seen: BaseException | None = exc
+    while seen is not None:  # chromadb wraps httpx's errors in a ValueError (client start-up)
+        kinds = {kind.__name__ for kind in type(seen).__mro__}  # httpx's errors, without importing httpx
+        if isinstance(seen, OSError) or kinds & {"TransportError", "TimeoutException"} \
+                or "could not connect" in str(seen).lower():
+            return IndexUnavailable("unreachable", type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    return IndexUnavailable("missing", name)
 
 
 class Embedder(Protocol):
@@ -76,7 +125,7 @@ def content_hash(docs: list[IndexDocument], embedder_name: str) -> str:
 
 
 class KsbIndex:
-    """Owns one standard's Chroma collection; opens it, and builds it when stale, on first use.
+    """Owns one standard's Chroma collections; opens the current one, and builds it when stale, on first use.
 
     `progress` is told about a build that a search sets off, so a command that
     needs the index and finds none says what it is doing instead of going quiet.
@@ -84,19 +133,24 @@ class KsbIndex:
 
     def __init__(self, *, knowledge: Knowledge, embeddings: Embedder, embedder_name: str,
                  target: ChromaTarget, collection_prefix: str = "ksb", shipped: Path | None = None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, build_lock: BuildLock = no_lock,
+                 grace: float = GRACE_SECONDS) -> None:
         self.knowledge = knowledge
         self._embeddings = embeddings
         self._embedder_name = embedder_name
         self._target = target
         self._shipped = shipped
         self._progress = progress
+        self._build_lock = build_lock
+        self._grace = grace
         self._docs = index_documents(knowledge)
         self.digest = content_hash(self._docs, embedder_name)
         self._name = f"{collection_prefix}_{knowledge.standard.slug}"
+        self._pointer_name = f"{self._name}.current"
         self._lock = threading.RLock()
         self._client: Any = None
         self._matrix: tuple[list[IndexDocument], Matrix] | None = None
+        self._loaded_from = ""  # the collection the matrix was read from ("" for a local snapshot)
 
     @property
     def embeddings(self) -> Embedder:
@@ -107,51 +161,196 @@ class KsbIndex:
     def embedder_name(self) -> str:
         return self._embedder_name
 
-    def _collection(self) -> Any:
+    @property
+    def loaded(self) -> bool:
+        """The vectors are in memory: searches answer even while Chroma is unreachable."""
+        return self._matrix is not None
+
+    # --- the pointer --------------------------------------------------------
+    def _chroma(self) -> Any:
         with self._lock:
             if self._client is None:
-                self._client = self._target.client()
-            return self._client.get_or_create_collection(self._name, metadata={"hnsw:space": "cosine"})
+                try:
+                    self._client = self._target.client()
+                except Exception as exc:  # noqa: BLE001 - a server that is down fails the client's heartbeat
+                    raise unavailable(exc) from exc
+            return self._client
 
-    def _stored_metadata(self) -> dict[str, Any]:
-        return dict(self._collection().metadata or {})
+    def _pointer(self) -> dict[str, Any]:
+        """The pointer: `hashes` (content hash -> collection, when switched) and `retired` (collection -> when).
+
+        One JSON value in the pointer collection's metadata, written whole, so a
+        reader never sees half a switch.
+        """
+        try:
+            got = self._chroma().get_collection(self._pointer_name)
+        except Exception as exc:  # noqa: BLE001 - chroma raises different types for a missing collection
+            problem = unavailable(exc)
+            if problem.reason == "unreachable":
+                self._client = None  # a fresh client next time: the server may come back elsewhere
+                raise problem from exc
+            return {"hashes": {}, "retired": {}}
+        try:
+            state = json.loads(str((got.metadata or {}).get("state") or "{}"))
+        except ValueError:
+            state = {}
+        return {"hashes": dict(state.get("hashes") or {}), "retired": dict(state.get("retired") or {})}
+
+    def _write_pointer(self, pointer: dict[str, Any]) -> None:
+        metadata = {"kind": "pointer", "state": json.dumps(pointer, sort_keys=True)}
+        collection = self._chroma().get_or_create_collection(self._pointer_name, metadata=metadata)
+        collection.modify(metadata=metadata)
+
+    def current_name(self) -> str:
+        """The collection holding exactly this content, per the pointer; "" when there is none.
+
+        Raises IndexUnavailable("unreachable") when Chroma cannot be reached.
+        """
+        entry = self._pointer()["hashes"].get(self.digest[:32]) or {}
+        return str(entry.get("collection") or "")
+
+    def _open(self, name: str) -> Any:
+        try:
+            return self._chroma().get_collection(name)
+        except Exception as exc:  # noqa: BLE001 - chroma raises different types for a missing collection
+            raise unavailable(exc) from exc
+
+    def _collection(self) -> Any:
+        """The current collection for this content; IndexUnavailable when there is none or Chroma is down."""
+        name = self.current_name()
+        if not name:
+            raise IndexUnavailable("missing", "no collection for this content")
+        return self._open(name)
 
     def count(self) -> int:
         return int(self._collection().count())
 
+    def status(self) -> str:
+        """"current", or why not: raises IndexUnavailable ("unreachable" or "missing")."""
+        try:
+            collection = self._collection()
+            complete = ((collection.metadata or {}).get("content_hash") == self.digest
+                        and collection.count() == len(self._docs))
+        except Exception as exc:  # noqa: BLE001 - classified: unreachable or missing
+            raise unavailable(exc) from exc
+        if not complete:
+            raise IndexUnavailable("missing", "collection incomplete")
+        return "current"
+
     def is_current(self) -> bool:
         try:
-            return self._stored_metadata().get("content_hash") == self.digest and self.count() > 0
-        except Exception:
+            return self.status() == "current"
+        except IndexUnavailable:
             return False
 
+    # --- building -----------------------------------------------------------
     def build(self, *, force: bool = False, progress: Progress | None = None) -> bool:
         """Make the collection current unless it is; True when it (re)built.
 
-        `force` re-embeds every text, trusting no stored or shipped vector.
+        `force` re-embeds every text, trusting no stored or shipped vector, and
+        always writes a new collection (running replicas move to it on their
+        next `refresh`). Waits for any other builder first, then looks again:
+        a replica that waited finds the collection the other one built.
         """
         with self._lock:
             if not force and self.is_current():
                 return False
-            self._rebuild(force=force, report=progress or self._progress or (lambda _what, _done, _total: None))
-            return True
+            self._chroma()  # fail fast (unreachable) before queueing for the lock
+            with self._build_lock():
+                if not force and self.is_current():
+                    return False
+                report = progress or self._progress or (lambda _what, _done, _total: None)
+                self._rebuild(force=force, report=report)
+                return True
 
     def _rebuild(self, *, force: bool, report: Progress) -> None:
         self._drop_snapshots()
-        vectors = {} if force else {**self._shipped_vectors(), **self._collection_vectors()}
+        vectors = {} if force else {**self._shipped_vectors(), **self._collection_vectors(), **self._memory_vectors()}
         missing = sorted({d.text for d in self._docs if d.key not in vectors})
         vectors.update(self._embed(missing, report))
-        self._collection()
-        self._client.delete_collection(self._name)
-        self._matrix = None
-        collection = self._collection()
+        name = f"{self._name}.v.{self.digest[:12]}.{int(time.time())}{uuid.uuid4().hex[:6]}"
+        collection = self._chroma().create_collection(name, metadata={"hnsw:space": "cosine"})
         what = f"Loading {len(self._docs):,} vectors into the index"
         for start in range(0, len(self._docs), LOAD_BATCH):
             batch = self._docs[start : start + LOAD_BATCH]
             collection.add(ids=[d.id for d in batch], documents=[d.text for d in batch],
                            metadatas=[d.metadata for d in batch], embeddings=[vectors[d.key] for d in batch])
             report(what, min(start + LOAD_BATCH, len(self._docs)), len(self._docs))
-        collection.modify(metadata={"content_hash": self.digest, "embedder": self._embedder_name})
+        collection.modify(metadata={"content_hash": self.digest,
+                                    "embedder": self._embedder_name})
+        self._switch(name)
+        self._matrix = None
+
+    def _switch(self, name: str) -> None:
+        """Point this content at `name`; retire what it replaces; delete what retired `grace` seconds ago.
+
+        The KEEP_VERSIONS most recently built contents stay pointed at, so during
+        a rolling deploy old and new replicas each keep their own collection.
+        """
+        pointer = self._pointer()
+        hashes: dict[str, dict[str, Any]] = pointer["hashes"]
+        retired: dict[str, float] = pointer["retired"]
+        now = time.time()
+        previous = str((hashes.get(self.digest[:32]) or {}).get("collection") or "")
+        hashes[self.digest[:32]] = {"collection": name, "at": now}
+        for old in sorted(hashes, key=lambda h: float(hashes[h].get("at") or 0), reverse=True)[KEEP_VERSIONS:]:
+            retired.setdefault(str(hashes.pop(old).get("collection")), now)
+        live = {str(entry.get("collection")) for entry in hashes.values()}
+        if previous and previous not in live:
+            retired.setdefault(previous, now)
+        for existing in self._chroma().list_collections():
+            other = str(getattr(existing, "name", existing))
+            if other.startswith(f"{self._name}.v.") and other not in live:
+                retired.setdefault(other, now)
+        for old, retired_at in list(retired.items()):
+            if old in live:
+                del retired[old]
+            elif now - float(retired_at) >= self._grace:
+                self._delete(old)
+                del retired[old]
+        self._write_pointer(pointer)
+        log.info("index %s now points at %s", self._name, name)
+
+    def _delete(self, name: str) -> None:
+        try:
+            self._chroma().delete_collection(name)
+        except Exception as exc:  # noqa: BLE001 - already gone is fine; anything else is retried next build
+            if unavailable(exc).reason == "unreachable":
+                raise
+
+    # --- keeping up ---------------------------------------------------------
+    def refresh(self) -> bool:
+        """Follow the pointer: load a collection built since (True), rebuild one that was lost.
+
+        What `serve` calls on a timer. While Chroma is unreachable it raises
+        IndexUnavailable and the loaded vectors keep answering.
+        """
+        name = self.current_name()
+        if name and name == self._loaded_from:
+            try:
+                self._open(name)
+                return False
+            except IndexUnavailable as exc:
+                if exc.reason == "unreachable":
+                    raise
+                log.warning("index collection %s was deleted; reloading", name)
+        if not name or not self._usable(name):
+            log.warning("index %s has no current collection; rebuilding it", self._name)
+            self.build()
+        with self._lock:
+            matrix = self._read_collection()
+            self._matrix = (self._docs, matrix)
+        log.info("index %s reloaded from %s", self._name, self._loaded_from)
+        return True
+
+    def _usable(self, name: str) -> bool:
+        try:
+            collection = self._open(name)
+        except IndexUnavailable as exc:
+            if exc.reason == "unreachable":
+                raise
+            return False
+        return bool(collection.count() == len(self._docs))
 
     def _embed(self, texts: list[str], report: Progress) -> dict[str, list[float]]:
         out: dict[str, list[float]] = {}
@@ -168,20 +367,38 @@ class KsbIndex:
         return shipped_lookup(self._shipped, embedder=self._embedder_name, keys=[d.key for d in self._docs])
 
     def _collection_vectors(self) -> dict[str, list[float]]:
-        """Vectors of the collection about to be replaced, when the same embedder made them."""
+        """Vectors of every collection the pointer names (this content's and others'), same embedder only."""
         try:
-            if self._stored_metadata().get("embedder") != self._embedder_name:
-                return {}
-            got = self._collection().get(include=["embeddings", "documents"])
-        except Exception:
+            names = [str(entry.get("collection")) for entry in self._pointer()["hashes"].values()]
+        except IndexUnavailable:
             return {}
-        return {text_key(text): [float(x) for x in vector]
-                for text, vector in zip(got["documents"] or [], got["embeddings"], strict=True)
-                if text is not None}
+        out: dict[str, list[float]] = {}
+        for name in names:
+            try:
+                collection = self._open(name)
+                if (collection.metadata or {}).get("embedder") != self._embedder_name:
+                    continue
+                got = collection.get(include=["embeddings", "documents"])
+            except Exception:  # noqa: BLE001, S112 - a vanished or unreadable collection just gives nothing
+                continue
+            out.update({text_key(text): [float(x) for x in vector]
+                        for text, vector in zip(got["documents"] or [], got["embeddings"], strict=True)
+                        if text is not None})
+        return out
+
+    def _memory_vectors(self) -> dict[str, list[float]]:
+        """The loaded vectors (unit length; cosine does not mind): a lost collection is rebuilt without embedding."""
+        if self._matrix is None:
+            return {}
+        docs, matrix = self._matrix
+        return {d.key: [float(x) for x in row] for d, row in zip(docs, matrix, strict=True)}
 
     def stored_vectors(self) -> dict[str, list[float]]:
         """Every stored document's vector by text key: what a shipped file holds once the index is current."""
-        return self._collection_vectors()
+        got = self._collection().get(include=["embeddings", "documents"])
+        return {text_key(text): [float(x) for x in vector]
+                for text, vector in zip(got["documents"] or [], got["embeddings"], strict=True)
+                if text is not None}
 
     def _loaded(self) -> tuple[list[IndexDocument], Matrix]:
         """Every document and its unit vector, read once.
@@ -194,6 +411,7 @@ class KsbIndex:
             if self._matrix is None:
                 vectors = self._read_snapshot()
                 if vectors is None:
+                    self.build()
                     vectors = self._read_collection()
                     self._write_snapshot(vectors)
                 self._matrix = (self._docs, vectors)
@@ -202,9 +420,12 @@ class KsbIndex:
     def _read_collection(self) -> Matrix:
         from knowledge.similarity import unit_rows
 
-        self.build()
-        got = self._collection().get(include=["embeddings"])
+        name = self.current_name()
+        got = self._open(name).get(include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        if any(d.id not in by_id for d in self._docs):
+            raise IndexUnavailable("missing", f"{name} lacks documents")
+        self._loaded_from = name
         return unit_rows([by_id[d.id] for d in self._docs])
 
     def _snapshot(self) -> Path | None:

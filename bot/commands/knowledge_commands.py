@@ -62,7 +62,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     built = index.build(force=args.force, progress=ProgressBar())
     make_programme(settings, index.knowledge).prepare()
     state = "built" if built else "already current"
-    print(f"Index for {settings.standard} {state} ({index.digest[:12]}).")
+    print(f"Index for {settings.standard} {state} ({index.digest[:12]}): collection {index.current_name()}; "
+          f"running replicas move to it within INDEX_REFRESH ({settings.index_refresh:g}s).")
     return 0
 
 
