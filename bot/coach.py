@@ -8,9 +8,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Protocol
 
 from bot import ownership
-from bot.conversation.context import EMPTY_CONTEXT, Context, Memory
+from bot.agent.stream import Stream
+from bot.conversation.context import EMPTY_CONTEXT, Context, Memory, Turn
 from bot.conversation.everyday import ROUTABLE, clarify, offtopic_text, smalltalk
 from bot.conversation.in_scope import closest_in_scope
 from bot.conversation.router import Routed, Router
@@ -30,6 +32,22 @@ Handler = Callable[[Incoming, Intent], Awaitable[Reply]]
 LONG_TEXT_WORDS = 25
 _QUESTION_INTENTS = {"explicit": IntentName.LOOKUP, "duty": IntentName.LOOKUP, "kind": IntentName.LOOKUP,
                      "unknown": IntentName.UNKNOWN_ID, "offtopic": IntentName.OFFTOPIC}
+
+
+def followups_for(cited: list[str]) -> list[str]:
+    """The next questions offered under an answer: about its first KSB, else the usual starting points."""
+    if not cited:
+        return ["What counts for S24?", "What does duty 4 involve?", "How am I doing?"]
+    return [f"How could I evidence {cited[0]}?", "Log a reflection", "How am I doing?"]
+
+
+class TurnAgent(Protocol):
+    """The LLM mode (`bot.agent.loop.Agent`): answers the turns it takes, else the offline reply."""
+
+    def takes(self, intent: str) -> bool: ...
+
+    async def answer(self, incoming: Incoming, intent: Intent, *, offline: Callable[[], Awaitable[Reply]],
+                     stream: Stream | None = None) -> Reply: ...
 
 
 class Coach:
@@ -61,6 +79,7 @@ class Coach:
         self._handlers.update(handlers or {})
         self._more: Callable[[], Mapping[str, Handler]] | None = None
         self._limiter: TurnLimiter | None = None
+        self._agent: TurnAgent | None = None
         # Few retrieval threads: more would fight the event loop for the GIL and delay acks.
         self._cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieval")
 
@@ -82,11 +101,17 @@ class Coach:
         """A per-person turn limit (the server's); without one, turns are unlimited (CLI, tests)."""
         self._limiter = limiter
 
+    def use_agent(self, agent: TurnAgent) -> None:
+        """With a model configured, typed turns the agent takes go to it; the offline handler is its fallback."""
+        self._agent = agent
+
     def handler_for(self, key: str) -> Handler | None:
         """The current handler for an intent, so a new one can wrap it and fall back to it."""
         return self._handlers.get(key)
 
-    async def handle(self, incoming: Incoming) -> Reply:
+    async def handle(self, incoming: Incoming, *, stream: Stream | None = None) -> Reply:
+        """The reply to one turn; `stream` (where the surface can show words as they come) gets the
+        agent's status and tokens, and the returned reply is still the whole, checked answer."""
         if incoming.action != ActionId.ASK and self._limiter is not None and not self._limiter.allow(incoming):
             return Reply(text=render("slow_down.md"), intent=IntentName.SLOW_DOWN)
         if too_long(incoming):
@@ -112,7 +137,11 @@ class Coach:
             handler = self._handlers.get(key)
         if handler is None:
             return Reply(text=render("unavailable.md"), intent=key)
-        reply = await handler(incoming, intent)
+        if routed is not None and self._agent is not None and self._agent.takes(key):
+            reply = await self._agent.answer(incoming, intent, offline=functools.partial(handler, incoming, intent),
+                                             stream=stream)
+        else:
+            reply = await handler(incoming, intent)
         reply.intent = reply.intent or key
         if routed is not None:
             reply.metadata.setdefault("route", routed.describe())
@@ -141,11 +170,13 @@ class Coach:
     async def _remember(self, incoming: Incoming, reply: Reply) -> None:
         entry = reply.metadata.get("entry_id")
         entry_id = entry if isinstance(entry, int) and not isinstance(entry, bool) else None
-        if self._memory is None or (not reply.cited_ids and entry_id is None):
+        # the thread's words are kept only for the agent, which sends them to the model
+        turn = Turn(incoming.text, reply.text) if self._agent is not None and incoming.text else None
+        if self._memory is None or (not reply.cited_ids and entry_id is None and turn is None):
             return
         try:
             await self._memory.remember(incoming.user, incoming.conversation_id,
-                                        ksb_ids=reply.cited_ids or None, entry_id=entry_id)
+                                        ksb_ids=reply.cited_ids or None, entry_id=entry_id, turn=turn)
         except Exception:  # the reply is already composed; losing context only weakens follow-ups
             log.exception("could not save conversation context")
 
@@ -165,8 +196,7 @@ class Coach:
 
     async def _question(self, incoming: Incoming, intent: Intent) -> Reply:
         # Embedding and vector search are CPU work: keep them off the event loop that acks chat platforms.
-        retrieval = await asyncio.get_running_loop().run_in_executor(
-            self._cpu, functools.partial(self._retrieve, intent.text))
+        retrieval = await self.search(intent.text)
         composition = await self.composer.answer(
             question=intent.text, retrieval=retrieval, knowledge=self.knowledge
         )
@@ -181,14 +211,15 @@ class Coach:
             reply.actions.append(Action("Save this as a reflection", ActionId.REFLECT_SAVE, {"text": intent.text}))
         return reply
 
+    async def search(self, text: str) -> Retrieval:
+        """The question path's retrieval, off the event loop: the agent's KSB search is this one."""
+        return await asyncio.get_running_loop().run_in_executor(self._cpu, functools.partial(self._retrieve, text))
+
     def _retrieve(self, text: str) -> Retrieval:
         return closest_in_scope(text, self.retriever.retrieve(text, top=5), self.retriever)
 
     def _followups(self, cited: list[str]) -> list[str]:
-        if not cited:
-            return ["What counts for S24?", "What does duty 4 involve?", "How am I doing?"]
-        first = cited[0]
-        return [f"How could I evidence {first}?", "Log a reflection", "How am I doing?"]
+        return followups_for(cited)
 
     async def _help(self, incoming: Incoming, intent: Intent) -> Reply:
         standard = self.knowledge.standard

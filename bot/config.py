@@ -47,6 +47,47 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4o-mini", description="Chat model name for the LLM composer.")
     llm_timeout: float = Field(8.0, gt=0, description="Seconds before an LLM call gives way to the grounded answer.")
     llm_stream: bool = Field(False, description="Stream LLM completions instead of one response.")
+    llm_provider: Literal["", "openai", "azure", "compatible"] = Field(
+        "", description="'openai' (OPENAI_API_KEY), 'azure' (AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT, "
+                        "AZURE_OPENAI_API_VERSION) or 'compatible' (OPENAI_BASE_URL); empty picks 'compatible' "
+                        "when OPENAI_BASE_URL is set, else 'openai' when OPENAI_API_KEY is.")
+    azure_openai_endpoint: str = Field("", description="Azure OpenAI resource URL (https://NAME.openai.azure.com).")
+    azure_openai_deployment: str = Field("", description="Azure OpenAI chat deployment name.")
+    azure_openai_api_version: str = Field("2024-10-21", description="Azure OpenAI API version.")
+    azure_openai_api_key: SecretStr = Field(
+        SecretStr(""), description="Azure OpenAI key; empty uses OPENAI_API_KEY.")
+    llm_agent: bool = Field(
+        True, description="With a model configured, chat turns go to the tool-using agent (streams, sees the "
+                          "thread); false keeps the model to rewriting answers to KSB questions.")
+    agent_max_tool_calls: int = Field(
+        6, ge=1, le=50, description="Tool calls the agent may make in one turn; past them the offline "
+                                    "reply is sent.")
+    agent_history_tokens: int = Field(
+        1200, ge=0, le=32000, description="Token budget of the earlier turns of the thread sent to the agent "
+                                          "(0: none).")
+    llm_input_cost: float = Field(0.0, ge=0, description="Price per million prompt tokens, for the cost "
+                                                         "per turn in /metrics and the log.")
+    llm_output_cost: float = Field(0.0, ge=0, description="Price per million completion tokens.")
+
+    @model_validator(mode="after")
+    def _provider_is_complete(self) -> Self:
+        """A provider without what it needs would fall back on every turn: refuse to start instead."""
+        if self.llm_provider == "azure" and not (self.azure_openai_endpoint and self.azure_openai_deployment):
+            raise ValueError("LLM_PROVIDER=azure needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT")
+        if self.llm_provider == "compatible" and not self.openai_base_url:
+            raise ValueError("LLM_PROVIDER=compatible needs OPENAI_BASE_URL")
+        if self.llm_provider == "openai" and not self.openai_api_key.get_secret_value():
+            raise ValueError("LLM_PROVIDER=openai needs OPENAI_API_KEY")
+        return self
+
+    @property
+    def effective_llm_provider(self) -> str:
+        """The provider in use, '' when no model is configured."""
+        if self.llm_provider:
+            return self.llm_provider
+        if self.openai_base_url:
+            return "compatible"
+        return "openai" if self.openai_api_key.get_secret_value() else ""
 
     log_level: str = Field("INFO", description="Python logging level.")
     library_log_level: str = Field(
@@ -240,7 +281,11 @@ class Settings(BaseSettings):
 
     @property
     def llm_enabled(self) -> bool:
-        return bool(self.openai_api_key.get_secret_value() or self.openai_base_url)
+        return bool(self.effective_llm_provider)
+
+    @property
+    def agent_enabled(self) -> bool:
+        return self.llm_enabled and self.llm_agent
 
     @property
     def effective_database_url(self) -> str:

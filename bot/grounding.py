@@ -29,9 +29,14 @@ def delimit(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
+def ordered_ids(text: str) -> list[str]:
+    """Every KSB id the text names, normalised ("s 024" -> "S24"), once each in the order named."""
+    return list(dict.fromkeys(f"{m.group(1).upper()}{int(m.group(2))}" for m in _KSB_ID.finditer(text)))
+
+
 def mentioned_ids(text: str) -> set[str]:
     """Every KSB id the text names, normalised ("s 024" -> "S24")."""
-    return {f"{m.group(1).upper()}{int(m.group(2))}" for m in _KSB_ID.finditer(text)}
+    return set(ordered_ids(text))
 
 
 def invented_ids(text: str, allowed: Iterable[str]) -> set[str]:

@@ -45,6 +45,7 @@ class IntentName(StrEnum):
     MANAGER_NUDGE = "manager_nudge"
     NOT_YOURS = "not_yours"  # a bound button clicked by someone else (bot/ownership.py)
     SLOW_DOWN = "slow_down"  # over the per-person rate limit
+    PERSONAL = "personal"  # an agent's answer that drew on the person's own data (private)
 
 
 class ActionId(StrEnum):

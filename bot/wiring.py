@@ -133,23 +133,53 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
     is then likewise made current by the first search rather than up front.
     """
     retriever = retriever or make_retriever(settings, build=not on_demand)
-    composer = make_composer(settings)
+    # With the agent, the model's part of a chat turn is the agent: the handlers it calls as tools
+    # (and falls back to) are the offline ones, so a failing model is never asked twice in a turn.
+    composer = GroundedComposer() if settings.agent_enabled else make_composer(settings)
     knowledge = retriever.index.knowledge
     coach = Coach(knowledge=knowledge, retriever=retriever, composer=composer,
                   router=make_router(settings, retriever))
     coach.add_handlers({IntentName.COMPARE: Comparison(knowledge=knowledge)})
     add_programme(coach, make_programme(settings, knowledge, retriever.index.embeddings))
     if not with_storage:
+        add_agent(settings, coach)
         return coach
     load = partial(storage_handlers, settings, knowledge=knowledge, retriever=retriever, composer=composer)
     if database is None and on_demand:
         coach.add_handlers_on_demand(lambda: load(database=open_settings_database(settings)))
+        add_agent(settings, coach)
         return coach
     database = database or open_settings_database(settings)
     memory = conversation_memory(database, knowledge)
     coach.add_handlers(load(database=database, memory=memory))
     coach.add_memory(memory)
+    add_agent(settings, coach, database=database, memory=memory)
     return coach
+
+
+def add_agent(settings: Settings, coach: Coach, *, database: Database | None = None,
+              memory: Memory | None = None) -> None:
+    """The tool-using agent, when a model is configured and LLM_AGENT is on; its tools are the coach's own."""
+    if not settings.agent_enabled:
+        return
+    from bot.agent.loop import Agent, Prices  # langchain: only with a model
+    from bot.agent.tools import Toolkit
+    from bot.composers.llm import make_chat_model
+
+    entries = None
+    if database is not None:
+        from bot.coaching.directory import Directory
+        from bot.coaching.entry_changes import EntryChanges, OwnEntries
+
+        directory = Directory(sessions=database.session, standard_ref=coach.knowledge.standard.reference)
+        entries = OwnEntries(directory=directory,
+                             changes=EntryChanges(session_factory=database.session, standard=coach.knowledge.standard))
+    toolkit = Toolkit(knowledge=coach.knowledge, handler_for=coach.handler_for, search=coach.search, entries=entries)
+    context = (lambda incoming: memory.load(incoming.user, incoming.conversation_id)) if memory else None
+    coach.use_agent(Agent(model=make_chat_model(settings), toolkit=toolkit, knowledge=coach.knowledge,
+                          timeout=settings.llm_timeout, max_tool_calls=settings.agent_max_tool_calls,
+                          history_tokens=settings.agent_history_tokens,
+                          prices=Prices(settings.llm_input_cost, settings.llm_output_cost), context=context))
 
 
 def make_programme(settings: Settings, knowledge: Knowledge | None = None,
@@ -288,7 +318,7 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
         background: list[Lifetime] = []
         if settings.scheduler:  # weekly prompts and nudges, claimed in the database per send
             background.append(scheduler_context(settings, database=database, knowledge=coach.knowledge,
-                                                composer=coach.composer,
+                                                composer=make_composer(settings),
                                                 sender=make_sender(settings, database=database),
                                                 count_sent=metrics.prompt_sent))
         asyncio.run(serve(settings=settings, coach=coach, host=host, port=port,

@@ -1,4 +1,4 @@
-"""Each conversation's context row: the KSBs last discussed and the entry last saved."""
+"""Each conversation's context row: the KSBs last discussed, the entry last saved and the last turns."""
 
 from __future__ import annotations
 
@@ -15,15 +15,21 @@ def get_context(session: Session, *, person_id: int, conversation_id: str) -> Co
     ).first()
 
 
+KEPT_TURNS = 12  # the agent is sent fewer (bounded by tokens); older ones are dropped here
+TURN_CHARS = 2000  # of each side of a stored turn
+
+
 def save_context(session: Session, *, person_id: int, conversation_id: str,
-                 ksb_ids: list[str] | None = None, entry_id: int | None = None) -> ConversationContext:
+                 ksb_ids: list[str] | None = None, entry_id: int | None = None,
+                 turn: tuple[str, str] | None = None) -> ConversationContext:
     """Upsert; a None field keeps its stored value. Two replicas inserting at once settle on the unique key."""
     row = get_context(session, person_id=person_id, conversation_id=conversation_id)
     if row is None:
         try:
             with session.begin_nested():
                 row = ConversationContext(person_id=person_id, conversation_id=conversation_id,
-                                          ksb_ids=list(ksb_ids or []), entry_id=entry_id)
+                                          ksb_ids=list(ksb_ids or []), entry_id=entry_id,
+                                          turns=_with_turn([], turn))
                 session.add(row)
                 session.flush()
                 return row
@@ -35,7 +41,16 @@ def save_context(session: Session, *, person_id: int, conversation_id: str,
         row.ksb_ids = list(ksb_ids)
     if entry_id is not None:
         row.entry_id = entry_id
+    if turn is not None:
+        row.turns = _with_turn(list(row.turns or []), turn)
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
     return row
+
+
+def _with_turn(turns: list[dict[str, str]], turn: tuple[str, str] | None) -> list[dict[str, str]]:
+    if turn is None:
+        return turns
+    asked, answered = turn
+    return [*turns, {"asked": asked[:TURN_CHARS], "answered": answered[:TURN_CHARS]}][-KEPT_TURNS:]

@@ -245,6 +245,8 @@ class ConversationContext(SQLModel, table=True):
     conversation_id: str = Field(max_length=255)
     ksb_ids: list[str] = Field(default_factory=list, sa_column=_json())
     entry_id: int | None = None
+    # the last turns ({"asked", "answered"}), oldest first, for the agent's view of the thread
+    turns: list[dict[str, str]] = Field(default_factory=list, sa_column=_json())
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -22,9 +22,11 @@ def console_conversation(user: UserRef) -> str:
     return f"console:{user.user_id}"
 
 
-def render_plain(reply: Reply) -> str:
-    """The reply as text; a form the reply asks for becomes a hint on how to type it instead."""
-    parts = [reply.text, render("console_form_hint.md") if reply.form is not None else ""]
+def render_plain(reply: Reply, *, streamed: bool = False) -> str:
+    """The reply as text; a form the reply asks for becomes a hint on how to type it instead.
+
+    `streamed`: the words are already on screen, so only what follows them is rendered."""
+    parts = ["" if streamed else reply.text, render("console_form_hint.md") if reply.form is not None else ""]
     if reply.citations:
         quotes = []
         for c in reply.citations:
@@ -39,6 +41,35 @@ def render_choices(reply: Reply) -> list[Action]:
     """Follow-ups and actions as one numbered list the user can pick from."""
     choices = [Action(label=f, action="ask", payload={"text": f}) for f in reply.followups]
     return list(reply.actions) + choices
+
+
+class ConsoleStream:
+    """Prints the agent's words as they come, after a status line while its tools run."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self.text = ""
+
+    async def status(self, text: str) -> None:
+        if not self.text:
+            self._out.write(f"\n  ({text}…)")
+            self._out.flush()
+
+    async def token(self, text: str) -> None:
+        if not self.text:
+            self._out.write("\ncoach> ")
+        self.text += text
+        self._out.write(text)
+        self._out.flush()
+
+    def rest(self, reply: Reply) -> str:
+        """What to print once the reply is complete: its tail when the streamed words stood, else all of it."""
+        if not self.text:
+            return "\ncoach> " + render_plain(reply)
+        if self.text.strip() == reply.text.strip():
+            tail = render_plain(reply, streamed=True)
+            return "\n\n" + tail if tail else ""
+        return "\n\n" + render("console_replaced.md") + "\ncoach> " + render_plain(reply)
 
 
 class ConsoleChat:
@@ -73,8 +104,9 @@ class ConsoleChat:
             else:
                 incoming = Incoming(user=self._user, text=text,
                                     conversation_id=console_conversation(self._user))
-            reply = await self._coach.handle(incoming)
-            self._say("\ncoach> " + render_plain(reply))
+            stream = ConsoleStream(self._out)
+            reply = await self._coach.handle(incoming, stream=stream)
+            self._say(stream.rest(reply))
             choices = render_choices(reply)
             for n, choice in enumerate(choices, start=1):
                 self._say(f"  [{n}] {choice.label}")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.coaching.authz import Actor, check_own_entries
+from bot.coaching.directory import Directory
+from bot.messages import UserRef
 from knowledge.model import Standard
 from storage import audit, entries, tags
 from storage.db import SessionFactory
@@ -68,6 +70,14 @@ class EntryChanges:
                       hours: float | None = None, today: date) -> Corrected:
         check_entry_fields(work_date=work_date, hours=hours, today=today)
         return await asyncio.to_thread(self._correct, actor, entry_id, work_date, hours)
+
+    async def owned_snippet(self, *, actor: Actor, entry_id: int) -> str:
+        """The entry's first words when `actor` may act on it; Forbidden or LookupError otherwise."""
+        def find() -> str:
+            with self._sessions() as session:
+                return snippet(self._owned(actor, entries.get_entry(session, entry_id=entry_id), entry_id).text)
+
+        return await asyncio.to_thread(find)
 
     def known_ids(self, ids: Sequence[str]) -> list[str]:
         """The ids as the standard spells them; ValueError naming the first it does not have."""
@@ -144,3 +154,17 @@ def snippet(text: str, words: int = 8) -> str:
 
 def _waiting(found: Iterable[EntryTag]) -> tuple[Pending, ...]:
     return tuple(Pending(t.ksb_id, t.reason or "") for t in found if t.source == "suggested")
+
+
+class OwnEntries:
+    """Which entries a person may act on, for the agent's proposals: someone never seen has none."""
+
+    def __init__(self, *, directory: Directory, changes: EntryChanges) -> None:
+        self._directory = directory
+        self._changes = changes
+
+    async def snippet(self, user: UserRef, entry_id: int) -> str:
+        actor = await self._directory.existing_actor(user)
+        if actor is None:
+            raise LookupError(f"you have no entry #{entry_id}")
+        return await self._changes.owned_snippet(actor=actor, entry_id=entry_id)

@@ -17,6 +17,7 @@ from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import SecretStr
 
 from bot.claims import claims_hold
 from bot.composers.grounded import GroundedComposer
@@ -36,15 +37,24 @@ class RejectedAnswer(ValueError):
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
+    """The configured provider's chat model: OpenAI, an Azure OpenAI deployment, or a compatible server.
+
+    No retries (the timeout is the whole budget) and token usage on streams too, for the cost per turn.
+    """
+    common: dict[str, Any] = {"timeout": settings.llm_timeout, "max_retries": 0, "temperature": 0.2,
+                              "stream_usage": True}
+    if settings.effective_llm_provider == "azure":
+        from langchain_openai import AzureChatOpenAI
+
+        key = settings.azure_openai_api_key.get_secret_value() or settings.openai_api_key.get_secret_value()
+        return AzureChatOpenAI(azure_endpoint=settings.azure_openai_endpoint,
+                               azure_deployment=settings.azure_openai_deployment,
+                               api_version=settings.azure_openai_api_version,
+                               api_key=SecretStr(key or "not-needed"), model=settings.openai_model, **common)
     from langchain_openai import ChatOpenAI
 
-    kwargs: dict[str, Any] = {
-        "model": settings.openai_model,
-        "timeout": settings.llm_timeout,
-        "max_retries": 0,
-        "temperature": 0.2,
-        "api_key": settings.openai_api_key.get_secret_value() or "not-needed",
-    }
+    kwargs: dict[str, Any] = {**common, "model": settings.openai_model,
+                              "api_key": settings.openai_api_key.get_secret_value() or "not-needed"}
     if settings.openai_base_url:
         kwargs["base_url"] = settings.openai_base_url
     return ChatOpenAI(**kwargs)

@@ -9,9 +9,18 @@ from bot.messages import UserRef
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One exchange of the thread as stored: what the person wrote and what the coach answered."""
+
+    asked: str
+    answered: str
+
+
+@dataclass(frozen=True)
 class Context:
     ksb_ids: tuple[str, ...] = ()
     entry_id: int | None = None
+    turns: tuple[Turn, ...] = ()  # oldest first
 
 
 EMPTY_CONTEXT = Context()
@@ -23,4 +32,4 @@ class Memory(Protocol):
     async def load(self, user: UserRef, conversation_id: str) -> Context: ...
 
     async def remember(self, user: UserRef, conversation_id: str, *, ksb_ids: list[str] | None = None,
-                       entry_id: int | None = None) -> None: ...
+                       entry_id: int | None = None, turn: Turn | None = None) -> None: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.coaching.directory import Directory
-from bot.conversation.context import EMPTY_CONTEXT, Context
+from bot.conversation.context import EMPTY_CONTEXT, Context, Turn
 from bot.messages import UserRef
 from storage import people
 from storage.conversations import get_context, save_context
@@ -30,12 +30,12 @@ class ContextStore:
         return await asyncio.to_thread(self._load, user, conversation_key(conversation_id))
 
     async def remember(self, user: UserRef, conversation_id: str, *, ksb_ids: list[str] | None = None,
-                       entry_id: int | None = None) -> None:
-        if not ksb_ids and entry_id is None:
+                       entry_id: int | None = None, turn: Turn | None = None) -> None:
+        if not ksb_ids and entry_id is None and turn is None:
             return
         actor = await self._directory.actor(user)
         await asyncio.to_thread(self._save, actor.id, conversation_key(conversation_id),
-                                ksb_ids or None, entry_id)
+                                ksb_ids or None, entry_id, turn)
 
     def _load(self, user: UserRef, key: str) -> Context:
         with self._directory.sessions() as session:
@@ -43,10 +43,14 @@ class ContextStore:
                                         user_id=user.user_id)
             row = get_context(session, person_id=person.id, conversation_id=key) \
                 if person and person.id is not None else None
-            return Context(tuple(row.ksb_ids), row.entry_id) if row else EMPTY_CONTEXT
+            if row is None:
+                return EMPTY_CONTEXT
+            turns = tuple(Turn(str(t.get("asked", "")), str(t.get("answered", ""))) for t in row.turns or [])
+            return Context(tuple(row.ksb_ids), row.entry_id, turns)
 
-    def _save(self, person_id: int, key: str, ksb_ids: list[str] | None, entry_id: int | None) -> None:
+    def _save(self, person_id: int, key: str, ksb_ids: list[str] | None, entry_id: int | None,
+              turn: Turn | None) -> None:
         with self._directory.sessions() as session:
             save_context(session, person_id=person_id, conversation_id=key, ksb_ids=ksb_ids,
-                         entry_id=entry_id)
+                         entry_id=entry_id, turn=(turn.asked, turn.answered) if turn else None)
             session.commit()

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.agent.stream import Stream
 from bot.coach import Coach
 from bot.messages import Incoming, Reply
 from bot.names import ActionId, IntentName
@@ -37,13 +38,13 @@ def instrument_coach(coach: Coach, metrics: Metrics) -> Coach:
     """Idempotent: a coach handed to two apps (tests) is wrapped once."""
     if getattr(coach, _MARK, None) is not None:
         return coach
-    handle: Callable[[Incoming], Awaitable[Reply]] = coach.handle
+    handle: Callable[..., Awaitable[Reply]] = coach.handle
 
-    async def timed_handle(incoming: Incoming) -> Reply:
+    async def timed_handle(incoming: Incoming, *, stream: Stream | None = None) -> Reply:
         platform = incoming.user.platform or "unknown"
         with metrics.timed() as elapsed:
             try:
-                reply = await handle(incoming)
+                reply = await handle(incoming, stream=stream)
             except Exception:
                 metrics.error("coach")
                 raise
@@ -53,10 +54,16 @@ def instrument_coach(coach: Coach, metrics: Metrics) -> Coach:
             metrics.reflection_saved(platform=platform)
         if reply.metadata.get("error"):  # handlers turn outages into replies, e.g. "database"
             metrics.error(str(reply.metadata["error"]))
+        usage = reply.metadata.get("usage")
+        tokens = usage if isinstance(usage, dict) else {}
         log.info("answered", extra={"platform": platform, "intent": reply.intent,
                                     "seconds": round(elapsed[0], 4),
                                     "composer": str(reply.metadata.get("composer", "")),
-                                    "fallback": str(reply.metadata.get("fallback", ""))})
+                                    "fallback": str(reply.metadata.get("fallback", "")),
+                                    **({"input_tokens": tokens.get("input_tokens", 0),
+                                        "output_tokens": tokens.get("output_tokens", 0),
+                                        "cost": tokens.get("cost", 0.0),
+                                        "tool_calls": len(reply.metadata.get("tools") or [])} if tokens else {})})
         return reply
 
     setattr(coach, "handle", timed_handle)  # noqa: B010 - instance attribute shadows the method

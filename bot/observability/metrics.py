@@ -48,6 +48,12 @@ class Metrics:
                                      ["reason"], registry=r)
         self.llm_timeouts = Counter("ksb_llm_timeouts", "LLM calls that hit LLM_TIMEOUT.",
                                     registry=r)
+        self.llm_tokens = Counter("ksb_llm_tokens", "Model tokens used by chat turns, by kind (input, output).",
+                                  ["kind"], registry=r)
+        self.llm_cost = Counter("ksb_llm_cost", "Model cost of chat turns, in LLM_INPUT_COST/LLM_OUTPUT_COST "
+                                "units.", registry=r)
+        self.llm_turn_tokens = Histogram("ksb_llm_turn_tokens", "Model tokens (input + output) per agent turn.",
+                                         buckets=(100, 250, 500, 1000, 2000, 4000, 8000, 16000, 32000), registry=r)
         self.reflections_saved = Counter("ksb_reflections_saved",
                                          "Reflections committed to storage.", ["platform"],
                                          registry=r)
@@ -68,10 +74,21 @@ class Metrics:
         self.answers.labels(platform=platform or "unknown", intent=intent).inc()
         self.answer_seconds.labels(intent=intent).observe(seconds)
         meta = metadata or {}
-        if meta.get("composer") == "llm" or "fallback" in meta:
+        if meta.get("composer") in {"llm", "agent"} or "fallback" in meta:
             self.llm_call(purpose="answer", ok="fallback" not in meta)
         if "fallback" in meta:
             self.llm_fallback(str(meta["fallback"]))
+        usage = meta.get("usage")
+        if isinstance(usage, dict):
+            self.llm_usage(input_tokens=int(usage.get("input_tokens", 0)),
+                           output_tokens=int(usage.get("output_tokens", 0)), cost=float(usage.get("cost", 0.0)))
+
+    def llm_usage(self, *, input_tokens: int, output_tokens: int, cost: float) -> None:
+        """One turn's tokens and cost (the agent reports them in `Reply.metadata["usage"]`)."""
+        self.llm_tokens.labels(kind="input").inc(input_tokens)
+        self.llm_tokens.labels(kind="output").inc(output_tokens)
+        self.llm_cost.inc(cost)
+        self.llm_turn_tokens.observe(input_tokens + output_tokens)
 
     def llm_call(self, *, purpose: str, ok: bool) -> None:
         self.llm_calls.labels(purpose=purpose, outcome="ok" if ok else "failed").inc()
@@ -130,4 +147,5 @@ def fallback_bucket(reason: str) -> str:
         return "invented_ids"
     if reason.startswith("error"):
         return "error"
-    return reason if reason in {"timeout", "malformed", "uncited"} else "other"
+    known = {"timeout", "malformed", "uncited", "empty", "tool limit", "injection"}
+    return reason.replace(" ", "_") if reason in known else "other"

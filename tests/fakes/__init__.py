@@ -2,10 +2,21 @@
 
 from tests.fakes.base import FakeServer, Fault, RecordedCall
 from tests.fakes.bot_connector import FakeBotConnector, make_activity
-from tests.fakes.openai_server import Delay, FakeOpenAI, Garbage, Status, fake_embedding
+from tests.fakes.openai_server import (
+    Chunks,
+    Delay,
+    FakeOpenAI,
+    Garbage,
+    Status,
+    ToolCall,
+    ToolCalls,
+    fake_embedding,
+    hang,
+)
 from tests.fakes.slack_api import FakeSlackAPI
 
 __all__ = [
+    "Chunks",
     "Delay",
     "FakeBotConnector",
     "FakeOpenAI",
@@ -15,6 +26,9 @@ __all__ = [
     "Garbage",
     "RecordedCall",
     "Status",
+    "ToolCall",
+    "ToolCalls",
     "fake_embedding",
+    "hang",
     "make_activity",
 ]

@@ -24,11 +24,57 @@ from tests.fakes.base import FakeServer, parse_body
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """One function call the model asks for; `arguments` as the model wrote it (JSON text, or a dict)."""
+
+    name: str
+    arguments: str | dict[str, Any] = "{}"
+    id: str = ""
+
+    def wire(self, index: int) -> dict[str, Any]:
+        args = self.arguments if isinstance(self.arguments, str) else json.dumps(self.arguments)
+        return {"index": index, "id": self.id or f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                "function": {"name": self.name, "arguments": args}}
+
+
+@dataclass(frozen=True)
+class ToolCalls:
+    """An assistant turn that calls tools (several at once: parallel calls), with optional text before."""
+
+    calls: tuple[ToolCall, ...]
+    content: str = ""
+
+    @classmethod
+    def of(cls, *calls: ToolCall, content: str = "") -> ToolCalls:
+        return cls(tuple(calls), content)
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """A streamed answer cut exactly here, `gap` seconds apart (plain responses join them)."""
+
+    parts: tuple[str, ...]
+    gap: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+Content = str | ToolCalls | Chunks
+
+
+@dataclass(frozen=True)
 class Delay:
-    """Answer late, to drive client timeouts."""
+    """Answer late, to drive client timeouts (a long one is a hang) or to stand for a model's own time."""
 
     seconds: float
-    content: str = "delayed reply"
+    content: Content = "delayed reply"
+
+
+def hang() -> Delay:
+    """A model that never answers within any timeout a test would set."""
+    return Delay(600.0)
 
 
 @dataclass(frozen=True)
@@ -57,7 +103,7 @@ class Garbage:
     content_type: str = "application/json"
 
 
-Reply = str | Delay | Status | Garbage
+Reply = str | ToolCalls | Chunks | Delay | Status | Garbage
 
 
 def fake_embedding(text: str, dimensions: int = 16) -> list[float]:
@@ -115,7 +161,9 @@ class FakeOpenAI(FakeServer):
     @property
     def requests(self) -> list[dict[str, Any]]:
         """Chat request bodies, so tests can assert on what reached the prompt."""
-        return [c.body for c in self.calls_named("chat.completions") if isinstance(c.body, dict)]
+        calls = sorted(self.calls_named("chat.completions") + self.calls_named("azure.chat.completions"),
+                       key=lambda c: c.timestamp)
+        return [c.body for c in calls if isinstance(c.body, dict)]
 
     def _next_reply(self) -> Reply:
         with self._lock:
@@ -123,11 +171,15 @@ class FakeOpenAI(FakeServer):
 
     def setup_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat, name="chat.completions")
+        # Azure OpenAI's shape of the same call (the deployment names the model)
+        app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._chat,
+                            name="azure.chat.completions")
         app.router.add_post("/v1/embeddings", self._embeddings, name="embeddings")
         app.router.add_get("/v1/models", self._models, name="models")
 
     def _unauthorized(self, request: web.Request) -> web.Response | None:
-        if self.api_key is None or request.headers.get("Authorization") == f"Bearer {self.api_key}":
+        if self.api_key is None or request.headers.get("Authorization") == f"Bearer {self.api_key}" \
+                or request.headers.get("api-key") == self.api_key:
             return None
         return Status(401, {"error": {"message": "Incorrect API key provided", "type":
                                       "invalid_request_error", "param": None,
@@ -149,10 +201,12 @@ class FakeOpenAI(FakeServer):
             return web.Response(text=reply.text, content_type=reply.content_type)
         model = str(body.get("model", self.models[0]))
         prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
+        said = reply if isinstance(reply, str) else reply.text if isinstance(reply, Chunks) else \
+            reply.content + json.dumps([c.wire(0)["function"] for c in reply.calls])
         usage = {
             "prompt_tokens": _tokens(prompt),
-            "completion_tokens": _tokens(reply),
-            "total_tokens": _tokens(prompt) + _tokens(reply),
+            "completion_tokens": _tokens(said),
+            "total_tokens": _tokens(prompt) + _tokens(said),
             "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
                                           "accepted_prediction_tokens": 0,
@@ -163,16 +217,22 @@ class FakeOpenAI(FakeServer):
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return await self._stream(request, head, reply, usage if include_usage else None)
-        message: dict[str, Any] = {"role": "assistant", "content": reply, "refusal": None,
+        message: dict[str, Any] = {"role": "assistant", "content": said, "refusal": None,
                                    "annotations": []}
+        finish = "stop"
+        if isinstance(reply, ToolCalls):
+            message["content"] = reply.content or None
+            message["tool_calls"] = [{k: v for k, v in c.wire(i).items() if k != "index"}
+                                     for i, c in enumerate(reply.calls)]
+            finish = "tool_calls"
         return web.json_response({
             **head, "object": "chat.completion",
             "choices": [{"index": 0, "message": message, "logprobs": None,
-                         "finish_reason": "stop"}],
+                         "finish_reason": finish}],
             "usage": usage,
         })
 
-    async def _stream(self, request: web.Request, head: dict[str, Any], content: str,
+    async def _stream(self, request: web.Request, head: dict[str, Any], content: Content,
                       usage: dict[str, Any] | None) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                            "Cache-Control": "no-cache"})
@@ -183,13 +243,30 @@ class FakeOpenAI(FakeServer):
             return {**head, "object": "chat.completion.chunk", "choices": [choice],
                     "usage": None}
 
+        gap = content.gap if isinstance(content, Chunks) else 0.0
         events = [chunk({"role": "assistant", "content": "", "refusal": None}, None)]
-        events += [chunk({"content": part}, None) for part in _split(content)]
-        events.append(chunk({}, "stop"))
+        if isinstance(content, ToolCalls):
+            events += [chunk({"content": part}, None) for part in _split(content.content)
+                       if content.content]
+            for i, call in enumerate(content.calls):
+                wire = call.wire(i)
+                args = wire["function"]["arguments"]
+                half = len(args) // 2  # arguments arrive in pieces the client must join
+                events.append(chunk({"tool_calls": [{**wire, "function": {
+                    "name": call.name, "arguments": args[:half]}}]}, None))
+                events.append(chunk({"tool_calls": [{"index": i, "function": {
+                    "arguments": args[half:]}}]}, None))
+            events.append(chunk({}, "tool_calls"))
+        else:
+            parts = content.parts if isinstance(content, Chunks) else _split(content)
+            events += [chunk({"content": part}, None) for part in parts]
+            events.append(chunk({}, "stop"))
         if usage is not None:
             events.append({**head, "object": "chat.completion.chunk", "choices": [],
                            "usage": usage})
-        for event in events:
+        for n, event in enumerate(events):
+            if gap and 1 < n < len(events) - 1:
+                await self.pause(gap)
             await resp.write(f"data: {json.dumps(event)}\n\n".encode())
         await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()

@@ -46,6 +46,11 @@ class FakeSlackAPI(FakeServer):
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
             "chat.postEphemeral": self._post_ephemeral,
+            # the streaming methods (bolt's assistant surface): start answers a message ts, like a post
+            "chat.startStream": self._post_message,
+            "chat.appendStream": lambda p: {"channel": p.get("channel"), "ts": p.get("ts")},
+            "chat.stopStream": lambda p: {"channel": p.get("channel"), "ts": p.get("ts"),
+                                          "message": {"ts": p.get("ts"), "blocks": _decoded(p.get("blocks", []))}},
             "views.publish": self._view,
             "views.open": self._view,
             "views.update": self._view,

@@ -21,6 +21,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.blocks import SlackMessage, render_reply, render_single, section
 from bot.adapters.slack.escape import escape, plain_limit
+from bot.adapters.slack.stream import SlackStream
 from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
 from bot.expiring import DAY
@@ -94,10 +95,10 @@ class SlackAdapter(Backgrounded):
         return channel
 
     # --- the coach ----------------------------------------------------------
-    async def ask(self, incoming: Incoming) -> Reply:
+    async def ask(self, incoming: Incoming, *, stream: SlackStream | None = None) -> Reply:
         """The coach's reply; any failure becomes a short friendly message, details in the log."""
         try:
-            return await self.coach.handle(incoming)
+            return await self.coach.handle(incoming, stream=stream)
         except Exception:
             log.exception("coach failed on a slack %s", incoming.action or "message")
             return Reply(text=render("slack_error.md"), intent=IntentName.ERROR)
@@ -111,8 +112,12 @@ class SlackAdapter(Backgrounded):
         if assistant:
             await self.assistant_call(self.client.assistant_threads_setStatus, channel_id=channel,
                                       thread_ts=thread_ts, status=THINKING, loading_messages=loading_messages())
-        reply = await self.ask(incoming)
-        await self.deliver(incoming.user, channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
+        # Only a one-to-one conversation streams: a reply that turns out private never shows in a channel.
+        stream = SlackStream(self.client, channel=channel, thread_ts=thread_ts, user=incoming.user,
+                             assistant=assistant) if is_direct_message(channel) else None
+        reply = await self.ask(incoming, stream=stream)
+        if stream is None or not await stream.finish(reply, feedback_id=incoming.event_id[:64]):
+            await self.deliver(incoming.user, channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
         await self.deliver_export(incoming.user, reply, channel=channel, thread_ts=thread_ts)
 
     async def deliver_export(self, user: UserRef, reply: Reply, *, channel: str = "", thread_ts: str = "") -> None:

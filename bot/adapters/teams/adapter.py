@@ -33,6 +33,7 @@ from bot.adapters.teams.conversations import (
 from bot.adapters.teams.destinations import Destinations
 from bot.adapters.teams.files import export_offer
 from bot.adapters.teams.signing_keys import SigningKeysUnavailable
+from bot.adapters.teams.stream import TeamsStream
 from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
 from bot.messages import Form, Incoming, Reply
@@ -140,12 +141,13 @@ class TeamsAdapter(Backgrounded):
                       followups=["What counts for S24?", "Log a reflection", "How am I doing?"])
         await context.send_activities([card_message(c) for c in render_reply(reply)])
 
-    async def ask(self, incoming: Incoming) -> Reply:
-        return await self.coach.handle(incoming)
+    async def ask(self, incoming: Incoming, *, stream: TeamsStream | None = None) -> Reply:
+        return await self.coach.handle(incoming, stream=stream)
 
-    async def answer(self, incoming: Incoming, activity: Activity) -> list[Activity]:
+    async def answer(self, incoming: Incoming, activity: Activity, *,
+                     stream: TeamsStream | None = None) -> list[Activity]:
         """The coach's reply as activities: a form card when it wants a form, otherwise answer cards."""
-        reply = await self.ask(incoming)
+        reply = await self.ask(incoming, stream=stream)
         if incoming.action == ActionId.REFLECT_OPEN:
             form = reply.form or Form(kind="reflection", prefill=dict(incoming.payload))
             messages = [card_message(self.form_card(form))]
@@ -173,17 +175,22 @@ class TeamsAdapter(Backgrounded):
         return [card_message(note_card(render("teams_private_sent.md")))]
 
     async def respond(self, context: TurnContext, incoming: Incoming) -> None:
-        """Typing while the coach works; the reply in this turn if it is ready in time, else proactively."""
-        work = asyncio.ensure_future(self.answer(incoming, context.activity))
-        if await self._wait_typing(context, work):
-            await context.send_activities(work.result())
+        """Typing (or, in a 1:1 chat, the streamed answer) while the coach works; the reply in this turn
+        if it is ready in time, else proactively."""
+        stream = TeamsStream(context) if is_personal(context.activity) else None
+        work = asyncio.ensure_future(self.answer(incoming, context.activity, stream=stream))
+        if await self._wait_typing(context, work, stream=stream):
+            messages = work.result()
+            await context.send_activities(stream.final(messages) if stream is not None else messages)
             return
         reference = TurnContext.get_conversation_reference(context.activity)
         await context.send_activity(card_message(note_card(render("teams_working.md"))))
         self.spawn(self._deliver_later(work, reference))
 
-    async def _wait_typing(self, context: TurnContext, work: asyncio.Future[Any]) -> bool:
-        """Wait up to the deadline, showing (and every few seconds renewing) the typing indicator."""
+    async def _wait_typing(self, context: TurnContext, work: asyncio.Future[Any], *,
+                           stream: TeamsStream | None = None) -> bool:
+        """Wait up to the deadline, showing (and every few seconds renewing) the typing indicator
+        until a stream shows something better."""
         loop = asyncio.get_running_loop()
         until = loop.time() + self.deadline
         typing = getattr(context.activity.conversation, "conversation_type", "") != "channel"  # none in channels
@@ -191,7 +198,7 @@ class TeamsAdapter(Backgrounded):
             left = until - loop.time()
             if left <= 0:
                 return False
-            if typing:
+            if typing and not (stream is not None and stream.started):
                 try:
                     await context.send_activity(Activity(type=ActivityTypes.typing))
                 except Exception:  # the indicator is a nicety
