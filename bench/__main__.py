@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 
 MODULES = ("cold_start", "retrieval", "programme", "conversation", "latency", "tagging", "progress",
-           "portfolio_bench", "slack_bench", "teams_bench", "schedule_bench", "load_test")
+           "portfolio_bench", "slack_bench", "teams_bench", "agent_bench", "schedule_bench", "load_test")
 
 
 def run(name: str) -> str:

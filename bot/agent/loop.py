@@ -62,6 +62,7 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     model_seconds: float = 0.0
+    tool_seconds: float = 0.0
     steps: int = 0
 
     def add(self, message: AIMessageChunk) -> None:
@@ -102,6 +103,12 @@ class Agent:
         self._history_tokens = history_tokens
         self._prices = prices or Prices()
         self._context = context
+        self._bound: Any = None  # the model with the tools' schemas: the same every turn, so bound once
+
+    def _with_tools(self, tools: list[BaseTool]) -> Any:
+        if self._bound is None:
+            self._bound = self._model.bind_tools(tools)
+        return self._bound
 
     def takes(self, intent: str) -> bool:
         return intent in AGENT_INTENTS
@@ -125,6 +132,7 @@ class Agent:
         reply.metadata["usage"] = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                                    "cost": self._prices.cost(usage), "steps": usage.steps,
                                    "model_seconds": round(usage.model_seconds, 4),
+                                   "tool_seconds": round(usage.tool_seconds, 4),
                                    "agent_seconds": round(time.perf_counter() - started, 4)}
         reply.metadata["tools"] = list(turn.used)
         return reply
@@ -144,7 +152,7 @@ class Agent:
             *thread_messages(context.turns if context else (), budget=self._history_tokens),
             *_user_message(incoming.text, intent.text),
         ]
-        bound = self._model.bind_tools(tools)
+        bound = self._with_tools(tools)
         by_name = {t.name: t for t in tools}
         calls = 0
         while True:
@@ -165,7 +173,9 @@ class Agent:
             if stream is not None:
                 await stream.status(_doing(message.tool_calls))
             messages.append(AIMessage(content=message.content, tool_calls=message.tool_calls))
+            began = time.perf_counter()
             results = await asyncio.gather(*(self._call(by_name, call) for call in message.tool_calls))
+            usage.tool_seconds += time.perf_counter() - began
             messages += [ToolMessage(content=result, tool_call_id=str(call["id"]))
                          for call, result in zip(message.tool_calls, results, strict=True)]
 
