@@ -63,6 +63,7 @@ def _tick(url: str, fake: FakeSlackAPI, concurrency: int) -> tuple[str, float, f
     env.update(DATABASE_URL=url, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET="bench-signing-secret",
                SLACK_API_URL=fake.url + "/api/", PROMPT_DAY="friday", PROMPT_TIME="15:00",
                NUDGE_DAY="friday", NUDGE_TIME="14:00", SCHEDULER_CONCURRENCY=str(concurrency),
+               SCHEDULER_SEND_RATE="0",  # the tick's own speed; the shared budget is bench.scale's
                LOG_LEVEL="WARNING")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "bot.cli", "schedule", "tick", "--now", TICK_AT],

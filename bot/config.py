@@ -196,6 +196,9 @@ class Settings(BaseSettings):
     scheduler_batch: int = Field(100, ge=1, le=1000, description="Sends claimed per database round trip.")
     scheduler_concurrency: int = Field(16, ge=1, le=256, description="Sends in flight at once.")
     scheduler_max_attempts: int = Field(5, ge=1, description="Tries per send before it is given up.")
+    scheduler_send_rate: int = Field(20, ge=0, description="Proactive sends per second to one Slack workspace "
+                                                           "or Teams tenant, shared by all replicas through "
+                                                           "the database (0: no limit).")
     processed_event_days: int = Field(7, ge=1, description="Days a handled Slack event or Teams turn id is "
                                                            "kept to drop platform retries; the scheduler "
                                                            "deletes older ones hourly.")

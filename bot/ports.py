@@ -73,6 +73,12 @@ class Picture:
     alt: str
 
 
+Accepted = Callable[[], Awaitable[None]]
+"""Awaited by a sender the moment the platform has accepted a message's first part, before any
+follow-up (more pages, a picture, a file): the scheduler records the send there, so a crash
+after that point cannot make it send the message again."""
+
+
 class Sender(Protocol):
     """Delivers proactive messages on one or more platforms; the scheduler sees only this."""
 
@@ -80,7 +86,8 @@ class Sender(Protocol):
         """True when this sender can reach people on `platform`."""
         ...
 
-    async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None) -> bool:
+    async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None,
+                   accepted: Accepted | None = None) -> bool:
         """True once the message is delivered (a failed picture alone does not undo that)."""
         ...
 

@@ -274,12 +274,16 @@ def make_sender(settings: Settings, *, database: Database) -> RoutingSender:
     from bot.adapters.slack.sender import SlackSender
     from bot.adapters.teams.sender import TeamsSender
     from bot.ports import Sender
+    from bot.scheduler.budget import SendBudget
     from bot.scheduler.senders import RoutingSender
 
-    senders: dict[str, Sender] = {"teams": TeamsSender(settings=settings, database=database)}
+    shared = SendBudget(sessions=database.session, per_second=settings.scheduler_send_rate)
+    senders: dict[str, Sender] = {"teams": TeamsSender(settings=settings, database=database,
+                                                       rate_limited=shared.hold_off)}
     token = settings.slack_bot_token.get_secret_value()
     if token:
-        senders["slack"] = SlackSender(token=token, base_url=settings.slack_api_url)
+        senders["slack"] = SlackSender(token=token, base_url=settings.slack_api_url,
+                                       rate_limited=shared.hold_off)
     return RoutingSender(senders)
 
 

@@ -187,6 +187,18 @@ class ScheduledSend(SQLModel, table=True):
     attempts: int = 0
 
 
+class SendBudget(SQLModel, table=True):
+    """Sends made in the current second per workspace/tenant (`scope`), shared by every replica,
+    and when a platform's 429 asked everyone to hold off (epoch seconds)."""
+
+    __tablename__ = "send_budget"
+
+    scope: str = Field(primary_key=True, max_length=160)
+    window_start: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    used: int
+    paused_until: float | None = None
+
+
 class ProgressReview(SQLModel, table=True):
     """A progress review held with the apprentice, their employer and the provider: a record."""
 
@@ -253,5 +265,5 @@ class ConversationContext(SQLModel, table=True):
 ALL_TABLES: tuple[type[SQLModel], ...] = (
     Person, ManagerLink, Enrolment, Entry, EntryTag, AuditEvent, AnswerFeedback,
     ProcessedEvent, ConversationRef, PromptSetting, ScheduledSend, ProgressReview, ReviewAction,
-    ReviewSetting, ConversationContext,
+    ReviewSetting, ConversationContext, SendBudget,
 )

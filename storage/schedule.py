@@ -24,6 +24,7 @@ from storage.models import (
     Person,
     PromptSetting,
     ScheduledSend,
+    SendBudget,
     utcnow,
 )
 
@@ -32,6 +33,7 @@ SETTING = PromptSetting.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
 LINK = ManagerLink.__table__  # type: ignore[attr-defined]
 REF = ConversationRef.__table__  # type: ignore[attr-defined]
+BUDGET = SendBudget.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,25 @@ def mark_sent(session: Session, *, claims: Iterable[Claim], now: datetime) -> in
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def hold(session: Session, *, claims: Iterable[Claim], now: datetime) -> set[int]:
+    """Renew the lease of claims still ours and unsent; returns the ids still held.
+
+    Fenced by `attempts` like `mark_sent`: a claim another replica has taken over
+    after our lease lapsed is not renewed, and its id is missing from the answer,
+    so this process must not send it. One statement, committed at once.
+    """
+    fenced = [(c.id, c.attempts) for c in claims]
+    if not fenced:
+        return set()
+    rows = session.execute(
+        sa.update(SEND)
+        .where(sa.tuple_(SEND.c.id, SEND.c.attempts).in_(fenced), SEND.c.sent_at.is_(None))
+        .values(claimed_at=now)
+        .returning(SEND.c.id)).all()
+    session.commit()
+    return {int(r.id) for r in rows}
+
+
 def sends_for(session: Session, *, person_id: int) -> list[ScheduledSend]:
     query = (sa.select(ScheduledSend).where(SEND.c.person_id == person_id)
              .order_by(SEND.c.week, SEND.c.kind))
@@ -209,4 +230,35 @@ def save_references(session: Session, *, found: dict[int, tuple[str, dict[str, A
         index_elements=["person_id", "platform"],
         set_={"reference": statement.excluded.reference, "installed": True,
               "updated_at": statement.excluded.updated_at}))
+    session.commit()
+
+
+# --- the shared send budget ---------------------------------------------------------
+
+def take_budget(session: Session, *, scope: str, window_start: int) -> tuple[int, float | None]:
+    """Count one send in `scope`'s one-second window; (sends counted there so far, paused until).
+
+    One upsert, so replicas counting at once serialise on the row: a new window
+    starts the count again; a replica whose clock lags counts in the newer window.
+    """
+    b = BUDGET.c
+    statement = _insert(session, BUDGET).values(scope=scope, window_start=window_start, used=1)
+    current = b.window_start >= statement.excluded.window_start
+    row = session.execute(statement.on_conflict_do_update(
+        index_elements=["scope"],
+        set_={"window_start": sa.case((current, b.window_start), else_=statement.excluded.window_start),
+              "used": sa.case((current, b.used + 1), else_=1)})
+        .returning(b.used, b.paused_until)).one()
+    session.commit()
+    return int(row.used), None if row.paused_until is None else float(row.paused_until)
+
+
+def pause_budget(session: Session, *, scope: str, until: float) -> None:
+    """Hold every replica's sends to `scope` until `until` (epoch seconds), as a 429 asked."""
+    b = BUDGET.c
+    statement = _insert(session, BUDGET).values(scope=scope, window_start=0, used=0, paused_until=until)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["scope"],
+        set_={"paused_until": sa.case((b.paused_until > statement.excluded.paused_until, b.paused_until),
+                                      else_=statement.excluded.paused_until)}))
     session.commit()

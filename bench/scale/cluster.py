@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import quote
 
 import psycopg
@@ -186,7 +186,7 @@ class Cluster:
             replica.stop()
         self.replicas.clear()
 
-    def sql(self, statement: str, params: Mapping[str, object] | None = None) -> list[tuple[object, ...]]:
+    def sql(self, statement: str, params: Mapping[str, object] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement in the cluster's schema (seeding and counting, never the code under test)."""
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             cursor = conn.execute(statement, params)
@@ -224,6 +224,9 @@ def cluster(*, slack_latency: float = 0.05, index: bool = True) -> Iterator[Clus
 
         stack.callback(drop)
         stack.callback(shutil.rmtree, work, True)
+        keep = os.environ.get("SCALE_KEEP_LOGS")  # a folder to copy the replicas' logs into at the end
+        if keep:
+            stack.callback(lambda: [shutil.copy(log, Path(keep)) for log in work.glob("*.log")])
         upgrade(url)
         port = free_port()
         chroma = subprocess.Popen([str(BIN / "chroma"), "run", "--path", str(work / "chroma-server"),

@@ -11,9 +11,10 @@ sent what.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -27,6 +28,7 @@ POST = "chat.postMessage"
 class Accepted:
     channel: str
     token: str
+    at: float = field(default_factory=time.time)  # when the answer was produced
 
 
 class ScaleSlackAPI(FakeSlackAPI):
@@ -37,16 +39,20 @@ class ScaleSlackAPI(FakeSlackAPI):
         self.latency = latency
         self._accepted: list[Accepted] = []
         self._changed = threading.Condition()
+        self.frozen: set[str] = set()  # tokens whose posts are held, never answered (until shutdown)
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if method == POST and self.latency:
             await self.pause(self.latency)  # cut short only when the fake shuts down
+        # a frozen replica's posts are held on the wire: neither accepted nor refused
+        while method == POST and token in self.frozen and not self._closing.is_set():
+            await self.pause(0.05)
         response = await super()._api(request)
         if method == POST:
             body = parse_body(request.content_type, await request.read())
             channel = str(body.get("channel", "")) if isinstance(body, dict) else ""
-            token = request.headers.get("Authorization", "").removeprefix("Bearer ")
             with self._changed:
                 self._accepted.append(Accepted(channel, token))
                 self._changed.notify_all()
@@ -61,6 +67,7 @@ class ScaleSlackAPI(FakeSlackAPI):
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            self.frozen.clear()
         with self._changed:
             self._accepted.clear()
 

@@ -37,7 +37,7 @@ def config_from(settings: Settings) -> SchedulerConfig:
         defaults=defaults_from(settings), lease=timedelta(seconds=settings.scheduler_lease),
         grace=timedelta(hours=settings.scheduler_grace_hours), batch=settings.scheduler_batch,
         concurrency=settings.scheduler_concurrency, max_attempts=settings.scheduler_max_attempts,
-        keep_events=timedelta(days=settings.processed_event_days),
+        keep_events=timedelta(days=settings.processed_event_days), send_rate=settings.scheduler_send_rate,
         reviews=settings.scheduler_reviews)
 
 

@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from bot.messages import Reply
-from bot.ports import Address, Picture, Sender
+from bot.ports import Accepted, Address, Picture, Sender
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NEEDS_REFERENCE = frozenset({"teams"})  # platforms that can only message a chat they have seen
 Sleep = Callable[[float], Awaitable[None]]  # asyncio.sleep, or a test's recorder
+RateLimitHook = Callable[[str, float], Awaitable[None]]  # (scope, Retry-After): `SendBudget.hold_off`
 
 
 class RateLimited(Exception):
@@ -79,11 +80,12 @@ class RoutingSender:
     def handles(self, platform: str) -> bool:
         return platform in self._senders
 
-    async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None) -> bool:
+    async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None,
+                   accepted: Accepted | None = None) -> bool:
         sender = self._senders.get(to.platform)
         if sender is None:
             return False
-        return await sender.send(to=to, reply=reply, picture=picture)
+        return await sender.send(to=to, reply=reply, picture=picture, accepted=accepted)
 
     def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
         found: dict[int, tuple[str, dict[str, Any]]] = {}

@@ -1,25 +1,35 @@
 """One scheduler pass: find what is due, claim it, send it, record it; and the loop around it.
 
-Exactly once, across any number of replicas: a send goes out only after this
-process has won its claim row, and it is recorded as sent right after. Work is
-claimed in batches small enough to finish well inside the lease, and a send
-whose claim has grown too old is left for a later tick instead of risking a
-second copy. A crash between claim and send is picked up after the lease.
+Exactly once, across any number of replicas, stated precisely: a message goes
+out only after this process has won its claim row, and only if, immediately
+before the send, the claim is still this process's and unsent (one fenced
+UPDATE that also renews its lease). While a batch is in flight its unsent
+claims' leases are renewed every third of the lease, so a send held up by rate
+limiting keeps its claim instead of being taken over and sent twice. Each send
+is recorded the moment the platform accepts its first message, not when the
+batch ends, so a crash loses at most the sends in flight. The one gap left: a
+crash after the platform accepted a message and before that record commits
+(milliseconds) re-sends that message after the lease; docs/deploy.md says so
+and `make bench-scale` measures it. Sends to one workspace or tenant share one
+rate budget across replicas (bot/scheduler/budget.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.messages import Reply
-from bot.ports import Composer, Sender
+from bot.ports import Accepted, Composer, Sender
+from bot.scheduler.budget import SendBudget, scope_of
 from bot.scheduler.clock import Clock, zone
 from bot.scheduler.due import DEFAULT_GRACE, NUDGE, PROMPT, Defaults, Schedule, due
 from bot.scheduler.outgoing import Due, Outgoing, prepare_nudges, prepare_prompts
@@ -32,6 +42,9 @@ from storage.events import forget_events_before
 from storage.schedule import Claim, Recipient
 
 log = logging.getLogger(__name__)
+# Records of accepted sends get threads of their own: queued behind the budget and lease checks
+# in the default pool they would widen the crash window between "the platform took it" and "recorded".
+RECORDS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ksb-record")
 
 
 @dataclass(frozen=True)
@@ -43,7 +56,7 @@ class SchedulerConfig:
     concurrency: int = 16
     max_attempts: int = 5
     pipeline: int = 3  # batches in progress at once
-    safety: float = 0.8  # share of the lease after which a claimed send is left for later
+    send_rate: int = 20  # sends per second per workspace/tenant, across replicas (0: no limit)
     reviews: bool = True  # progress review reminders
     keep_events: timedelta = timedelta(days=7)  # handled platform event ids kept for retry dedupe
     cleanup_every: timedelta = timedelta(hours=1)
@@ -93,13 +106,15 @@ def schedule_of(recipient: Recipient, kind: str, defaults: Defaults) -> Schedule
 class Scheduler:
     def __init__(self, *, sessions: SessionFactory, knowledge: Knowledge, sender: Sender,
                  clock: Clock, composer: Composer | None = None,
-                 config: SchedulerConfig | None = None, count_sent: SendCounter | None = None) -> None:
+                 config: SchedulerConfig | None = None, count_sent: SendCounter | None = None,
+                 budget: SendBudget | None = None) -> None:
         self.sessions = sessions
         self.knowledge = knowledge
         self.sender = sender
         self.clock = clock
         self.composer = composer
         self.config = config or SchedulerConfig()
+        self.budget = budget or SendBudget(sessions=sessions, per_second=self.config.send_rate)
         self._count_sent = count_sent
         self._cleaned: datetime | None = None
 
@@ -194,56 +209,104 @@ class Scheduler:
 
     async def _batch(self, kind: str, batch: Sequence[Due], now: datetime,
                      stats: KindReport, gate: asyncio.Semaphore) -> None:
-        started = time.monotonic()  # just before the claim: the lease is counted from here
+        started = time.monotonic()
         won = await asyncio.to_thread(self._claim, kind, batch)
         stats.claimed += len(won)
         if not won:
             return
         claimed = time.monotonic()
-        mine = [(r, o) for r, o in batch if r.person_id in {c.person_id for c in won}]
-        if kind == NUDGE:
-            out = await prepare_nudges(self.sessions, self.knowledge, self.composer, mine, now)
-        else:
-            out = await asyncio.to_thread(prepare_prompts, self.sessions, self.knowledge, mine,
-                                          now.date())
-        async def deliver(claim: Claim) -> str:
-            outgoing = out.get(claim.person_id)
+        held = {c.id: c for c in won}  # claims still ours and not yet settled; renewed until they are
+        keeping = asyncio.create_task(self._keep(held))
+        try:
+            mine = [(r, o) for r, o in batch if r.person_id in {c.person_id for c in won}]
+            if kind == NUDGE:
+                out = await prepare_nudges(self.sessions, self.knowledge, self.composer, mine, now)
+            else:
+                out = await asyncio.to_thread(prepare_prompts, self.sessions, self.knowledge, mine,
+                                              now.date())
+            prepared = time.monotonic()
+            results = await asyncio.gather(*(self._deliver(kind, c, out.get(c.person_id), held, gate)
+                                             for c in won))
+        finally:
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
+        delivered = time.monotonic()
+        stats.sent += results.count("sent")
+        stats.empty += results.count("empty")
+        stats.failed += results.count("failed") + results.count("lost")
+        done = [c for c, result in zip(won, results, strict=True) if result in ("sent", "empty")]
+        await asyncio.to_thread(self._remember, kind, done, out, self.sender.learned())
+        log.debug("%s batch of %d: claim %.2fs, prepare %.2fs, send and record %.2fs, remember %.2fs",
+                  kind, len(won), claimed - started, prepared - claimed, delivered - prepared,
+                  time.monotonic() - delivered)
+
+    async def _deliver(self, kind: str, claim: Claim, outgoing: Outgoing | None,
+                       held: dict[int, Claim], gate: asyncio.Semaphore) -> str:
+        """'sent', 'empty', 'failed' (retried after the lease) or 'lost' (another replica has it)."""
+        try:
             if outgoing is None:
                 return "failed"
-            if outgoing.reply is None:
+            if outgoing.reply is None:  # nothing to say: settled, so it is not claimed again
+                await asyncio.to_thread(self._mark, claim)
                 return "empty"
             async with gate:
-                if not await self._send(outgoing, outgoing.reply, started):
+                await self.budget.acquire(scope_of(outgoing.to.platform, outgoing.to.workspace_id))
+                if claim.id not in held or not await asyncio.to_thread(self._still_mine, claim):
+                    log.info("claim on person %s was taken over; not sending", claim.person_id)
+                    return "lost"
+
+                async def record() -> None:
+                    await asyncio.get_running_loop().run_in_executor(RECORDS, self._mark, claim)
+
+                if not await self._send(outgoing, outgoing.reply, record):
                     return "failed"
             if self._count_sent is not None:
                 self._count_sent(kind=kind, platform=outgoing.to.platform)
             return "sent"
+        finally:
+            held.pop(claim.id, None)
 
-        prepared = time.monotonic()
-        results = await asyncio.gather(*(deliver(c) for c in won))
-        delivered = time.monotonic()
-        stats.sent += results.count("sent")
-        stats.empty += results.count("empty")
-        stats.failed += results.count("failed")
-        done = [c for c, result in zip(won, results, strict=True) if result != "failed"]
-        await asyncio.to_thread(self._record, kind, done, out, self.sender.learned())
-        log.debug("%s batch of %d: claim %.2fs, prepare %.2fs, send %.2fs, record %.2fs", kind,
-                  len(won), claimed - started, prepared - claimed, delivered - prepared,
-                  time.monotonic() - delivered)
+    async def _keep(self, held: dict[int, Claim]) -> None:
+        """Renew the lease of the batch's unsettled claims every third of the lease until cancelled."""
+        every = self.config.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            if not held:
+                continue
+            try:
+                kept = await asyncio.to_thread(self._hold, list(held.values()))
+            except Exception:  # noqa: BLE001 - the check before each send still guards it
+                log.exception("renewing %d claims failed", len(held))
+                continue
+            for claim_id in [i for i in held if i not in kept]:
+                held.pop(claim_id, None)  # taken over, or already sent: never send it from here
 
-    async def _send(self, outgoing: Outgoing, reply: Reply, started: float) -> bool:
-        if time.monotonic() - started > self.config.lease.total_seconds() * self.config.safety:
-            return False  # the lease may lapse mid-send; a later tick re-claims it safely
+    def _hold(self, claims_held: Sequence[Claim]) -> set[int]:
+        with self.sessions() as session:
+            return claims.hold(session, claims=claims_held, now=self.clock.now())
+
+    def _still_mine(self, claim: Claim) -> bool:
+        """Immediately before a send: the claim is still ours and unsent (and its lease restarts)."""
+        return bool(self._hold([claim]))
+
+    def _mark(self, claim: Claim) -> None:
+        with self.sessions() as session:
+            if not claims.mark_sent(session, claims=[claim], now=self.clock.now()):
+                log.warning("send to person %s was recorded by another replica first", claim.person_id)
+
+    async def _send(self, outgoing: Outgoing, reply: Reply, record: Accepted) -> bool:
         try:
-            return await self.sender.send(to=outgoing.to, reply=reply, picture=outgoing.picture)
+            return await self.sender.send(to=outgoing.to, reply=reply, picture=outgoing.picture,
+                                          accepted=record)
         except Exception:  # noqa: BLE001 - one recipient's failure must never stop the rest
             log.exception("send to person %s failed", outgoing.to.person_id)
             return False
 
-    def _record(self, kind: str, sent: Sequence[Claim], out: dict[int, Outgoing],
-                learned: dict[int, tuple[str, dict[str, Any]]]) -> None:
+    def _remember(self, kind: str, sent: Sequence[Claim], out: dict[int, Outgoing],
+                  learned: dict[int, tuple[str, dict[str, Any]]]) -> None:
+        """After the batch: the DM channels learned and the KSBs prompted (the sends are recorded)."""
         with self.sessions() as session:
-            claims.mark_sent(session, claims=sent, now=self.clock.now())
             claims.save_references(session, found=learned)
             if kind == PROMPT:
                 prompt = self.config.defaults.prompt

@@ -27,7 +27,9 @@ from bot.adapters.teams.cards import render_reply
 from bot.adapters.teams.conversations import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
 from bot.config import Settings
 from bot.messages import Reply
-from bot.ports import Picture
+from bot.ports import Accepted, Picture
+from bot.scheduler.budget import scope_of
+from bot.scheduler.senders import RateLimitHook
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -62,18 +64,21 @@ class TeamsSender:
     """
 
     def __init__(self, *, settings: Settings, database: Database, cloud: CloudAdapter | None = None,
-                 retries: int = 3, max_wait: float = 60.0, sleep: Sleep = asyncio.sleep) -> None:
+                 retries: int = 3, max_wait: float = 60.0, sleep: Sleep = asyncio.sleep,
+                 rate_limited: RateLimitHook | None = None) -> None:
         self._settings = settings
         self._store = ConversationStore(sessions=database.session, standard_ref=settings.standard)
         self._cloud = cloud or make_cloud_adapter(settings)  # no on_turn_error: failures reach `send`
         self._retries = retries
         self._max_wait = max_wait
         self._sleep = sleep
+        self._rate_limited = rate_limited  # tells the other replicas (the shared budget) about a 429
 
     def handles(self, platform: str) -> bool:
         return platform == PLATFORM
 
-    async def send(self, *, to: PersonKey, reply: Reply, picture: Picture | None = None) -> bool:
+    async def send(self, *, to: PersonKey, reply: Reply, picture: Picture | None = None,
+                   accepted: Accepted | None = None) -> bool:
         """True once delivered; False when the person can't be reached (no 1:1 chat, or uninstalled).
 
         `to` is the scheduler's `Address` (its `reference` is used when filled)
@@ -87,11 +92,14 @@ class TeamsSender:
         messages = [card_message(card) for card in render_reply(reply)]
         for attempt in range(self._retries + 1):
             try:
-                await self._deliver(stored, messages, picture)
+                await self._deliver(stored, messages, picture, accepted)
                 return True
             except ErrorResponseException as exc:
                 status, wait = _status(exc)
                 if status == 429 and attempt < self._retries:
+                    tenant = str(stored.get("conversation", {}).get("tenantId") or getattr(to, "workspace_id", ""))
+                    if self._rate_limited is not None and tenant:
+                        await self._rate_limited(scope_of(PLATFORM, tenant), wait)
                     await self._sleep(min(wait, self._max_wait))
                     continue
                 if status in GONE:
@@ -100,12 +108,23 @@ class TeamsSender:
                 return False
         return False
 
-    async def _deliver(self, stored: dict[str, Any], messages: list[Activity], picture: Picture | None) -> None:
+    async def _deliver(self, stored: dict[str, Any], messages: list[Activity], picture: Picture | None,
+                       accepted: Accepted | None) -> None:
+        """The first card may be retried (after a 429); once Teams has taken it, the send is
+        recorded (`accepted`) and later cards and the picture are extras that are never retried."""
         reference = reference_from(stored)
 
         async def callback(context: TurnContext) -> None:
             address_proactive(context, reference)
-            await context.send_activities(messages)
+            first, *rest = messages
+            await context.send_activity(first)
+            if accepted is not None:
+                await accepted()
+            if rest:
+                try:
+                    await context.send_activities(rest)
+                except ErrorResponseException:
+                    log.warning("teams continuation failed after the first card was delivered")
             if picture is not None:
                 try:
                     await context.send_activity(image_message(picture))
