@@ -49,7 +49,7 @@ class SendBudget:
             return
         while True:
             now = self._clock()
-            used, paused_until = await asyncio.to_thread(self._take, scope, int(now))
+            used, paused_until = await self._sessions.run(self._take, scope, int(now))
             if paused_until is not None and paused_until > now:
                 wait = paused_until - now
             elif used <= self.per_second:
@@ -68,6 +68,6 @@ class SendBudget:
         if self.per_second <= 0:
             return
         try:
-            await asyncio.to_thread(self._pause, scope, self._clock() + seconds)
+            await self._sessions.run(self._pause, scope, self._clock() + seconds)
         except Exception:  # noqa: BLE001 - the sender still waits out its own 429
             log.exception("could not share a rate-limit pause for %s", scope)

@@ -22,7 +22,6 @@ import itertools
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -42,9 +41,6 @@ from storage.events import forget_events_before
 from storage.schedule import Claim, Recipient
 
 log = logging.getLogger(__name__)
-# Records of accepted sends get threads of their own: queued behind the budget and lease checks
-# in the default pool they would widen the crash window between "the platform took it" and "recorded".
-RECORDS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ksb-record")
 
 
 @dataclass(frozen=True)
@@ -248,16 +244,16 @@ class Scheduler:
             if outgoing is None:
                 return "failed"
             if outgoing.reply is None:  # nothing to say: settled, so it is not claimed again
-                await asyncio.to_thread(self._mark, claim)
+                await self.sessions.run(self._mark, claim)
                 return "empty"
             async with gate:
                 await self.budget.acquire(scope_of(outgoing.to.platform, outgoing.to.workspace_id))
-                if claim.id not in held or not await asyncio.to_thread(self._still_mine, claim):
+                if claim.id not in held or not await self.sessions.run(self._still_mine, claim):
                     log.info("claim on person %s was taken over; not sending", claim.person_id)
                     return "lost"
 
                 async def record() -> None:
-                    await asyncio.get_running_loop().run_in_executor(RECORDS, self._mark, claim)
+                    await self.sessions.run(self._mark, claim)
 
                 if not await self._send(outgoing, outgoing.reply, record):
                     return "failed"
@@ -275,7 +271,7 @@ class Scheduler:
             if not held:
                 continue
             try:
-                kept = await asyncio.to_thread(self._hold, list(held.values()))
+                kept = await self.sessions.run(self._hold, list(held.values()))
             except Exception:  # noqa: BLE001 - the check before each send still guards it
                 log.exception("renewing %d claims failed", len(held))
                 continue
