@@ -50,6 +50,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/app/data \
     HOST=0.0.0.0 \
     PORT=3000 \
+    OPS_PORT=9090 \
     LOG_FORMAT=json
 # Pango, HarfBuzz's subsetter and a font for WeasyPrint's PDF exports (portfolio, review pack).
 # hadolint ignore=DL3008

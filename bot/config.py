@@ -97,6 +97,13 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address `ksb-coach serve` binds to.")
     port: int = Field(3000, ge=1, le=65535, description="Port `ksb-coach serve` listens on.")
+    ops_port: int = Field(
+        0, ge=0, le=65535, description="Port for /readyz and /metrics (and /healthz) apart from the chat port, "
+                                       "for probes and scrapers inside the network only; 0 means none.")
+    ops_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token /readyz and /metrics require (`Authorization: Bearer …`). "
+                                   "With neither OPS_PORT nor OPS_TOKEN they are served only on a loopback "
+                                   "HOST; /healthz is always open.")
 
     # -- Slack (bot/adapters/slack/app.py) --
     slack_bot_token: SecretStr = Field(SecretStr(""), description="Bot token (xoxb-…); switches Slack on.")
@@ -172,6 +179,17 @@ class Settings(BaseSettings):
             check_loopback_host(self.host)
         return self
 
+    @model_validator(mode="after")
+    def _ops_port_apart(self) -> Self:
+        if self.ops_port and self.ops_port == self.port:
+            raise ValueError("OPS_PORT must differ from PORT (or be 0)")
+        return self
+
+    @property
+    def ops_on_main_port(self) -> bool:
+        """/readyz and /metrics on the chat port: behind OPS_TOKEN, or open only on a loopback HOST."""
+        return not self.ops_port and (bool(self.ops_token.get_secret_value()) or is_loopback_host(self.host))
+
     @property
     def teams_authenticated(self) -> bool:
         """False means /api/messages accepts anyone: only for the Bot Framework Emulator on localhost."""
@@ -225,6 +243,15 @@ class Settings(BaseSettings):
     turns_per_minute: int = Field(
         30, ge=1, le=1000, description="Messages and clicks one person may send in any minute; more get a "
                                        "polite 'slow down' and are not processed (serve only).")
+    heavy_work_threads: int = Field(
+        1, ge=1, le=16, description="Threads for heavy CPU work (tagging reflections), fed from one fair queue; "
+                                    "question answers never wait behind it.")
+    heavy_work_queue: int = Field(
+        64, ge=1, le=10_000, description="Heavy jobs waiting at most, in all; beyond it a reflection is saved "
+                                         "and left pending (tagged later).")
+    heavy_work_per_person: int = Field(
+        4, ge=1, le=100, description="Heavy jobs one person may have waiting; beyond it theirs are saved "
+                                     "and left pending (tagged later).")
     log_format: Literal["json", "text"] = Field(
         "json", description="`serve` log lines: one JSON object per line on stdout, or plain text.")
     log_content: bool = Field(

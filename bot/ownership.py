@@ -14,7 +14,7 @@ from bot.prompt_files import render
 
 OWNER = "for"  # payload key: short, because Slack button values are capped at 2,000 characters
 BOUND_ACTIONS = frozenset({ActionId.DATA_DELETE_CONFIRM, ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE,
-                           ActionId.TAG_ADD})
+                           ActionId.TAG_ADD, ActionId.REFLECT_SAVE})  # save: someone's pasted words
 
 
 def owner_of(user: UserRef) -> str:

@@ -1,7 +1,9 @@
 """One aiohttp server for every chat platform; each adapter mounts its own routes.
 
 Around the adapters' routes sit the operational ones (/healthz, /readyz,
-/metrics) and a middleware that counts and logs every request. `serve` drains
+/metrics) and a middleware that counts and logs every request. /readyz and
+/metrics go on OPS_PORT when it is set, else behind OPS_TOKEN, else only on a
+loopback HOST; /healthz ("the process answers") is always on the chat port. `serve` drains
 in-flight requests on SIGTERM before exiting, so a rolling deploy loses no
 Slack event or Teams turn that had already arrived.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 
 Mount = Callable[[web.Application, Coach, Settings], Awaitable[None] | None]
 Lifetime = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SETTINGS_KEY = web.AppKey("settings", Settings)
 COACH_KEY = web.AppKey("coach", Coach)
 
@@ -42,6 +46,39 @@ COACH_KEY = web.AppKey("coach", Coach)
 async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=request.app[METRICS_KEY].exposition(),
                         headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _guarded(handler: Handler, token: str) -> Handler:
+    """`handler` behind `Authorization: Bearer <token>` when a token is set (compared in constant time)."""
+    if not token:
+        return handler
+    expected = f"Bearer {token}".encode()
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
+        return await handler(request)
+
+    return checked
+
+
+def add_ops_routes(app: web.Application, settings: Settings) -> None:
+    """/readyz and /metrics: they say which dependency is down and how busy the bot is, so only the
+    network's own probes and scrapers should read them (OPS_PORT, OPS_TOKEN or a loopback HOST)."""
+    token = settings.ops_token.get_secret_value()
+    app.router.add_get("/readyz", _guarded(readyz, token))
+    app.router.add_get("/metrics", _guarded(_metrics, token))
+
+
+async def build_ops_app(app: web.Application, settings: Settings) -> web.Application:
+    """The OPS_PORT app: /healthz, /readyz and /metrics reading the main app's readiness and metrics."""
+    ops = web.Application()
+    ops[READINESS_KEY] = app[READINESS_KEY]
+    ops[METRICS_KEY] = app[METRICS_KEY]
+    ops.router.add_get("/healthz", healthz)
+    add_ops_routes(ops, settings)
+    return ops
 
 
 async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | None = None,
@@ -72,8 +109,11 @@ async def build_app(*, settings: Settings, coach: Coach, mounts: list[Mount] | N
         app[LIVENESS_KEY] = watch.live
         app.cleanup_ctx.append(watch.lifetime(settings.index_refresh))
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", _metrics)
+    if settings.ops_on_main_port:
+        add_ops_routes(app, settings)
+    elif not settings.ops_port:
+        log.warning("/readyz and /metrics are not served: HOST %s is reachable from outside; set OPS_PORT "
+                    "(an internal port) or OPS_TOKEN for probes and scrapers", settings.host)
     for mount in mounts or []:
         result = mount(app, coach, settings)
         if result is not None:
@@ -94,6 +134,10 @@ async def serve(*, settings: Settings, coach: Coach, host: str, port: int, mount
     runner = web.AppRunner(app, access_log=None, handle_signals=False,
                            shutdown_timeout=settings.shutdown_timeout)
     await runner.setup()
+    ops_runner = None
+    if settings.ops_port:
+        ops_runner = web.AppRunner(await build_ops_app(app, settings), access_log=None, handle_signals=False)
+        await ops_runner.setup()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -102,6 +146,9 @@ async def serve(*, settings: Settings, coach: Coach, host: str, port: int, mount
         await warm_up(coach)
         site = web.TCPSite(runner, host, port)
         await site.start()
+        if ops_runner is not None:
+            await web.TCPSite(ops_runner, host, settings.ops_port).start()
+            log.warning("/readyz and /metrics on port %s only", settings.ops_port)
         bound = runner.addresses[0][1] if runner.addresses else port
         log.warning("KSB Coach listening on http://%s:%s", host, bound,
                     extra={"host": host, "port": bound})
@@ -112,4 +159,6 @@ async def serve(*, settings: Settings, coach: Coach, host: str, port: int, mount
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await runner.cleanup()
+        if ops_runner is not None:
+            await ops_runner.cleanup()
         log.warning("stopped")

@@ -42,6 +42,7 @@ from bot.programme.matching import ProgrammeAnswers, programme_answers
 from bot.search.embeddings import make_embeddings
 from bot.search.retrieval import HybridRetriever
 from bot.search.tagging import RetrievalTagger
+from bot.work_pool import WorkPool
 from knowledge.index import ChromaTarget, Embedder, KsbIndex
 from knowledge.registry import Knowledge, StandardRegistry
 
@@ -212,6 +213,8 @@ def storage_handlers(settings: Settings, *, database: Database, knowledge: Knowl
         session_factory=database.session, knowledge=knowledge,
         tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
         working_day=settings.working_day_hours, memory=memory,
+        pool=WorkPool(workers=settings.heavy_work_threads, max_queued=settings.heavy_work_queue,
+                      per_owner=settings.heavy_work_per_person),
     ))
     handlers.update(prompt_settings_handlers(settings, sessions=database.session, knowledge=knowledge))
     return handlers

@@ -183,7 +183,9 @@ def test_probes_port_scaling_and_grace(app: dict[str, Any]) -> None:
     assert str(port) == env["PORT"] and env["HOST"] == "0.0.0.0"
     probes = {p["type"]: p["httpGet"] for p in spec["probes"]}
     assert probes["Liveness"]["path"] == "/healthz" and probes["Readiness"]["path"] == "/readyz"
-    assert "Startup" in probes and all(p["port"] == port for p in probes.values())
+    assert "Startup" in probes and probes["Liveness"]["port"] == probes["Startup"]["port"] == port
+    # /readyz is on the internal OPS_PORT: the external ingress only reaches the chat port
+    assert probes["Readiness"]["port"] == int(env["OPS_PORT"]) != port
     scale = app["properties"]["template"]["scale"]
     assert 1 <= scale["minReplicas"] <= scale["maxReplicas"]
     grace = app["properties"]["template"]["terminationGracePeriodSeconds"]

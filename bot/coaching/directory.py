@@ -8,6 +8,7 @@ from datetime import date
 
 from bot.coaching.authz import Actor
 from bot.messages import UserRef
+from bot.scheduler.clock import known_zone
 from storage import people
 from storage.db import SessionFactory
 
@@ -32,7 +33,7 @@ class Directory:
         with self.sessions() as session:
             person = people.ensure_person(
                 session, platform=user.platform, workspace_id=user.workspace_id,
-                user_id=user.user_id, display_name=user.display_name, timezone=user.timezone,
+                user_id=user.user_id, display_name=user.display_name, timezone=known_zone(user.timezone),
                 standard_ref=self._standard_ref, today=self._today())
             session.commit()
             return Actor.of(person)

@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from bot.coaching.authz import Actor, check_own_entries
 from bot.coaching.directory import Directory
 from bot.messages import UserRef
+from bot.prompt_files import render
 from knowledge.model import Standard
 from storage import audit, entries, tags
 from storage.db import SessionFactory
 from storage.models import Entry, EntryTag
 
 MAX_ENTRY_HOURS = 24.0
+
+EARLIEST_ENTRY = timedelta(days=6 * 366)  # longer than any apprenticeship, so only absurd dates are refused
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,19 @@ class EntryChanges:
             return Corrected(entry_id, entry.work_date, entry.otj_hours)
 
 
+def earliest_entry(today: date) -> date:
+    """The earliest day an entry may be dated: anything before is absurd (0001-01-01 would count hours)."""
+    return today - EARLIEST_ENTRY
+
+
 def check_entry_fields(*, work_date: date | None, hours: float | None, today: date) -> None:
-    """The two things the coach queries rather than stores: a future day, more than a day's hours."""
+    """What an entry's date and hours must be, for a new entry and a correction alike: not a future
+    day, not before any apprenticeship could have started, not more than a day's hours."""
     if work_date is not None and work_date > today:
         raise ValueError(f"{work_date.isoformat()} is in the future")
+    if work_date is not None and work_date < earliest_entry(today):
+        raise ValueError(render("reflect_date_too_early.md", date=work_date.isoformat(),
+                                earliest=earliest_entry(today).isoformat()))
     if hours is not None and not 0 <= hours <= MAX_ENTRY_HOURS:
         raise ValueError(f"{hours:g} h is more than the {MAX_ENTRY_HOURS:g} h one entry can hold")
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.coaching.authz import Actor, check_own_entries
 from bot.coaching.entry_changes import MAX_ENTRY_HOURS
 from bot.ports import Tagger, TagSuggestion
+from bot.work_pool import PoolFull, WorkPool
 from knowledge.registry import Knowledge
 from storage import audit, entries, tags
 from storage.db import SessionFactory
@@ -51,10 +52,12 @@ class EntryView:
 
 class Reflections:
     def __init__(self, *, session_factory: SessionFactory, knowledge: Knowledge, tagger: Tagger,
-                 timeout: float = 5.0, top: int = 3) -> None:
+                 timeout: float = 5.0, top: int = 3, pool: WorkPool | None = None) -> None:
+        """`pool` runs the tagger (bounded, fair, cancellable: `bot.work_pool`); share one per process."""
         self._sessions = session_factory
         self._standard = knowledge.standard
         self._tagger = tagger
+        self._pool = pool or WorkPool()
         self._timeout = timeout
         self._top = top
 
@@ -68,7 +71,7 @@ class Reflections:
             raise ValueError(f"off-the-job hours must be between 0 and {MAX_ENTRY_HOURS:g}")
         known, ignored = self._split_known(confirmed)
         entry_id = await _run(self._save, actor, text, work_date or date.today(), hours, known)
-        suggestions, problem = await self._suggest(text)
+        suggestions, problem = await self._suggest(text, owner=str(actor.id))
         if problem:
             return Recorded(entry_id, "pending", (), tuple(known), tuple(ignored), problem)
         fresh = [s for s in suggestions if s.id not in known]
@@ -79,9 +82,9 @@ class Reflections:
             return Recorded(entry_id, "pending", (), tuple(known), tuple(ignored), "error")
         return Recorded(entry_id, "ok", tuple(fresh), tuple(known), tuple(ignored))
 
-    async def preview(self, text: str) -> tuple[list[TagSuggestion], str]:
+    async def preview(self, text: str, *, owner: str = "") -> tuple[list[TagSuggestion], str]:
         """Suggestions for text that is NOT saved; (suggestions, problem)."""
-        return await self._suggest(text)
+        return await self._suggest(text, owner=owner)
 
     async def retag_pending(self, *, limit: int = 50) -> int:
         """Retry tagging for entries left pending; returns how many are now tagged."""
@@ -113,12 +116,17 @@ class Reflections:
                 known.append(ksb.id)
         return known, ignored
 
-    async def _suggest(self, text: str) -> tuple[list[TagSuggestion], str]:
+    async def _suggest(self, text: str, *, owner: str = "") -> tuple[list[TagSuggestion], str]:
+        """Tag on the heavy-work pool; the timeout covers the wait in its queue, and on a timeout
+        the job is dropped (queued) or stopped at its next checkpoint (running)."""
         try:
             raw = await asyncio.wait_for(
-                asyncio.to_thread(self._tagger.suggest, text, top=self._top), self._timeout)
+                self._pool.run_for(owner, self._tagger.suggest, text, top=self._top), self._timeout)
         except TimeoutError:
             log.warning("tagging timed out after %.1fs", self._timeout)
+            return [], "timeout"
+        except PoolFull as exc:  # too much waiting already: the entry stays pending, retagged later
+            log.warning("tagging not queued: %s", exc)
             return [], "timeout"
         except Exception:
             log.exception("tagging failed")

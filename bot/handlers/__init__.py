@@ -18,6 +18,7 @@ from bot.handlers.progress import progress_handlers
 from bot.handlers.reflect import reflect_handlers
 from bot.handlers.review import review_handlers
 from bot.ports import Composer, Tagger
+from bot.work_pool import WorkPool
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 
@@ -26,9 +27,9 @@ def make_services(*, session_factory: SessionFactory, knowledge: Knowledge, tagg
                   composer: Composer, scorer: Scorer | None = None, tagging_timeout: float = 5.0,
                   evidence_timeout: float = 8.0,
                   today: Callable[[], date] = date.today, working_day: float = 7.0,
-                  memory: Memory | None = None) -> Services:
+                  memory: Memory | None = None, pool: WorkPool | None = None) -> Services:
     reflections = Reflections(session_factory=session_factory, knowledge=knowledge, tagger=tagger,
-                              timeout=tagging_timeout)
+                              timeout=tagging_timeout, pool=pool)
     return Services(sessions=session_factory, knowledge=knowledge, reflections=reflections,
                     composer=composer, scorer=scorer, today=today,
                     evidence_timeout=evidence_timeout, working_day=working_day, memory=memory)
@@ -44,12 +45,13 @@ def storage_handlers(*, session_factory: SessionFactory, knowledge: Knowledge, t
                      composer: Composer, scorer: Scorer | None = None,
                      tagging_timeout: float = 5.0, evidence_timeout: float = 8.0,
                      today: Callable[[], date] = date.today,
-                     working_day: float = 7.0, memory: Memory | None = None) -> dict[str, Handler]:
+                     working_day: float = 7.0, memory: Memory | None = None,
+                     pool: WorkPool | None = None) -> dict[str, Handler]:
     """Handlers keyed by intent name or action id, for `Coach(handlers=...)`."""
     return handlers_for(make_services(
         session_factory=session_factory, knowledge=knowledge, tagger=tagger, composer=composer,
         scorer=scorer, tagging_timeout=tagging_timeout, evidence_timeout=evidence_timeout,
-        today=today, working_day=working_day, memory=memory))
+        today=today, working_day=working_day, memory=memory, pool=pool))
 
 
 __all__ = ["Services", "handlers_for", "make_services", "storage_handlers"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from bot.coach import Handler
-from bot.coaching.entry_changes import MAX_ENTRY_HOURS
+from bot.coaching.entry_changes import MAX_ENTRY_HOURS, check_entry_fields
 from bot.coaching.reflection_words import read_date, read_hours
 from bot.coaching.reflections import Recorded
 from bot.handlers.common import Services, guarded, user_text
@@ -15,11 +15,10 @@ from bot.handlers.entry_changes import saved, tag_actions
 from bot.intents import Intent
 from bot.messages import Action, Form, Incoming, Reply
 from bot.names import ActionId, IntentName
+from bot.ownership import owner_of
 from bot.ports import TagSuggestion
 from bot.prompt_files import render
 from bot.search.entry_noise import noise_kind
-
-EARLIEST_ENTRY = timedelta(days=6 * 366)  # longer than any apprenticeship, so only absurd dates are refused
 
 
 def _lines(suggestions: tuple[TagSuggestion, ...] | list[TagSuggestion]) -> str:
@@ -112,10 +111,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
             fields = read_fields(text, payload, today=today, working_day=s.working_day)
             if fields.work_date > today:
                 return _query(fields, "date", text)
-            earliest = today - EARLIEST_ENTRY
-            if fields.work_date < earliest:  # 0001-01-01 would count towards the hours
-                raise ValueError(render("reflect_date_too_early.md", date=fields.work_date.isoformat(),
-                                        earliest=earliest.isoformat()))
+            check_entry_fields(work_date=fields.work_date, hours=None, today=today)  # absurd dates
             if fields.hours > MAX_ENTRY_HOURS:
                 return _query(fields, "hours", text)
             actor = await s.actor(incoming.user)
@@ -154,7 +150,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
     async def preview(incoming: Incoming, intent: Intent) -> Reply:
         """Pasted text is data: it is scored, never saved, and never makes a KSB 'met'."""
         text = user_text(incoming, intent)
-        suggestions, problem = await s.reflections.preview(text)
+        suggestions, problem = await s.reflections.preview(text, owner=owner_of(incoming.user))
         save_action = Action(render("label_save_reflection.md"), ActionId.REFLECT_SAVE, {"text": text})
         if problem:
             body = render("preview_unavailable.md")

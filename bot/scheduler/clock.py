@@ -57,12 +57,26 @@ def parse_instant(text: str) -> datetime:
 
 
 @lru_cache(maxsize=1024)
+def known_zone(name: str) -> str:
+    """`name` when it is a time zone this machine knows, else "": an unknown one is never stored."""
+    name = name.strip()
+    if not name:
+        return ""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+    return name
+
+
+def zone_name(name: str, default: str = DEFAULT_TIMEZONE) -> str:
+    """The zone actually used for `name`: it, or the default when it is missing or unknown.
+
+    What a person is shown is this name, so the zone shown is always the zone used.
+    """
+    return known_zone(name) or known_zone(default) or DEFAULT_TIMEZONE
+
+
 def zone(name: str, default: str = DEFAULT_TIMEZONE) -> ZoneInfo:
     """The named zone, or the default when the platform gave none or an unknown one."""
-    for candidate in (name.strip(), default):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo(DEFAULT_TIMEZONE)
+    return ZoneInfo(zone_name(name, default))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.messages import Reply
 from bot.ports import Picture
-from bot.scheduler.clock import zone
+from bot.scheduler.clock import zone, zone_name
 from bot.scheduler.due import NUDGE, PROMPT, Occurrence, due, upcoming
 from bot.scheduler.outgoing import prepare_nudges, prepare_prompts
 from bot.scheduler.tick import Scheduler, schedule_of
@@ -47,7 +47,7 @@ async def preview(scheduler: Scheduler, person_id: int) -> list[PreviewItem]:
     defaults = scheduler.config.defaults
     items: list[PreviewItem] = []
     for kind, recipient in await asyncio.to_thread(_recipients, scheduler, person_id):
-        tz_name = recipient.timezone or defaults.timezone
+        tz_name = zone_name(recipient.timezone, defaults.timezone)
         schedule = schedule_of(recipient, kind, defaults)
         tz = zone(tz_name, defaults.timezone)
         current = due(schedule, tz, now, grace=scheduler.config.grace)

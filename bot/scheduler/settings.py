@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import time
 
-from bot.scheduler.clock import Clock, zone
+from bot.scheduler.clock import Clock, zone, zone_name
 from bot.scheduler.due import NUDGE, PROMPT, WEEKDAYS, Defaults, Occurrence, Schedule, upcoming
 from storage.db import SessionFactory
 from storage.people import get_person
@@ -103,7 +103,7 @@ class PromptSettings:
             base = self._defaults.for_kind(kind)
             schedule = base if row is None else Schedule(row.weekday, row.local_time, row.enabled,
                                                          row.snoozed_until)
-            tz = person.timezone or self._defaults.timezone
+            tz = zone_name(person.timezone, self._defaults.timezone)  # shown is used
             return kind, schedule, tz, None if row is None else row.last_ksb_id
 
     def view(self, person_id: int) -> SettingsView:

@@ -27,6 +27,7 @@ from bot.search.lexical import Bm25, tokens
 from bot.search.refs import find_references
 from bot.search.retrieval import Fusion, HybridRetriever, lexical_documents
 from bot.search.spelling import Reader, english_words
+from bot.work_pool import checkpoint
 from knowledge.documents import ACTIVITY
 from knowledge.glossary import load_glossary
 from knowledge.registry import Knowledge
@@ -158,6 +159,7 @@ class RetrievalTagger:
             return sorted((Scored(i, s, activities[0]) for i, s in whole.items()), key=lambda x: -x.score)
         best: dict[str, Scored] = {}
         for activity in activities:
+            checkpoint()  # a long entry is many activities: stop between them once nobody waits
             for ksb_id, score in self.scores(self._reader.read(activity.text)).items():
                 blended = t.activity_weight * score + (1 - t.activity_weight) * whole.get(ksb_id, 0.0)
                 if ksb_id not in best or blended > best[ksb_id].score:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.names import ActionId
+from bot.messages import Incoming
+from bot.names import ActionId, IntentName
+from knowledge.registry import Knowledge
+from storage.db import SessionFactory
+from tests.fakes.keyword_tagger import KeywordTagger
+from tests.test_entry_changes import ALICE, BOB, count_entries
+from tests.test_reflections import make_coach
 from tests.test_slack_interactive import REFLECTION, as_message
 from tests.test_slack_support import TEAM, SlackHarness, blocks_text, buttons, message_event
 from tests.test_teams_endpoint import stored_entries
@@ -73,3 +79,16 @@ async def test_someone_elses_delete_button_erases_nothing_teams(teams: TeamsHarn
     status, body = await teams.post(invoke)
     assert status == 200 and NOT_YOURS in json.dumps(body)
     assert stored_entries(teams, "aad-2") and stored_entries(teams, "aad-1")
+
+
+async def test_someone_elses_save_this_as_a_reflection_button_saves_nothing(
+        sessions: SessionFactory, knowledge: Knowledge) -> None:
+    """A previewed text's "Save" button, clicked by someone else, must not put those words in their log."""
+    coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
+    shown = await coach.handle(Incoming(user=ALICE, text="which KSBs does this entry show: I set up drift "
+                                                         "dashboards and alerts for the pricing model"))
+    [save] = [a for a in shown.actions if a.action == ActionId.REFLECT_SAVE]
+    other = await coach.handle(Incoming(user=BOB, action=save.action, payload=dict(save.payload)))
+    assert other.intent == IntentName.NOT_YOURS and count_entries(sessions, BOB) == 0
+    own = await coach.handle(Incoming(user=ALICE, action=save.action, payload=dict(save.payload)))
+    assert own.intent == "reflect" and count_entries(sessions, ALICE) == 1

@@ -12,7 +12,7 @@ from bot.wiring import make_coach
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector
 from tests.test_slack_interactive import submission
-from tests.test_slack_support import SlackHarness
+from tests.test_slack_support import SlackHarness, message_event
 from tests.test_teams_endpoint import stored_entries
 from tests.test_teams_support import TeamsHarness, card_actions, start
 
@@ -46,6 +46,20 @@ async def test_an_oversized_reflection_modal_is_refused_and_not_saved(slack: Sla
     assert status == 200
     assert saved_in_slack(slack) == []
     assert TOO_LONG in body + json.dumps([c.params for c in slack.fake.calls])
+
+
+async def test_an_oversized_typed_message_is_refused_and_not_saved_slack(slack: SlackHarness) -> None:
+    await slack.event(message_event("reflect: " + OVERSIZED))
+    await slack.settle()
+    assert saved_in_slack(slack) == []
+    assert TOO_LONG in json.dumps([c.params for c in slack.fake.calls])
+
+
+async def test_an_oversized_typed_message_is_refused_and_not_saved_teams(teams: TeamsHarness) -> None:
+    await teams.post(teams.activity("reflect: " + OVERSIZED))
+    await teams.settle()
+    assert stored_entries(teams) == []
+    assert TOO_LONG in json.dumps(teams.fake.activities())
 
 
 async def test_an_oversized_teams_card_submit_is_refused_and_not_saved(teams: TeamsHarness) -> None:

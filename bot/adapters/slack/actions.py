@@ -8,16 +8,16 @@ buttons for a thank-you, everything else answers in the same thread.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.blocks import SlackMessage, decode_value, resolve_buttons, without_feedback
 from bot.adapters.slack.escape import to_mrkdwn
-from bot.adapters.slack.views import home_view, reflection_modal, reflection_values
+from bot.adapters.slack.views import home_view, reflection_modal, reflection_values, seal, unseal
 from bot.messages import Form, Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
+from bot.ownership import owner_of
 from bot.prompt_files import render
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,26 @@ REWRITES_MESSAGE = TAG_ACTIONS | {ActionId.DATA_DELETE_CONFIRM, ActionId.PROMPT_
                                   IntentName.PROMPT_SETTINGS}
 
 
-def team_of(body: dict[str, Any]) -> str:
-    user = body.get("user") or {}
-    team = body.get("team") or {}
-    return str(user.get("team_id") or team.get("id") or body.get("team_id") or "")
+def team_of(body: dict[str, Any], event: dict[str, Any] | None = None) -> str:
+    """The workspace a Slack person belongs to, the same for every payload shape they send.
+
+    On Enterprise Grid one user id is one person across the org's workspaces, while
+    events, commands and clicks name different team ids (the channel's workspace, the
+    user's home team): the organisation's id is used there, so they stay one person.
+    Elsewhere it is the team id, wherever the payload puts it.
+    """
+    event = event or {}
+    user, team, enterprise = (_part(body, key) for key in ("user", "team", "enterprise"))
+    grid = (body.get("enterprise_id") or enterprise.get("id") or user.get("enterprise_id")
+            or team.get("enterprise_id") or event.get("enterprise_id"))
+    if grid:
+        return str(grid)
+    return str(body.get("team_id") or team.get("id") or user.get("team_id") or event.get("team") or "")
+
+
+def _part(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> None:
@@ -59,7 +75,7 @@ async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> 
     if reply.intent == IntentName.NOT_YOURS:  # someone else's button: tell only the one who clicked
         await adapter.tell_only(user, reply, channel=channel, response_url=response_url)
     elif reply.form is not None and trigger_id:  # e.g. "Log a reflection": the form, not a button to it
-        await show_form(adapter, reply.form, trigger_id=trigger_id, where=where)
+        await show_form(adapter, reply.form, trigger_id=trigger_id, where=where, user=user)
     elif container.get("type") == "view":  # the Home tab: answers go to the DM, then redraw Home
         if name not in REWRITES_MESSAGE and name != ActionId.FEEDBACK:
             await adapter.post(await adapter.dm_channel(user), reply, feedback_id=incoming.event_id)
@@ -100,11 +116,13 @@ async def open_reflection(adapter: SlackAdapter, incoming: Incoming, *, trigger_
     reply = await adapter.ask(Incoming(user=incoming.user, action=ActionId.REFLECT_OPEN, payload=incoming.payload,
                                        conversation_id=incoming.conversation_id))
     form = reply.form or Form(kind="reflection", prefill=dict(incoming.payload))
-    await show_form(adapter, form, trigger_id=trigger_id, where=where)
+    await show_form(adapter, form, trigger_id=trigger_id, where=where, user=incoming.user)
 
 
-async def show_form(adapter: SlackAdapter, form: Form, *, trigger_id: str, where: dict[str, str]) -> None:
+async def show_form(adapter: SlackAdapter, form: Form, *, trigger_id: str, where: dict[str, str],
+                    user: UserRef) -> None:
     view = reflection_modal(form=form, standard=adapter.coach.knowledge.standard, metadata=where)
+    view["private_metadata"] = seal(where, owner=owner_of(user), key=adapter.metadata_key)
     await adapter.client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -117,10 +135,7 @@ def check_reflection(view: dict[str, Any]) -> dict[str, str]:
 async def on_reflection_submitted(adapter: SlackAdapter, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Save through the coach; the saved entry (with its tag buttons) lands in a DM, never a channel."""
     user = await adapter.person(team_of(body), str((body.get("user") or {}).get("id") or ""))
-    try:
-        where = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        where = {}
+    where = unseal(str(view.get("private_metadata") or ""), owner=owner_of(user), key=adapter.metadata_key)
     channel = str(where.get("channel") or "") or await adapter.dm_channel(user)
     incoming = Incoming(user=user, action=ActionId.REFLECT_SUBMIT, payload=reflection_values(view),
                         conversation_id=channel, event_id=str(view.get("id") or ""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,8 +47,11 @@ class SlackAdapter(Backgrounded):
     """Holds the coach, the Web API client and the background work of one Slack app."""
 
     def __init__(self, *, coach: Coach, client: AsyncWebClient, claim: EventClaim | None = None,
-                 session: aiohttp.ClientSession | None = None, max_working: int = MAX_WORKING) -> None:
+                 session: aiohttp.ClientSession | None = None, max_working: int = MAX_WORKING,
+                 metadata_key: bytes = b"") -> None:
         self.coach = coach
+        # signs modals' private_metadata (views.seal); the same on every replica when derived from a secret
+        self.metadata_key = metadata_key or os.urandom(32)
         self.client = client
         self._claim = claim
         self._session = session

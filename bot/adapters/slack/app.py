@@ -8,6 +8,7 @@ websocket instead. Both share `register_listeners` and one `SlackAdapter`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -40,6 +41,13 @@ BOLT_KEY = web.AppKey("slack_bolt_app", AsyncApp)
 
 __all__ = ["EVENTS_PATH", "SlackAdapter", "make_bolt_app", "make_client", "install", "mount", "register_listeners"]
 
+
+
+def metadata_key(settings: Settings) -> bytes:
+    """The key modals' private_metadata is signed with: from a Slack secret, so every replica agrees."""
+    secret = (settings.slack_signing_secret.get_secret_value() or settings.slack_app_token.get_secret_value()
+              or settings.slack_bot_token.get_secret_value())
+    return hashlib.sha256(b"ksb-coach private_metadata\0" + secret.encode()).digest() if secret else b""
 
 def make_client(settings: Settings, *, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """The Web API client: SLACK_API_URL as base, and 429s retried after Slack's Retry-After."""
@@ -74,7 +82,8 @@ async def install(app: web.Application, coach: Coach, settings: Settings, *, cla
     session = aiohttp.ClientSession()
     closers: list[Callable[[], Any]] = [session.close]
     client = make_client(settings, session=session)
-    adapter = SlackAdapter(coach=coach, client=client, claim=claim, session=session)
+    adapter = SlackAdapter(coach=coach, client=client, claim=claim, session=session,
+                           metadata_key=metadata_key(settings))
     bolt = make_bolt_app(settings, client)
     register_listeners(bolt, adapter)
     app[ADAPTER_KEY] = adapter

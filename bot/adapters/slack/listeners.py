@@ -46,7 +46,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
 
     async def message_turn(body: dict[str, Any], context: Any, *, assistant: bool) -> None:
         event = body["event"]
-        user = await adapter.person(str(body.get("team_id") or event.get("team") or ""), str(event["user"]))
+        user = await adapter.person(actions.team_of(body, event), str(event["user"]))
         text = from_slack(str(event.get("text") or ""), bot_user_id=str(context.get("bot_user_id") or ""))
         channel = str(event["channel"])
         thread_ts = str(event.get("thread_ts") or event["ts"])
@@ -77,7 +77,7 @@ def register_listeners(app: AsyncApp, adapter: SlackAdapter) -> None:
 
     async def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab") == "home":
-            adapter.spawn(home_turn(str(body.get("team_id") or ""), str(event["user"])))
+            adapter.spawn(home_turn(actions.team_of(body, event), str(event["user"])))
         elif event.get("tab") == "messages" and event.get("channel") and event["channel"] not in greeted:
             greeted.add(str(event["channel"]))
             adapter.spawn(messages_turn(str(event["channel"])))
@@ -151,7 +151,7 @@ def _register_commands(app: AsyncApp, adapter: SlackAdapter) -> None:
     """`/ksb`, `/progress` answer privately in place; `/reflect` saves to the user's DM log."""
 
     async def reply_to_command(body: dict[str, Any], incoming_text: str, action: str = "") -> None:
-        user = await adapter.person(str(body.get("team_id") or ""), str(body.get("user_id") or ""))
+        user = await adapter.person(actions.team_of(body), str(body.get("user_id") or ""))
         incoming = Incoming(user=user, text=incoming_text if not action else "", action=action,
                             payload={"text": incoming_text} if action else {},
                             conversation_id=str(body.get("channel_id") or ""),
@@ -161,7 +161,7 @@ def _register_commands(app: AsyncApp, adapter: SlackAdapter) -> None:
         await adapter.deliver_export(user, reply)
 
     async def reflect(body: dict[str, Any], text: str) -> None:
-        user = await adapter.person(str(body.get("team_id") or ""), str(body.get("user_id") or ""))
+        user = await adapter.person(actions.team_of(body), str(body.get("user_id") or ""))
         trigger_id = str(body.get("trigger_id") or "")
         if not text:
             incoming = Incoming(user=user, action=ActionId.REFLECT_OPEN, event_id=trigger_id)

@@ -7,6 +7,8 @@ view, 100 options in a select, 75 characters in an option label).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import date
 from typing import Any
@@ -117,3 +119,29 @@ def reflection_values(view: dict[str, Any]) -> dict[str, Any]:
     if picked:
         payload["ksbs"] = picked
     return payload
+
+
+def seal(where: dict[str, str], *, owner: str, key: bytes) -> str:
+    """A modal's `private_metadata`: where its answer goes, bound to who it was opened for and signed.
+
+    Slack hands `private_metadata` back on submit; signing it means a forged or replayed
+    view (another person's, or edited) cannot steer a saved reflection into a channel.
+    """
+    body = json.dumps({"where": where, "owner": owner}, sort_keys=True)
+    mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+    return json.dumps({"where": where, "owner": owner, "mac": mac})[:3000]
+
+
+def unseal(raw: str, *, owner: str, key: bytes) -> dict[str, str]:
+    """The `where` sealed for `owner`, or {} (the person's own DM) when it is missing, forged or theirs not."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("where"), dict) or data.get("owner") != owner:
+        return {}
+    body = json.dumps({"where": data["where"], "owner": owner}, sort_keys=True)
+    expected = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(str(data.get("mac") or ""), expected):
+        return {}
+    return {str(k): str(v) for k, v in data["where"].items()}

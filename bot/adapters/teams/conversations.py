@@ -19,6 +19,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
 from bot.messages import UserRef
+from bot.scheduler.clock import known_zone
 from storage import conversation_refs, people
 from storage.db import SessionFactory
 
@@ -100,7 +101,7 @@ class ConversationStore:
         with self._sessions() as session:
             person = people.ensure_person(session, platform=PLATFORM, workspace_id=user.workspace_id,
                                           user_id=user.user_id, display_name=user.display_name,
-                                          timezone=user.timezone, standard_ref=self._standard_ref,
+                                          timezone=known_zone(user.timezone), standard_ref=self._standard_ref,
                                           today=self._today())
             assert person.id is not None
             changed = conversation_refs.save_reference(session, person_id=person.id, platform=PLATFORM,
