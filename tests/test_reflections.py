@@ -211,7 +211,8 @@ async def test_no_suggestions_gets_a_gentle_prompt(sessions: SessionFactory,
                                                    knowledge: Knowledge) -> None:
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
     reply = await coach.handle(Incoming(user=ALICE, action=ActionId.REFLECT_SAVE,
-                                        payload={"text": "On leave most of the week."}))
+                                        payload={"text": "On leave most of the week.",
+                                                 OWNER: owner_of(ALICE)}))  # as shown to her
     assert reply.metadata["tagging_status"] == "ok" and reply.actions == []
     assert "What did you do" in reply.text and "What did you learn" in reply.text
     assert "Which KSB" in reply.text
@@ -221,7 +222,8 @@ async def test_a_pasted_trace_is_saved_with_a_one_line_hint(sessions: SessionFac
                                                             knowledge: Knowledge) -> None:
     coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
     trace = 'Traceback (most recent call last):\n  File "job.py", line 4, in <module>\nKeyError: \'x\''
-    reply = await coach.handle(Incoming(user=ALICE, action=ActionId.REFLECT_SAVE, payload={"text": trace}))
+    reply = await coach.handle(Incoming(user=ALICE, action=ActionId.REFLECT_SAVE,
+                                        payload={"text": trace, OWNER: owner_of(ALICE)}))  # as shown to her
     assert reply.text.startswith("Saved your reflection") and "error trace" in reply.text
     assert "What did you do" not in reply.text
     assert stored(sessions, reply.metadata["entry_id"])[0] == trace
