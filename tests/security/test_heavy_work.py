@@ -13,6 +13,8 @@ import asyncio
 import threading
 import time
 
+import pytest
+
 from bot.coach import Coach
 from bot.handlers import storage_handlers
 from bot.messages import Incoming, Reply, UserRef
@@ -103,18 +105,12 @@ async def test_a_full_queue_is_refused_at_once() -> None:
         await asyncio.sleep(0.01)
     queued = asyncio.create_task(pool.run_for("a", lambda: "a2"))
     await asyncio.sleep(0.05)
-    try:
+    with pytest.raises(PoolFull):  # a second waiting job for one person
         await pool.run_for("a", lambda: "a3")
-        raise AssertionError("a second waiting job for one person should be refused")
-    except PoolFull:
-        pass
     other = asyncio.create_task(pool.run_for("b", lambda: "b1"))
     await asyncio.sleep(0.05)
-    try:
+    with pytest.raises(PoolFull):  # two waiting in all
         await pool.run_for("c", lambda: "c1")
-        raise AssertionError("a full queue should refuse")
-    except PoolFull:
-        pass
     gate.set()
     assert await first is True
     assert await other == "b1" and await queued == "a2"
