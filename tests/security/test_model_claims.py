@@ -18,14 +18,15 @@ from bot.coach import Coach
 from bot.coaching.authz import Actor
 from bot.composers.llm import LlmComposer, make_chat_model
 from bot.documents.review_service import ReviewService
+from bot.handlers import storage_handlers
 from bot.messages import Incoming, UserRef
 from bot.scheduler.clock import FixedClock
 from bot.search.retrieval import HybridRetriever
-from bot.wiring import make_coach
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 from tests.conftest import make_settings
 from tests.documents_support import TODAY, add_apprentice
+from tests.fakes.keyword_tagger import KeywordTagger
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.test_schedule_support import TOKEN, add_person, fake_channel, link, slack_scheduler, utc
@@ -54,12 +55,16 @@ async def test_an_answer_claiming_every_ksb_is_met_is_replaced(retriever: Hybrid
 
 
 async def test_a_progress_tip_saying_the_portfolio_is_complete_is_replaced(
-        retriever: HybridRetriever, tmp_path: Path) -> None:
+        retriever: HybridRetriever, sessions: SessionFactory, tmp_path: Path) -> None:
+    """The progress handler's evidence tips (the coach's own turn, as the agent's progress tool runs it)."""
     knowledge = retriever.index.knowledge
     first = knowledge.standard.ksbs[0].id  # a newcomer's weakest KSBs start with the first
     async with FakeOpenAI() as fake:
-        settings = make_settings(tmp_path, openai_base_url=fake.url + "/v1", llm_timeout=30.0)
-        coach = make_coach(settings, retriever=retriever)
+        composer = llm(fake, tmp_path)
+        handlers = storage_handlers(session_factory=sessions, knowledge=knowledge,
+                                    tagger=KeywordTagger(knowledge), composer=composer,
+                                    scorer=retriever.score_all, evidence_timeout=30.0)
+        coach = Coach(knowledge=knowledge, retriever=retriever, composer=composer, handlers=handlers)
         fake.script(f"• {first} — your portfolio is complete, nothing left to do.",
                     f"• {first} — add a diagram of the lifecycle you followed.")
         lying = await coach.handle(Incoming(user=USER, text="how am I doing?"))
