@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
-from botbuilder.schema import Activity, ErrorResponseException
+from botbuilder.schema import Activity, Attachment, ErrorResponseException
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from langchain_openai import ChatOpenAI
@@ -226,8 +226,14 @@ async def test_slack_messages_views_and_lookups() -> None:
         second = await client.chat_postMessage(channel="C1", text="again")
         updated = await client.chat_update(channel="C1", ts=first["ts"], text="edited")
         eph = await client.chat_postEphemeral(channel="C1", user="U1", text="psst")
-        view = await client.views_publish(user_id="U1", view={"type": "home", "blocks": []})
-        opened = await client.views_open(trigger_id="t", view={"type": "modal", "blocks": []})
+        hello = [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]
+        view = await client.views_publish(user_id="U1", view={"type": "home", "blocks": hello})
+        opened = await client.views_open(trigger_id="t", view={"type": "modal", "blocks": hello,
+                                                               "title": {"type": "plain_text", "text": "T"}})
+        with pytest.raises(SlackApiError, match="invalid_blocks"):  # as Slack: an invalid block is refused
+            await client.chat_postMessage(channel="C1", text="x", blocks=[{"type": "section"}])
+        assert fake.refused and fake.refused[0][0] == "chat.postMessage"
+        fake.refused.clear()
         dm = await client.conversations_open(users="U1")
         user = await client.users_info(user="U1")
         auth = await client.auth_test()
@@ -248,7 +254,7 @@ async def test_slack_messages_views_and_lookups() -> None:
     assert user["user"]["tz"] == "Europe/London" and user["user"]["real_name"] == "Test User"
     assert (auth["user_id"], auth["bot_id"], auth["team_id"]) == ("UBOT", "BBOT", "T1")
     posted = fake.calls_to("chat.postMessage")
-    assert [c.params["text"] for c in posted] == ["hi", "again"]
+    assert [c.params["text"] for c in posted] == ["hi", "again", "x"]  # a refused call is still recorded
     assert posted[0].bearer == "xoxb-test"
     assert fake.calls_to("users.info")[0].params == {"user": "U1"}
     assert fake.calls_to("reactions.add")[0].params["name"] == "eyes"
@@ -315,14 +321,19 @@ async def test_bot_connector_with_connector_client() -> None:
                 await convs.send_to_conversation("conv1", Activity(type="message", text="c"))
             with pytest.raises(ErrorResponseException) as missing:
                 await convs.get_conversation_member("conv1", "29:ghost")
+            bad_card = Attachment(content_type="application/vnd.microsoft.card.adaptive",
+                                  content={"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlok"}]})
+            with pytest.raises(ErrorResponseException) as refused:  # as Teams: a malformed card is a 400
+                await convs.send_to_conversation("conv1", Activity(type="message", attachments=[bad_card]))
     assert sent.id != reply.id and created.id.startswith("a:conv")
     assert member.aad_object_id == "aad-1" and member.name == "Test User"
-    assert [a["text"] for a in fake.activities()] == ["a", "b", "c"]
+    assert [a.get("text") for a in fake.activities()] == ["a", "b", "c", None]  # refusals are recorded too
     assert [a["text"] for a in fake.activities("a:conv;messageid=9")] == ["b"]
     assert fake.updates()[0]["text"] == "a2"
     assert limited.value.response.status_code == 429
     assert limited.value.response.headers["Retry-After"] == "3"
     assert missing.value.response.status_code == 404
+    assert refused.value.response.status_code == 400 and len(fake.refused) == 1
 
 
 async def test_make_activity_is_a_valid_teams_message() -> None:

@@ -188,6 +188,7 @@ async def running_slack(settings: Settings, coach: Coach, fake: FakeSlackAPI) ->
 async def fake_slack() -> AsyncIterator[FakeSlackAPI]:
     async with FakeSlackAPI() as fake:
         yield fake
+        assert fake.refused == []  # every Block Kit payload any test sent passed slack_sdk validation
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from knowledge.registry import Knowledge
 from storage.db import Database
 from tests.conftest import make_settings
 from tests.fakes import FakeBotConnector, make_activity
+from tests.platform_schemas import activity_card_errors
 
 
 @dataclass
@@ -54,7 +55,9 @@ class TeamsHarness:
         async with aiohttp.ClientSession() as http, \
                 http.post(self.base + "/api/messages", json=activity, headers=headers) as response:
             body = await response.text()
-            return response.status, json.loads(body) if body.startswith("{") else body
+            answer = json.loads(body) if body.startswith("{") else body
+            assert activity_card_errors(answer) == []  # an invoke's card answer, against the 1.5 schema
+            return response.status, answer
 
     async def settle(self) -> None:
         await self.adapter.drain(timeout=30)
@@ -85,6 +88,7 @@ async def start(settings: Settings, coach: Coach, fake: FakeBotConnector) -> Tea
 async def fake_connector() -> AsyncIterator[FakeBotConnector]:
     async with FakeBotConnector() as fake:
         yield fake
+        assert fake.refused == []  # every card any test made passed the Adaptive Card 1.5 schema
 
 
 @pytest.fixture

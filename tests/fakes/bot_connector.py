@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.base import FakeServer, Fault
+from tests.fakes.base import FakeServer, Fault, parse_body
+from tests.platform_schemas import activity_card_errors
 
 BOT_ID = "28:bot"
 BOT_NAME = "KSB Coach"
@@ -73,6 +74,7 @@ class FakeBotConnector(FakeServer):
         super().__init__(host=host)
         self._ids = itertools.count(1)
         self.members: dict[str, dict[str, Any]] = {}
+        self.refused: list[list[str]] = []  # schema errors of cards Teams would refuse
         self.add_member("29:user1", name="Test User", aad_object_id="aad-1")
 
     # --- test controls --------------------------------------------------
@@ -132,12 +134,24 @@ class FakeBotConnector(FakeServer):
         return web.json_response({"id": conv_id, "activityId": self._new_id(),
                                   "serviceUrl": self.url}, status=201)
 
+    async def _refusal(self, request: web.Request) -> web.Response | None:
+        """A 400 for an activity whose Adaptive Card fails the 1.5 schema, as the service answers."""
+        errors = activity_card_errors(parse_body(request.content_type, await request.read()))
+        if not errors:
+            return None
+        with self._lock:
+            self.refused.append(errors)
+        return web.json_response({"error": {"code": "BadArgument", "message": "; ".join(errors)[:2000]}},
+                                 status=400)
+
     async def _send(self, request: web.Request) -> web.Response:
-        await request.read()
-        return web.json_response({"id": self._new_id()}, status=201)
+        refusal = await self._refusal(request)
+        return refusal or web.json_response({"id": self._new_id()}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
-        await request.read()
+        refusal = await self._refusal(request)
+        if refusal:
+            return refusal
         return web.json_response({"id": request.match_info["activity_id"]})
 
     async def _delete(self, request: web.Request) -> web.Response:

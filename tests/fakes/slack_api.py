@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.base import FakeServer, Fault, RecordedCall, parse_body
+from tests.platform_schemas import block_kit_errors, view_errors
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -42,6 +43,7 @@ class FakeSlackAPI(FakeServer):
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self._seq = itertools.count(1)
+        self.refused: list[tuple[str, list[str]]] = []  # (method, errors): payloads Slack would refuse
         self._answers: dict[str, Answer] = {
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
@@ -107,10 +109,26 @@ class FakeSlackAPI(FakeServer):
             token = request.headers.get("Authorization", "").removeprefix("Bearer ")
             if self.token not in (token, params.get("token")):
                 return web.json_response({"ok": False, "error": "invalid_auth"})
-        answer = self._answers.get(request.match_info["method"])
+        method = request.match_info["method"]
+        errors = self._payload_errors(method, params)
+        if errors:  # as Slack does: the call fails and nothing is posted
+            with self._lock:
+                self.refused.append((method, errors))
+            return web.json_response({"ok": False, "error": "invalid_blocks" if method.startswith("chat.")
+                                      else "invalid_arguments", "response_metadata": {"messages": errors}})
+        answer = self._answers.get(method)
         with self._lock:
             extra = answer(params) if answer else {}
         return web.json_response({"ok": True, **extra})
+
+    @staticmethod
+    def _payload_errors(method: str, params: dict[str, Any]) -> list[str]:
+        """slack_sdk's Block Kit validation of what a message or view call carries."""
+        if method.startswith("views.") and "view" in params:
+            return view_errors(_decoded(params["view"]))
+        if method.startswith("chat.") and "blocks" in params:
+            return block_kit_errors(_decoded(params["blocks"]))
+        return []
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()
