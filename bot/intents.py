@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.coaching.entry_phrases import read_correction, read_tag_command
+from bot.coaching.review_phrases import RECORD as _REVIEW_RECORD
 from bot.names import IntentName
 from bot.search.refs import find_references
 
@@ -82,6 +83,8 @@ def classify(text: str) -> Intent:
         return Intent(IntentName.REFLECT_EDIT, stripped)
     if _DELETE.search(stripped):
         return Intent(IntentName.DELETE_DATA, stripped)
+    if _REVIEW_RECORD.match(stripped):
+        return Intent(IntentName.REVIEW_RECORD, stripped)
     review_for = _REVIEW_FOR.match(stripped)
     if review_for:
         return Intent(IntentName.REVIEW_FOR, review_for.group(1).strip(" '\"“”‘’"))

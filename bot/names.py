@@ -30,6 +30,7 @@ class IntentName(StrEnum):
     REVIEW_PACK = "review_pack"  # "prepare my review": the apprentice's own progress review pack
     REVIEW_FOR = "review_for"  # "review pack for Priya": a manager's pack for one of theirs (text: the name)
     MY_TEAM = "my_team"  # a manager's apprentices at a glance
+    REVIEW_RECORD = "review_record"  # "record my review: agreed: …": a review held, its actions and comments stored
     SMALLTALK = "smalltalk"  # greetings, thanks, "ok", "no", "bye"
     COMPARE = "compare"  # two or more KSB ids to relate
     NEXT_STEPS = "next_steps"  # "what should I focus on next?": the weakest KSBs, one idea each

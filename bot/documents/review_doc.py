@@ -42,6 +42,7 @@ class Period:
 class LastReview:
     held_on: date
     actions: tuple[ReviewAction, ...]
+    comments: tuple[tuple[str, str], ...] = ()  # (whose, words): what each party said last time
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,10 @@ def build_review_pack(*, apprentice: str, standard: StandardInfo, progress: Prog
         apprentice=apprentice, standard=standard, period=period, generated=generated,
         private=private, progress=progress, expected_by_now=expected_hours(progress),
         entries=entries,
-        last_review=LastReview(last.held_on, tuple(last_actions)) if last else None,
+        last_review=LastReview(last.held_on, tuple(last_actions), tuple(
+            (who, said) for who, said in (("Apprentice", last.apprentice_comment),
+                                          ("Employer", last.employer_comment),
+                                          ("Training provider", last.provider_comment)) if said)) if last else None,
         newly=newly_evidenced(progress, all_entries, period),
         without=tuple(k for k in progress.ksbs if k.confirmed == 0),
         ideas=tuple(ideas), summary=summary, next_due=next_due)

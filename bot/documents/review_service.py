@@ -8,7 +8,7 @@ marks earlier ones done, and starts the next period.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -119,10 +119,19 @@ class ReviewService:
         return setting
 
     def record(self, *, actor: Actor, person_id: int, held_on: date, today: date,
-               actions: Sequence[str], done: Sequence[int] = ()) -> ProgressReview:
-        """Store a review held on `held_on` (not in the future): the period since the last one."""
+               actions: Sequence[str], done: Sequence[int] = (), all_done: bool = False,
+               comments: Mapping[str, str] | None = None) -> ProgressReview:
+        """Store a review held on `held_on` (not in the future): the period since the last one.
+
+        `done` names earlier actions by id (their # in the pack); `all_done` marks every
+        action of the last review done. `comments` holds the apprentice's, employer's and
+        provider's words, kept with the record as the pack's comment boxes ask.
+        """
         self._private(actor, person_id)
         history = self.history(person_id)
+        if all_done:
+            done = [*done, *(a.id for a in history.actions if a.id is not None and a.done_on is None)]
+        said = {k: v.strip() for k, v in (comments or {}).items() if v.strip()}
         with self._sessions() as session:
             enrolment = get_enrolment(session, person_id=person_id)
             if enrolment is None:
@@ -132,11 +141,13 @@ class ReviewService:
             reviews.mark_done(session, person_id=person_id, action_ids=list(done), on=held_on)
             review = reviews.add_review(session, person_id=person_id, period_start=period.start,
                                         period_end=period.end, held_on=held_on,
-                                        actions=[a.strip() for a in actions if a.strip()])
+                                        actions=[a.strip() for a in actions if a.strip()],
+                                        apprentice_comment=said.get("apprentice", ""),
+                                        employer_comment=said.get("employer", ""),
+                                        provider_comment=said.get("provider", ""))
             audit.record(session, action="review.recorded", actor_id=actor.id,
                          subject_id=person_id, related_id=review.id)
             session.commit()
             session.refresh(review)
             session.expunge(review)
         return review
-

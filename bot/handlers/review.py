@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.coach import Handler
 from bot.coaching.authz import Actor
+from bot.coaching.review_phrases import BadReviewRecord, ReviewNotes, read_review
 from bot.coaching.team import TeamMember
 from bot.documents.review_doc import BadPeriod, ReviewPack
 from bot.handlers.common import Services, guarded
@@ -35,6 +36,16 @@ def _team_line(m: TeamMember) -> str:
                   expected=f"{m.expected_by_now:g}",
                   last=m.last_entry.isoformat() if m.last_entry else render("team_no_entry.md"),
                   review=m.next_review.isoformat())
+
+
+def _recorded_text(notes: ReviewNotes, *, whose: str, held: date, start: date, done: list[int]) -> str:
+    """What was stored, read back: the actions in full, so a typo is seen at once."""
+    listed = (": " + "; ".join(notes.actions)) if notes.actions else ""
+    done_line = render("review_recorded_done.md", ids=", ".join(f"#{i}" for i in done)) if done else ""
+    who = ", ".join(k for k in ("apprentice", "employer", "provider") if k in notes.comments)
+    return render("review_recorded.md", whose=whose, held=held.isoformat(), start=start.isoformat(),
+                  count=str(len(notes.actions)), listed=listed, done=done_line,
+                  comments=render("review_recorded_comments.md", who=who) if who else "")
 
 
 def _button(person_id: int, name: str) -> Action:
@@ -87,5 +98,47 @@ def review_handlers(s: Services) -> dict[str, Handler]:
                      actions=[_button(m.person_id, m.name) for m in members[:TEAM_BUTTONS]],
                      metadata={"team": [m.person_id for m in members]})
 
-    return {IntentName.REVIEW_PACK: guarded(own), IntentName.REVIEW_FOR: guarded(for_named),
+    async def how_to_record(person_id: int) -> Reply:
+        history = await asyncio.to_thread(s.reviews.history, person_id)
+        still = [f"#{a.id} {a.text}" for a in history.actions if a.done_on is None]
+        open_line = render("review_record_open.md", held=history.last.held_on.isoformat(),
+                           actions="; ".join(still)) if history.last and still else ""
+        return Reply(text=render("review_record_how.md", open=open_line), intent=IntentName.REVIEW_RECORD)
+
+    async def record(incoming: Incoming, intent: Intent) -> Reply:
+        """A review held, typed in chat: stored for the apprentice (or, by name, a manager's own)."""
+        actor = await s.actor(incoming.user)
+        today = s.today()
+        try:
+            notes = read_review(intent.text or incoming.text, today=today)
+        except BadReviewRecord as exc:
+            return Reply(text=render("review_record_bad.md", reason=str(exc)), intent=IntentName.REVIEW_RECORD)
+        if notes is None:
+            return await how_to_record(actor.id)
+        person_id, whose = actor.id, "your"
+        if notes.name:
+            matches = await asyncio.to_thread(s.team.find, actor=actor, name=notes.name)
+            if len(matches) != 1:
+                text = render("review_not_found.md", name=notes.name) if not matches else \
+                    render("review_choose.md", name=notes.name)
+                return Reply(text=text, intent=IntentName.REVIEW_RECORD)
+            person_id, whose = matches[0][0], f"{matches[0][1]}'s"
+        if notes.empty:
+            return await how_to_record(person_id)
+        before = await asyncio.to_thread(s.reviews.history, person_id)
+        done = list(dict.fromkeys([*notes.done, *(a.id for a in before.actions if notes.all_done
+                                                  and a.id is not None and a.done_on is None)]))
+        try:
+            review = await asyncio.to_thread(
+                s.reviews.record, actor=actor, person_id=person_id, held_on=notes.held_on or today,
+                today=today, actions=notes.actions, done=notes.done, all_done=notes.all_done,
+                comments=notes.comments)
+        except (BadPeriod, LookupError) as exc:
+            return Reply(text=render("review_record_bad.md", reason=str(exc)), intent=IntentName.REVIEW_RECORD)
+        return Reply(text=_recorded_text(notes, whose=whose, held=review.held_on, start=review.period_start,
+                                         done=done),
+                     intent=IntentName.REVIEW_RECORD, metadata={"review_id": review.id})
+
+    return {IntentName.REVIEW_PACK: guarded(own), IntentName.REVIEW_RECORD: guarded(record),
+            IntentName.REVIEW_FOR: guarded(for_named),
             ActionId.REVIEW_PACK_FOR: guarded(for_button), IntentName.MY_TEAM: guarded(my_team)}
