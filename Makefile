@@ -34,5 +34,11 @@ bench: index
 bench-scale: $(STAMP)
 	$(PY) -m bench.scale
 
+# The README's pictures (docs/images/) from the real Slack and Teams payloads: needs Chromium
+# (Debian: apt-get install chromium) and npm; the renderers install into docs/screenshots/.
+screenshots: index
+	cd docs/screenshots && npm install --no-audit --no-fund --loglevel=error
+	$(PY) -m bench.screenshots
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
