@@ -57,7 +57,10 @@ def write_examples(out: Path, pages: int) -> list[Path]:
             review = service.record(actor=Actor(pid), person_id=pid, held_on=HELD, today=TODAY,
                                     actions=["Write up the model card for the churn model (S26)",
                                              "Log off-the-job hours every Friday",
-                                             "Shadow the data protection officer for a DPIA (K24)"])
+                                             "Shadow the data protection officer for a DPIA (K24)"],
+                                    comments={"apprentice": "Monitoring work went well; I want more time on MLOps.",
+                                              "employer": "Priya now owns the churn model's weekly checks.",
+                                              "provider": "On track for hours; evidence for duty 5 is thin."})
             with db.session() as session:
                 first = reviews.actions_for(session, review_id=review.id or 0)[1]
                 reviews.mark_done(session, person_id=pid, action_ids=[first.id or 0], on=TODAY)
