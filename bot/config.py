@@ -260,6 +260,12 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Seconds SIGTERM waits for in-flight requests before exiting.")
     readiness_timeout: float = Field(
         3.0, gt=0, description="Seconds each /readyz check (database, index) may take.")
+    startup_wait: float = Field(
+        300.0, gt=0, description="Seconds `serve` keeps retrying (with back-off, one log line per try) a database "
+                                 "or Chroma that is unreachable at start before it exits.")
+    retag_interval: float = Field(
+        300.0, gt=0, description="Seconds between `serve`'s retries of reflections whose tagging could not run "
+                                 "when they were saved (left pending).")
     index_refresh: float = Field(
         30.0, gt=0, description="Seconds between `serve`'s reads of the index pointer: how soon a replica "
                                 "moves to a collection `ksb-coach index` built, or rebuilds a lost one.")

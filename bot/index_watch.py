@@ -17,12 +17,11 @@ Restarting cannot fix an outage, so an unreachable Chroma never fails liveness;
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Callable
 
+from bot.periodic import Lifetime, every
 from knowledge.index import IndexUnavailable, KsbIndex, unavailable
 
 log = logging.getLogger(__name__)
@@ -67,25 +66,10 @@ class IndexWatch:
             return True, f"index {problem}, retrying"
         return False, f"index unusable for {self._clock() - since:.0f}s ({problem}); restart me"
 
-    def lifetime(self, interval: float) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    def lifetime(self, interval: float) -> Lifetime:
         """An aiohttp cleanup context: the watch runs every `interval` seconds while the app does."""
 
-        @contextlib.asynccontextmanager
-        async def running(_app: Any) -> AsyncIterator[None]:
-            stop = asyncio.Event()
+        async def check() -> None:
+            await asyncio.to_thread(self.check)
 
-            async def loop() -> None:
-                while not stop.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), interval)
-                    if not stop.is_set():
-                        await asyncio.to_thread(self.check)
-
-            task = asyncio.create_task(loop())
-            try:
-                yield
-            finally:
-                stop.set()
-                await task
-
-        return running
+        return every(interval, check, name="index watch")

@@ -22,6 +22,7 @@ optional or heavy dependency that a path may never need:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
@@ -46,11 +47,13 @@ from bot.work_pool import WorkPool
 from knowledge.index import ChromaTarget, Embedder, KsbIndex
 from knowledge.registry import Knowledge, StandardRegistry
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from bot.scheduler.clock import Clock
     from bot.scheduler.senders import RoutingSender
     from bot.scheduler.tick import Scheduler
-    from bot.server import Mount
+    from bot.server import Lifetime, Mount
     from storage.db import Database, DatabaseOptions, SessionFactory
 
 
@@ -299,6 +302,22 @@ def make_schedule(settings: Settings, *, database: Database, clock: Clock | None
                           clock=clock)
 
 
+def retag_pending_context(settings: Settings, *, database: Database, retriever: HybridRetriever) -> Lifetime:
+    """`serve` retries, every RETAG_INTERVAL seconds, the reflections saved while tagging could not run."""
+    from bot.coaching.reflections import Reflections
+    from bot.periodic import every
+
+    reflections = Reflections(session_factory=database.session, knowledge=retriever.index.knowledge,
+                              tagger=RetrievalTagger(retriever=retriever))
+
+    async def retag() -> None:
+        done = await reflections.retag_pending()
+        if done:
+            log.warning("tagged %d reflection(s) left pending earlier", done)
+
+    return every(settings.retag_interval, retag, name="retagging pending reflections")
+
+
 def platform_mounts(settings: Settings, *, database: Database) -> list[Mount]:
     """The platform adapters whose settings are present, each handed the shared database."""
     from bot.adapters.slack.app import mount as mount_slack
@@ -316,13 +335,16 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
     """`serve`: one database for the coach, the adapters and the scheduler, disposed on exit."""
     from bot.observability.metrics import Metrics
     from bot.scheduler.runtime import scheduler_context
-    from bot.server import Lifetime, serve
+    from bot.server import serve
+    from bot.startup import wait_for
 
-    database = open_settings_database(settings)
+    database = wait_for("the database", lambda: open_settings_database(settings), within=settings.startup_wait)
     try:
-        coach = make_coach(settings, database=database)
+        retriever = make_retriever(settings, build=False)
+        wait_for("Chroma", retriever.index.load, within=settings.startup_wait)
+        coach = make_coach(settings, database=database, retriever=retriever)
         metrics = Metrics()
-        background: list[Lifetime] = []
+        background: list[Lifetime] = [retag_pending_context(settings, database=database, retriever=retriever)]
         if settings.scheduler:  # weekly prompts and nudges, claimed in the database per send
             background.append(scheduler_context(settings, database=database, knowledge=coach.knowledge,
                                                 composer=make_composer(settings),

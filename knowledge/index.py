@@ -400,6 +400,10 @@ class KsbIndex:
                 for text, vector in zip(got["documents"] or [], got["embeddings"], strict=True)
                 if text is not None}
 
+    def load(self) -> None:
+        """Read the vectors into memory now, building the collection first if needed: `serve`'s start-up."""
+        self._loaded()
+
     def _loaded(self) -> tuple[list[IndexDocument], Matrix]:
         """Every document and its unit vector, read once.
 

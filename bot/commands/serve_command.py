@@ -36,5 +36,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as exc:
             print(f"ksb-coach: {exc}", file=sys.stderr)
             return 2
-    run_server(settings, host=host, port=port)
+    from bot.startup import DependencyDown
+
+    try:
+        run_server(settings, host=host, port=port)
+    except DependencyDown as exc:
+        print(f"ksb-coach: {exc}", file=sys.stderr)
+        return 1
     return 0
