@@ -19,6 +19,7 @@ from bot.commands import (
     teams_command,
 )
 from bot.config import Settings, describe_config_error
+from knowledge.registry import UnknownStandard
 
 SettingsFactory = Callable[[], Settings]
 COMMAND_GROUPS = [knowledge_commands, reflection_args, review_args, run_command, serve_command, schedule_command,
@@ -51,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ValidationError as exc:
         print(f"ksb-coach: {describe_config_error(exc)}", file=sys.stderr)
+        return 2
+    except UnknownStandard as exc:
+        print(f"ksb-coach: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

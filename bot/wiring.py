@@ -22,6 +22,7 @@ optional or heavy dependency that a path may never need:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -55,10 +56,54 @@ if TYPE_CHECKING:
     from bot.scheduler.tick import Scheduler
     from bot.server import Lifetime, Mount
     from storage.db import Database, DatabaseOptions, SessionFactory
+    from storage.standards import DatabaseStandards
 
 
 def registry(settings: Settings) -> StandardRegistry:
-    return StandardRegistry(added_dir=settings.data_dir / "standards")
+    """Bundled standards, plus those added in the database (opened only when a lookup needs it)."""
+    return StandardRegistry(added_dir=settings.data_dir / "standards", added=AddedInDatabase(settings))
+
+
+class AddedInDatabase:
+    """`knowledge.registry.AddedStandards` on the settings' database.
+
+    Storage is imported on first use only, so a command on a bundled standard
+    never loads SQLAlchemy for this; each lookup opens the database and closes
+    it again, so a replica holds no connection for it beyond the one engine.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._migrated = False
+
+    @contextmanager
+    def _store(self) -> Iterator[DatabaseStandards]:
+        from storage.db import Database
+        from storage.standards import DatabaseStandards
+
+        if not self._settings.database_url:
+            self._settings.data_dir.mkdir(parents=True, exist_ok=True)
+        options = dataclasses.replace(database_options(self._settings), pool_size=1)
+        database = Database(self._settings.effective_database_url, options)
+        try:
+            if not self._migrated:
+                database.upgrade()
+                self._migrated = True
+            yield DatabaseStandards(database.session)
+        finally:
+            database.dispose()
+
+    def references(self) -> list[str]:
+        with self._store() as store:
+            return store.references()
+
+    def get(self, reference: str) -> tuple[str, str] | None:
+        with self._store() as store:
+            return store.get(reference)
+
+    def put(self, reference: str, format: str, source: str) -> None:
+        with self._store() as store:
+            store.put(reference, format, source)
 
 
 def load_knowledge(settings: Settings) -> Knowledge:

@@ -1,22 +1,57 @@
-"""Find and load standards: the bundled ones plus any added under the data directory."""
+"""Find and load standards: the bundled ones, plus those added at run time.
+
+Added standards live in the database (`AddedStandards`, wired in bot/wiring.py),
+so a standard added on one replica is there for every replica at once. Files
+under DATA_DIR/standards, where older versions stored them, are still read."""
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
 from knowledge.guidance import Guidance, load_guidance
-from knowledge.json_loader import load_standard_json
+from knowledge.json_loader import load_standard_json, parse_standard_json
 from knowledge.model import Standard
-from knowledge.text_loader import StandardFormatError, load_standard_text
+from knowledge.text_loader import StandardFormatError, load_standard_text, parse_standard_text
 
 BUNDLED_DIR = Path(__file__).parent / "standards"
 GUIDANCE_DIR = Path(__file__).parent / "guidance"
 VECTORS_DIR = Path(__file__).parent / "vectors"
+
+
+class UnknownStandard(KeyError):
+    """No standard has this reference; the message is one line naming the ones there are."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown standard"
+
+
+class AddedStandards(Protocol):
+    """Where standards added at run time are kept: (format, source text) by reference."""
+
+    def references(self) -> list[str]: ...
+
+    def get(self, reference: str) -> tuple[str, str] | None: ...
+
+    def put(self, reference: str, format: str, source: str) -> None: ...
+
+
+def parse_source(format: str, source: str, *, name: str) -> Standard:
+    """A standard from a file's text: "json" (apprenticeship-standards API shape) or "txt"."""
+    if format != "json":
+        return parse_standard_text(source)
+    try:
+        data = json.loads(source)
+    except json.JSONDecodeError as exc:
+        raise StandardFormatError(f"{name} is not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+    if not isinstance(data, dict):
+        raise StandardFormatError(f"{name}: expected a JSON object at the top level")
+    return parse_standard_json(data)
 
 
 @dataclass(frozen=True)
@@ -47,8 +82,9 @@ def _load_file(path: Path) -> Standard:
 
 
 class StandardRegistry:
-    def __init__(self, *, added_dir: Path) -> None:
+    def __init__(self, *, added_dir: Path, added: AddedStandards | None = None) -> None:
         self._added_dir = added_dir
+        self._added = added
 
     def _files(self) -> dict[str, Path]:
         files: dict[str, Path] = {}
@@ -60,7 +96,8 @@ class StandardRegistry:
         return files
 
     def references(self) -> list[str]:
-        return sorted(key.upper() for key in self._files())
+        stored = self._added.references() if self._added is not None else []
+        return sorted({key.upper() for key in self._files()} | {r.upper() for r in stored})
 
     def is_bundled(self, reference: str) -> bool:
         """Bundled standards ship their vectors (knowledge/vectors/); added ones are embedded here."""
@@ -77,8 +114,7 @@ class StandardRegistry:
     def load(self, reference: str) -> Knowledge:
         path = self._files().get(reference.lower())
         if path is None:
-            known = ", ".join(self.references()) or "none"
-            raise KeyError(f"no standard {reference!r}; available: {known}")
+            return self._load_added(reference)
         standard = _load_file(path)
         guidance = load_guidance(GUIDANCE_DIR / f"{path.stem.lower()}.yaml")
         added_guidance = self._added_dir / f"{path.stem.lower()}.guidance.yaml"
@@ -86,11 +122,26 @@ class StandardRegistry:
             guidance = load_guidance(added_guidance)
         return Knowledge(standard=standard, guidance=guidance, source_text=path.read_text("utf-8"))
 
+    def _load_added(self, reference: str) -> Knowledge:
+        found = self._added.get(reference) if self._added is not None else None
+        if found is None:
+            known = ", ".join(self.references()) or "none"
+            raise UnknownStandard(f"no standard {reference!r}; available: {known} "
+                                  f"(add one with `ksb-coach standards add FILE`)")
+        format, source = found
+        standard = parse_source(format, source, name=reference)
+        guidance = load_guidance(self._added_dir / f"{standard.slug}.guidance.yaml")
+        return Knowledge(standard=standard, guidance=guidance, source_text=source)
+
     def add(self, source: Path) -> Standard:
-        """Validate a standard file, then copy it in under its own reference."""
+        """Validate a standard file, then store it under its own reference (in the database when wired)."""
         standard = load_standard_json(source) if source.suffix == ".json" else load_standard_text(source)
         if not standard.reference:
             raise StandardFormatError("the standard has no reference number")
+        text = source.read_text("utf-8")
+        if self._added is not None:
+            self._added.put(standard.reference, "json" if source.suffix == ".json" else "txt", text)
+            return standard
         self._added_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, self._added_dir / f"{standard.slug}{source.suffix}")
+        (self._added_dir / f"{standard.slug}{source.suffix}").write_text(text, "utf-8")
         return standard

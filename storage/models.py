@@ -262,8 +262,19 @@ class ConversationContext(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class AddedStandard(SQLModel, table=True):
+    """A standard added at run time (`ksb-coach standards add`): its file's text, read by every replica."""
+
+    __tablename__ = "added_standard"
+
+    reference: str = Field(primary_key=True, max_length=32)
+    format: str = Field(max_length=8)  # json | txt: how `source` is parsed
+    source: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    added_at: datetime = Field(default_factory=utcnow)
+
+
 ALL_TABLES: tuple[type[SQLModel], ...] = (
     Person, ManagerLink, Enrolment, Entry, EntryTag, AuditEvent, AnswerFeedback,
     ProcessedEvent, ConversationRef, PromptSetting, ScheduledSend, ProgressReview, ReviewAction,
-    ReviewSetting, ConversationContext, SendBudget,
+    ReviewSetting, ConversationContext, SendBudget, AddedStandard,
 )
