@@ -334,13 +334,16 @@ class KsbIndex:
                 if exc.reason == "unreachable":
                     raise
                 log.warning("index collection %s was deleted; reloading", name)
+        if name and not self._loaded_from and self._matrix is not None and self._usable(name):
+            self._loaded_from = name  # read from this content's local snapshot: the same vectors
+            return False
         if not name or not self._usable(name):
             log.warning("index %s has no current collection; rebuilding it", self._name)
             self.build()
         with self._lock:
             matrix = self._read_collection()
             self._matrix = (self._docs, matrix)
-        log.info("index %s reloaded from %s", self._name, self._loaded_from)
+        log.warning("index %s reloaded from %s", self._name, self._loaded_from)  # an operational event: shown
         return True
 
     def _usable(self, name: str) -> bool:
