@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from bench.scale.cluster import cluster
 from bench.scale.registry import SCENARIOS, Outcome, Size
 
-SCENARIO_MODULES = ("bench.scale.sends",)  # add a module here to register its scenarios
+SCENARIO_MODULES = ("bench.scale.sends", "bench.scale.index_ops")  # add a module here to register its scenarios
 
 
 def load() -> None:
