@@ -404,7 +404,13 @@ class KsbIndex:
                 if text is not None}
 
     def load(self) -> None:
-        """Read the vectors into memory now, building the collection first if needed: `serve`'s start-up."""
+        """`serve`'s start-up: make the collection current (building it if needed), then read the vectors.
+
+        Opens Chroma now even when a local snapshot holds the vectors, so an
+        unreachable server is waited for at start and the first /readyz does
+        not pay for opening it.
+        """
+        self.build()
         self._loaded()
 
     def _loaded(self) -> tuple[list[IndexDocument], Matrix]:

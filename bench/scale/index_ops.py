@@ -176,7 +176,7 @@ def entry_counts(cluster: Cluster) -> tuple[int, int]:
     """(reflections saved, of which still pending tagging)."""
     rows = cluster.sql("SELECT count(*), count(*) FILTER (WHERE tagging_status = 'pending') FROM entry")
     total, pending = rows[0] if rows else (0, 0)
-    return int(total), int(pending)  # type: ignore[call-overload]
+    return int(total), int(pending)
 
 
 @scenario("chroma-cut", "Chroma cut for 30 s with reflections arriving and a replica restarting: none lost, "
