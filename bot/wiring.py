@@ -215,15 +215,20 @@ def add_agent(settings: Settings, coach: Coach, *, database: Database | None = N
     from bot.agent.tools import Toolkit
     from bot.composers.llm import make_chat_model
 
-    entries = None
+    entries = figures = None
     if database is not None:
+        from bot.agent.tools import ProgressFigures
         from bot.coaching.directory import Directory
         from bot.coaching.entry_changes import EntryChanges, OwnEntries
+        from bot.coaching.progress import ProgressService
 
         directory = Directory(sessions=database.session, standard_ref=coach.knowledge.standard.reference)
         entries = OwnEntries(directory=directory,
                              changes=EntryChanges(session_factory=database.session, standard=coach.knowledge.standard))
-    toolkit = Toolkit(knowledge=coach.knowledge, handler_for=coach.handler_for, search=coach.search, entries=entries)
+        figures = ProgressFigures(directory=directory,
+                                  progress=ProgressService(session_factory=database.session, knowledge=coach.knowledge))
+    toolkit = Toolkit(knowledge=coach.knowledge, handler_for=coach.handler_for, search=coach.search, entries=entries,
+                      figures=figures)
     context = (lambda incoming: memory.load(incoming.user, incoming.conversation_id)) if memory else None
     coach.use_agent(Agent(model=make_chat_model(settings), toolkit=toolkit, knowledge=coach.knowledge,
                           timeout=settings.llm_timeout, max_tool_calls=settings.agent_max_tool_calls,

@@ -1,10 +1,11 @@
 """One agent turn: the model calls the coach's tools, streams its answer, and is checked before it is sent.
 
 Every way out is a complete reply. The model's answer is sent only when it is
-non-empty and names no KSB id that a tool of this turn did not return;
-otherwise, and on a timeout, an error, a malformed or unknown tool call or
-too many tool calls, the offline coach's reply to the same message is sent,
-with the reason in `metadata["fallback"]`.
+non-empty, names no KSB id that a tool of this turn did not return, and claims
+nothing about the person (coverage, completion, hours, gateway readiness) that
+their computed figures contradict (`bot.claims`). Otherwise, and on a timeout, an
+error, a malformed or unknown tool call or too many tool calls, the offline
+coach's reply to the same message is sent, with the reason in `metadata["fallback"]`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.agent.history import thread_messages
 from bot.agent.injection import looks_like_injection
 from bot.agent.stream import Stream
 from bot.agent.tools import Toolkit, Turn
+from bot.claims import claims_hold
 from bot.coach import followups_for
 from bot.conversation.context import Context
 from bot.grounding import citations, delimit, invented_ids, ordered_ids
@@ -123,6 +125,8 @@ class Agent:
                 raise Fallback("injection")
             text = await self._run(incoming, intent, turn, tools, usage, stream)
             reply = self._reply(text, turn, intent)
+            if not claims_hold(text, await self._toolkit.figures(turn), purpose="agent answer"):
+                raise Fallback("claims")
         except Fallback as exc:
             reply = await self._fell_back(offline, str(exc))
         except TimeoutError:

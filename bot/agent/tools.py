@@ -13,13 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal, Protocol
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from bot.claims import Figures, progress_figures
 from bot.coach import Handler
 from bot.coaching.authz import Forbidden
+from bot.coaching.directory import Directory
+from bot.coaching.progress import ProgressService
 from bot.grounding import citations, delimit, mentioned_ids
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply, UserRef
@@ -40,6 +44,29 @@ class OwnEntries(Protocol):
     """The entries a person may act on: `snippet` raises Forbidden or LookupError for any other."""
 
     async def snippet(self, user: UserRef, entry_id: int) -> str: ...
+
+
+class PersonFigures(Protocol):
+    """The asker's computed figures (coverage, hours, readiness) that claims in an answer must agree with."""
+
+    async def __call__(self, user: UserRef) -> Figures | None: ...
+
+
+class ProgressFigures:
+    """Figures from the same progress computation the offline coach shows; None for someone never seen."""
+
+    def __init__(self, *, directory: Directory, progress: ProgressService,
+                 today: Callable[[], date] = date.today) -> None:
+        self._directory = directory
+        self._progress = progress
+        self._today = today
+
+    async def __call__(self, user: UserRef) -> Figures | None:
+        actor = await self._directory.existing_actor(user)
+        if actor is None:
+            return None
+        found = await self._progress.for_person_async(actor=actor, apprentice_id=actor.id, today=self._today())
+        return progress_figures(found)
 
 
 class KsbIds(BaseModel):
@@ -104,11 +131,19 @@ class Toolkit:
     """Builds each turn's tools from the coach's handlers, its search and the standard."""
 
     def __init__(self, *, knowledge: Knowledge, handler_for: Callable[[str], Handler | None],
-                 search: Callable[[str], Awaitable[Retrieval]], entries: OwnEntries | None = None) -> None:
+                 search: Callable[[str], Awaitable[Retrieval]], entries: OwnEntries | None = None,
+                 figures: PersonFigures | None = None) -> None:
         self._knowledge = knowledge
         self._handler_for = handler_for
         self._search = search
         self._entries = entries
+        self._figures = figures
+
+    async def figures(self, turn: Turn) -> Figures | None:
+        """The asker's figures when a tool showed the model their data; None (no claim may stand) otherwise."""
+        if not turn.personal or self._figures is None:
+            return None
+        return await self._figures(turn.user)
 
     def for_turn(self, incoming: Incoming) -> tuple[Turn, list[BaseTool]]:
         turn = Turn(user=incoming.user, conversation_id=incoming.conversation_id)

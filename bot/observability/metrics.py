@@ -147,5 +147,5 @@ def fallback_bucket(reason: str) -> str:
         return "invented_ids"
     if reason.startswith("error"):
         return "error"
-    known = {"timeout", "malformed", "uncited", "empty", "tool limit", "injection"}
+    known = {"timeout", "malformed", "uncited", "empty", "tool limit", "injection", "claims"}
     return reason.replace(" ", "_") if reason in known else "other"
