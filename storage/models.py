@@ -181,7 +181,9 @@ class ScheduledSend(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = _person_fk(index=False)
     kind: str = Field(max_length=16)
-    week: str = Field(max_length=10)
+    # the occurrence: an ISO week (prompts, nudges); a review's due date for the apprentice's
+    # reminder, "<due date>/<apprentice id>" for each manager's
+    week: str = Field(max_length=32)
     claimed_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     attempts: int = 0

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 from bot.adapters.teams.sender import TeamsSender
 from bot.config import Settings
+from bot.documents.review_service import ReviewService
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.senders import RoutingSender
-from bot.scheduler.tick import Scheduler
+from bot.scheduler.tick import Scheduler, SchedulerConfig
 from knowledge.registry import Knowledge
 from storage import conversation_refs
 from storage.db import Database, SessionFactory
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.test_schedule_support import NoWait, add_person, link, utc
+from tests.test_schedule_support import START, NoWait, add_person, link, utc
 
 
 def _reference(service_url: str, n: int) -> dict[str, Any]:
@@ -97,3 +98,29 @@ async def test_a_chat_that_is_gone_is_retired(database: Database, knowledge: Kno
                                                          platform="teams") is None
         later = _scheduler(database, knowledge, FixedClock(utc(2025, 10, 24, 14, 30)), NoWait())
         assert (await later.tick()).prompts.due == 0  # no longer reachable: not even claimed
+
+
+async def test_teams_review_reminders_offer_the_pack_by_file_consent(database: Database,
+                                                                     knowledge: Knowledge) -> None:
+    sessions = database.session
+    async with FakeBotConnector() as fake:
+        apprentice = _teams_person(sessions, 1, fake.url, name="Ada Okafor")
+        manager = _teams_person(sessions, 2, fake.url, name="Manager One", role="manager")
+        link(sessions, manager, [apprentice])
+        due = START + timedelta(weeks=12)
+        clock = FixedClock(utc(due.year, due.month, due.day, 3) - timedelta(days=7))
+        scheduler = _scheduler(database, knowledge, clock, NoWait())
+        scheduler.packs = ReviewService(session_factory=sessions, knowledge=knowledge)
+        scheduler.config = SchedulerConfig(reviews=True)
+        report = await scheduler.tick()
+        activities = fake.activities()
+    assert (report.reviews.sent, report.reviews.failed) == (2, 0)
+    offers = [(a["conversation"]["id"], att) for a in activities for att in a.get("attachments") or []
+              if att["contentType"] == "application/vnd.microsoft.teams.card.file.consent"]
+    assert sorted(chat for chat, _ in offers) == ["a:chat1", "a:chat2"]
+    by_chat = dict(offers)
+    assert by_chat["a:chat1"]["content"]["acceptContext"]["intent"] == "review_pack"
+    assert by_chat["a:chat1"]["content"]["acceptContext"]["for"] == "teams:aad-1"
+    assert by_chat["a:chat2"]["content"]["acceptContext"]["payload"] == {"apprentice_id": apprentice}
+    assert by_chat["a:chat2"]["content"]["acceptContext"]["for"] == "teams:aad-2"
+    assert all(att["name"].endswith(".pdf") and att["content"]["sizeInBytes"] > 1000 for _, att in offers)

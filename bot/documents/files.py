@@ -6,8 +6,10 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHAT_DOCUMENT_FORMAT = "pdf"  # what chat delivers: an assessor or a review meeting reads it
 MEDIA_TYPES = {"html": "text/html", "pdf": "application/pdf", "md": "text/markdown",
                "csv": "text/csv"}
 
@@ -42,3 +44,17 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     writer.writerow(header)
     writer.writerows([cell(v) for v in row] for row in rows)
     return out.getvalue()
+
+
+def export_metadata(file: DocumentFile, *, redo: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What adapters read to deliver a document as a file in the person's own 1:1 chat.
+
+    Text formats travel as text, a PDF as bytes. `redo` ({"action", "payload"}) says how to
+    make it again where a platform asks first and delivers later (Teams' file consent).
+    """
+    content: str | bytes = file.content if file.media_type == "application/pdf" else file.text
+    found: dict[str, Any] = {"format": file.filename.rsplit(".", 1)[-1], "filename": file.filename,
+                             "content": content}
+    if redo:
+        found["redo"] = redo
+    return found

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from bot.claims import progress_figures
 from bot.coach import Handler
 from bot.coaching.evidence import EvidenceAdvice, short_quote, suggest_evidence
 from bot.coaching.otj import rule_in_words
 from bot.coaching.progress import DutyProgress, KsbProgress, Progress
-from bot.documents.files import DocumentFile
+from bot.documents.files import CHAT_DOCUMENT_FORMAT, export_metadata
 from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
 from bot.names import IntentName
 from bot.prompt_files import render
 
-CHAT_DOCUMENT_FORMAT = "pdf"  # what an assessor or a review meeting reads
 EVIDENCE_WINDOW = 100  # the most recent entries are searched for links to weak KSBs
 
 
@@ -80,20 +78,6 @@ async def progress_reply(s: Services, incoming: Incoming) -> tuple[Progress, Evi
                                     entries=views, composer=s.composer, scorer=s.scorer,
                                     timeout=s.evidence_timeout, figures=progress_figures(progress))
     return progress, advice, progress_text(progress, advice)
-
-
-def export_metadata(file: DocumentFile, *, redo: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What adapters read to deliver a document as a file in the person's own 1:1 chat.
-
-    Text formats travel as text, a PDF as bytes. `redo` ({"action", "payload"}) says how to
-    make it again where a platform asks first and delivers later (Teams' file consent).
-    """
-    content: str | bytes = file.content if file.media_type == "application/pdf" else file.text
-    found: dict[str, Any] = {"format": file.filename.rsplit(".", 1)[-1], "filename": file.filename,
-                             "content": content}
-    if redo:
-        found["redo"] = redo
-    return found
 
 
 def progress_handlers(s: Services) -> dict[str, Handler]:

@@ -9,9 +9,9 @@ from bot.coach import Handler
 from bot.coaching.authz import Actor
 from bot.coaching.review_phrases import BadReviewRecord, ReviewNotes, read_review
 from bot.coaching.team import TeamMember
+from bot.documents.files import CHAT_DOCUMENT_FORMAT, export_metadata
 from bot.documents.review_doc import BadPeriod, ReviewPack
 from bot.handlers.common import Services, guarded
-from bot.handlers.progress import CHAT_DOCUMENT_FORMAT, export_metadata
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName

@@ -15,6 +15,7 @@ from datetime import time, timedelta
 from aiohttp import web
 
 from bot.config import Settings
+from bot.documents.review_service import ReviewService
 from bot.ports import Composer, Sender
 from bot.scheduler.clock import Clock, SystemClock
 from bot.scheduler.due import WEEKDAYS, Defaults, Schedule
@@ -44,8 +45,11 @@ def config_from(settings: Settings) -> SchedulerConfig:
 def make_scheduler(settings: Settings, *, database: Database, knowledge: Knowledge,
                    composer: Composer | None, sender: Sender, clock: Clock | None = None,
                    count_sent: SendCounter | None = None) -> Scheduler:
+    packs = ReviewService(session_factory=database.session, knowledge=knowledge, composer=composer,
+                          timeout=settings.llm_timeout)
     return Scheduler(sessions=database.session, knowledge=knowledge, composer=composer, sender=sender,
-                     clock=clock or SystemClock(), config=config_from(settings), count_sent=count_sent)
+                     clock=clock or SystemClock(), config=config_from(settings), count_sent=count_sent,
+                     packs=packs)
 
 
 def scheduler_context(settings: Settings, *, database: Database, knowledge: Knowledge,

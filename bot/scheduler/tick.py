@@ -32,7 +32,7 @@ from bot.scheduler.budget import SendBudget, scope_of
 from bot.scheduler.clock import Clock, zone
 from bot.scheduler.due import DEFAULT_GRACE, NUDGE, PROMPT, Defaults, Schedule, due
 from bot.scheduler.outgoing import Due, Outgoing, prepare_nudges, prepare_prompts
-from bot.scheduler.review_reminders import ReviewReminders, ReviewReport
+from bot.scheduler.review_reminders import Packs, ReviewReminders, ReviewReport
 from bot.scheduler.senders import reachable
 from knowledge.registry import Knowledge
 from storage import schedule as claims
@@ -103,7 +103,7 @@ class Scheduler:
     def __init__(self, *, sessions: SessionFactory, knowledge: Knowledge, sender: Sender,
                  clock: Clock, composer: Composer | None = None,
                  config: SchedulerConfig | None = None, count_sent: SendCounter | None = None,
-                 budget: SendBudget | None = None) -> None:
+                 budget: SendBudget | None = None, packs: Packs | None = None) -> None:
         self.sessions = sessions
         self.knowledge = knowledge
         self.sender = sender
@@ -111,6 +111,7 @@ class Scheduler:
         self.composer = composer
         self.config = config or SchedulerConfig()
         self.budget = budget or SendBudget(sessions=sessions, per_second=self.config.send_rate)
+        self.packs = packs  # review packs, attached to review reminders
         self._count_sent = count_sent
         self._cleaned: datetime | None = None
 
@@ -167,8 +168,9 @@ class Scheduler:
         await asyncio.gather(*(lane(*job) for job in order))
         await asyncio.to_thread(self._forget_old_events, now)
         if self.config.reviews:
-            reminders = ReviewReminders(sessions=self.sessions, sender=self.sender,
-                                        lease=self.config.lease, max_attempts=self.config.max_attempts)
+            reminders = ReviewReminders(sessions=self.sessions, sender=self.sender, lease=self.config.lease,
+                                        max_attempts=self.config.max_attempts, clock=self.clock,
+                                        packs=self.packs, budget=self.budget)
             try:
                 report.reviews = await reminders.tick(now)
             except Exception:  # noqa: BLE001 - review reminders retry after the lease

@@ -22,6 +22,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack.blocks import SlackMessage, render_reply, render_single, section
 from bot.adapters.slack.escape import escape, plain_limit
+from bot.adapters.slack.exports import export_upload
 from bot.adapters.slack.stream import SlackStream
 from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
@@ -126,15 +127,11 @@ class SlackAdapter(Backgrounded):
 
     async def deliver_export(self, user: UserRef, reply: Reply, *, channel: str = "", thread_ts: str = "") -> None:
         """An export (data, portfolio) goes up as a file, and only ever into the user's own DM."""
-        export = reply.metadata.get("export")
-        if not isinstance(export, dict) or not export.get("content"):
+        upload = export_upload(reply, "")
+        if upload is None:
             return
         dm = await self.dm_channel(user)
-        content = export["content"]
-        kwargs: dict[str, Any] = {"channel": dm, "filename": str(export.get("filename") or "export.txt"),
-                                  "title": str(export.get("filename") or "")}
-        kwargs["file" if isinstance(content, bytes) else "content"] = \
-            content if isinstance(content, bytes) else str(content)
+        kwargs = {**upload, "channel": dm}
         if channel == dm and thread_ts:
             kwargs["thread_ts"] = thread_ts
         try:

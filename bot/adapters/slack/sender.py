@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.blocks import SlackMessage, render_reply
+from bot.adapters.slack.exports import export_upload
 from bot.messages import Reply
 from bot.ports import Accepted, Address, Picture
 from bot.scheduler.budget import scope_of
@@ -104,6 +105,9 @@ class SlackSender:
             log.warning("slack continuation for person %s failed: %s", to.person_id, _reason(exc))
         if picture is not None:
             await self._upload(channel, picture, to)
+        upload = export_upload(reply, channel)
+        if upload is not None:
+            await self._attach(upload, to)
         return True
 
     def learned(self) -> dict[int, tuple[str, dict[str, Any]]]:
@@ -125,6 +129,13 @@ class SlackSender:
                 title=picture.title, alt_txt=picture.alt), to)
         except ERRORS as exc:
             log.warning("slack picture for person %s failed: %s", to.person_id, _reason(exc))
+
+    async def _attach(self, upload: dict[str, Any], to: Address) -> None:
+        """A document (a review pack) follows the message as a file in the DM, as chat exports do."""
+        try:
+            await self._call(lambda: self.client.files_upload_v2(**upload), to)
+        except ERRORS as exc:
+            log.warning("slack file for person %s failed: %s", to.person_id, _reason(exc))
 
     async def close(self) -> None:
         if self._session is not None:

@@ -25,8 +25,9 @@ from bot.adapters.teams.adapter import card_message
 from bot.adapters.teams.app import make_cloud_adapter
 from bot.adapters.teams.cards import render_reply
 from bot.adapters.teams.conversations import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
+from bot.adapters.teams.files import export_offer
 from bot.config import Settings
-from bot.messages import Reply
+from bot.messages import Incoming, Reply, UserRef
 from bot.ports import Accepted, Picture
 from bot.scheduler.budget import scope_of
 from bot.scheduler.senders import RateLimitHook
@@ -90,9 +91,10 @@ class TeamsSender:
             log.info("teams send skipped: no installed conversation for this person")
             return False
         messages = [card_message(card) for card in render_reply(reply)]
+        offer = export_offer(reply, Incoming(user=UserRef(PLATFORM, to.workspace_id, to.user_id)))
         for attempt in range(self._retries + 1):
             try:
-                await self._deliver(stored, messages, picture, accepted)
+                await self._deliver(stored, messages, picture, accepted, offer)
                 return True
             except ErrorResponseException as exc:
                 status, wait = _status(exc)
@@ -109,9 +111,11 @@ class TeamsSender:
         return False
 
     async def _deliver(self, stored: dict[str, Any], messages: list[Activity], picture: Picture | None,
-                       accepted: Accepted | None) -> None:
+                       accepted: Accepted | None, offer: Activity | None = None) -> None:
         """The first card may be retried (after a 429); once Teams has taken it, the send is
-        recorded (`accepted`) and later cards and the picture are extras that are never retried."""
+        recorded (`accepted`) and later cards, the picture and a file offer are extras that are
+        never retried. A file (a review pack) is offered as chat exports are, through file
+        consent: accepting makes it again for whoever accepted."""
         reference = reference_from(stored)
 
         async def callback(context: TurnContext) -> None:
@@ -130,6 +134,11 @@ class TeamsSender:
                     await context.send_activity(image_message(picture))
                 except ErrorResponseException:
                     log.warning("teams picture failed after the message was delivered")
+            if offer is not None:
+                try:
+                    await context.send_activity(offer)
+                except ErrorResponseException:
+                    log.warning("teams file offer failed after the message was delivered")
 
         await self._cloud.continue_conversation(reference, callback,
                                                 bot_app_id=self._settings.microsoft_app_id or None)
