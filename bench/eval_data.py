@@ -19,6 +19,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 HELDOUT_REFLECTIONS = DATA_DIR / "heldout_reflections.jsonl"
 TAGGING_TUNE = DATA_DIR / "tagging_tune.jsonl"  # the gate is fitted on these only
 TAGGING_HELDOUT = DATA_DIR / "tagging_heldout.jsonl"  # short, messy and no-evidence entries, never tuned on
+# A second held-out set of hard entries (typos, shorthand, one-liners, named ids, long weeks, days with
+# nothing to log), written before the round that grew the tuning set and never tuned on.
+TAGGING_HELDOUT_HARD = DATA_DIR / "tagging_heldout_hard.jsonl"
 
 
 def load_jsonl(name: str | Path) -> list[dict[str, Any]]:

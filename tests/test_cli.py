@@ -103,3 +103,21 @@ def test_tag_json_lines_contract(index: Path) -> None:
     assert all(set(r) == {"id", "score", "reason"} and r["reason"] for r in drift["results"])
     assert leave == {"id": 2, "query": "annual leave all week, caught up on emails", "results": []}
     assert run(index, "tag", "").returncode == 2
+
+
+def test_tag_gives_a_one_line_hint_for_entries_that_are_not_prose(index: Path) -> None:
+    trace = 'Traceback (most recent call last):\n  File "train.py", line 3, in <module>\nKeyError: \'label\''
+    lines = "\n".join(json.dumps({"id": n, "text": t}) for n, t in enumerate(
+        ["\U0001f389\U0001f680", "https://github.com/org/repo/pull/12", trace,
+         "def train(x):\n    model = fit(x)\n    return model"]))
+    result = run(index, "tag", "--top", "6", "--json", "-", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["results"] for o in out] == [[], [], [], []]
+    hints = [o["hint"] for o in out]
+    assert ["emoji" in hints[0], "link" in hints[1], "trace" in hints[2], "code" in hints[3]] == [True] * 4
+    assert all("\n" not in h for h in hints)
+    plain = run(index, "tag", "\U0001f389\U0001f680\U0001f525")
+    assert plain.returncode == 0 and plain.stdout.strip() == hints[0]
+    prose = run(index, "tag", "annual leave all week, caught up on emails")
+    assert prose.stdout.strip().startswith("No confident tags")

@@ -105,3 +105,34 @@ def test_reasons_quote_words_that_carry_meaning(tagger: RetrievalTagger) -> None
 )
 def test_input_that_is_not_prose_gets_no_tags(tagger: RetrievalTagger, text: str) -> None:
     assert tagger.suggest(text) == []
+
+
+def test_a_keyword_phrase_of_the_guidance_is_evidence_of_its_ksb(tagger: RetrievalTagger) -> None:
+    read = tagger._reader.read("wrote a plain-english faq and the model card for the pricing model")
+    hits = tagger.keyword_hits(read)
+    assert "plain english" in hits["K21"] and "model card" in hits["S6"]
+    # a keyword whose other words are stopwords ("switch off") is not its one remaining word
+    assert "S25" not in tagger.keyword_hits(tagger._reader.read("switched the model to a smaller one"))
+
+
+def test_a_short_genuine_entry_is_tagged(tagger: RetrievalTagger) -> None:
+    suggestions = tagger.suggest("model card for the fraud model", top=6)
+    assert "S6" in [s.id for s in suggestions]
+    assert "model card" in suggestions[0].reason
+
+
+def test_suggestions_never_skip_a_higher_scoring_ksb(tagger: RetrievalTagger) -> None:
+    text = ("helped the head of data rank five possible ml use cases by value and effort, and wrote up which "
+            "one would save the most money for the business")
+    ranked = tagger.rank(text)
+    chosen = tagger.choose(text, top=6)
+    lowest = min(s.score for s in chosen)
+    assert [s.id for s in chosen] == [s.id for s in ranked if s.score >= lowest][: len(chosen)]
+
+
+def test_days_are_named_in_full_in_reasons() -> None:
+    from bot.search.activities import split_activities
+
+    labels = [a.label for a in split_activities(
+        "tue: tuned lightgbm with optuna on the churn data. weds: explained the results to marketing without jargon")]
+    assert labels == ["Tuesday", "Wednesday"]

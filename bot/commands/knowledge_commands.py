@@ -156,8 +156,11 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
         return lambda text, top: [{"id": t.id, "score": t.confidence, "reason": t.reason}
                                   for t in tagger.suggest(text, top=top)]
 
+    from bot.search.entry_noise import noise_hint
+
     return ranked_output.run(args, make_rank=make_rank, describe=lambda r: str(r["reason"]),
-                             empty="No confident tags: the text doesn't describe work that evidences a KSB.")
+                             empty="No confident tags: the text doesn't describe work that evidences a KSB.",
+                             hint=noise_hint)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

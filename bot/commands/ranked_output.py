@@ -15,6 +15,11 @@ from bot.commands.input_checks import BadInput, check_text
 
 EXIT_BAD_INPUT = 2
 Rank = Callable[[str, int], list[dict[str, Any]]]  # (text, top) -> [{"id", "score", ...}]
+Hint = Callable[[str], str]  # text -> why nothing can be ranked and what to write instead, "" when ranked normally
+
+
+def _no_hint(_text: str) -> str:
+    return ""
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, what: str) -> None:
@@ -25,8 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser, *, what: str) -> None:
 
 
 def run(args: argparse.Namespace, *, make_rank: Callable[[], Rank], describe: Callable[[dict[str, Any]], str],
-        empty: str) -> int:
-    """Validate first (no index is loaded for bad input), then rank one text or a stream."""
+        empty: str, hint: Hint = _no_hint) -> int:
+    """Validate first (no index is loaded for bad input), then rank one text or a stream.
+
+    A text that is not prose (only emoji, a link, code, a trace) is answered with
+    `hint`'s one line instead of `empty`, and in JSON as a "hint" field.
+    """
     if args.top < 1:
         print("ksb-coach: --top must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -39,19 +48,20 @@ def run(args: argparse.Namespace, *, make_rank: Callable[[], Rank], describe: Ca
             return EXIT_BAD_INPUT
     rank = make_rank()
     if args.text == "-":
-        return _stream(rank, args.top)
+        return _stream(rank, args.top, hint)
     results = rank(text, args.top)
+    note = "" if results else hint(text)
     if args.json:
-        print(json.dumps({"id": None, "query": text, "results": results}))
+        print(json.dumps({"id": None, "query": text, "results": results, **({"hint": note} if note else {})}))
     elif not results:
-        print(empty)
+        print(note or empty)
     else:
         for r in results:
             print(f"{r['id']:>4}  {r['score']:.2f}  {describe(r)}")
     return 0
 
 
-def _stream(rank: Rank, top: int) -> int:
+def _stream(rank: Rank, top: int, hint: Hint) -> int:
     failures = 0
     for number, raw in enumerate(sys.stdin, start=1):
         if not raw.strip():
@@ -64,6 +74,8 @@ def _stream(rank: Rank, top: int) -> int:
             item_id = item.get("id")
             text = check_text(item["text"])
             line: dict[str, Any] = {"id": item_id, "query": text, "results": rank(text, top)}
+            if not line["results"] and (note := hint(text)):
+                line["hint"] = note
         except (json.JSONDecodeError, BadInput) as exc:
             failures += 1
             message = "not valid JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)

@@ -18,7 +18,7 @@ from bot.names import ActionId, IntentName
 from bot.ownership import owner_of
 from bot.ports import TagSuggestion
 from bot.prompt_files import render
-from bot.search.entry_noise import noise_kind
+from bot.search.entry_noise import noise_hint
 
 
 def _lines(suggestions: tuple[TagSuggestion, ...] | list[TagSuggestion]) -> str:
@@ -59,12 +59,6 @@ def read_fields(text: str, payload: dict[str, Any], *, today: date, working_day:
     ksbs = raw_ksbs.replace(",", " ").split() if isinstance(raw_ksbs, str) else list(raw_ksbs)
     return Fields(work_date, hours, [str(k) for k in ksbs], read,
                   typed=not raw_date and raw_hours in (None, ""))
-
-
-def _hint(text: str) -> str:
-    """One line for an entry that is only emoji, a link, code or a trace; "" for prose."""
-    noise = noise_kind(text)
-    return render(f"tag_hint_{noise.value}.md") if noise else ""
 
 
 def saved_text(recorded: Recorded, fields: Fields, *, reference: str, hint: str = "") -> str:
@@ -121,7 +115,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
             return Reply(text=render("reflect_invalid.md", problem=str(exc), text=text),
                          intent=IntentName.REFLECT, form=Form("reflection", {"text": text}))
         return Reply(
-            text=saved_text(recorded, fields, reference=reference, hint=_hint(text)),
+            text=saved_text(recorded, fields, reference=reference, hint=noise_hint(text)),
             citations=s.citations([x.id for x in recorded.suggestions] + list(recorded.confirmed)),
             actions=tag_actions(recorded.entry_id, [x.id for x in recorded.suggestions]),
             intent=IntentName.REFLECT,
@@ -155,7 +149,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
         if problem:
             body = render("preview_unavailable.md")
         elif not suggestions:
-            body = _hint(text) or render("preview_none.md")
+            body = noise_hint(text) or render("preview_none.md")
         else:
             body = render("preview_tags.md", suggestions=_lines(suggestions))
         return Reply(text=body, citations=s.citations([x.id for x in suggestions]),

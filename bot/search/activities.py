@@ -33,10 +33,23 @@ class Activity:
     label: str  # "Thursday" or the activity's first words, for reasons
 
 
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _day_name(written: str) -> str:
+    """'tue' -> 'Tuesday', 'weds' -> 'Wednesday'; a span such as 'tuesday/wednesday' is kept as written."""
+    lowered = written.lower()
+    if lowered.isalpha():
+        for day in _DAYS:
+            if lowered.startswith(day[:3].lower()):
+                return day
+    return written[:1].upper() + written[1:].lower()
+
+
 def _label(text: str) -> str:
     day = _DAY_START.match(text)
     if day:
-        return day.group(1)[:1].upper() + day.group(1)[1:].lower()
+        return _day_name(day.group(1))
     words = text.rstrip(".!?;,").split()
     head = " ".join(words[:_LABEL_WORDS])
     return head + ("…" if len(words) > _LABEL_WORDS else "")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from bot.prompt_files import render
+
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TRACE = re.compile(r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(.*\)$|^\s*File \".+\", line \d+"
                     r"|^\w+(?:\.\w+)*(?:Error|Exception)(?::|$)", re.MULTILINE)
@@ -40,3 +42,9 @@ def noise_kind(text: str) -> Noise | None:
     if len(lines) >= 2 and code / len(lines) >= 0.6:
         return Noise.CODE
     return None
+
+
+def noise_hint(text: str) -> str:
+    """The one-line hint for an entry that is not prose ("" for prose): what to write instead."""
+    noise = noise_kind(text)
+    return render(f"tag_hint_{noise.value}.md") if noise else ""
