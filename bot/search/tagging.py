@@ -238,7 +238,9 @@ class RetrievalTagger:
         if scored.named:
             return render("tag_reason_named.md", id=scored.id, excerpt=excerpt)
         where = f"{scored.activity.label}: " if several else ""
-        phrase, matched = self._evidence_words(scored.id, scored.activity.text)
+        phrase, matched = self._keyword_words(scored.id, scored.activity.text)
+        if not matched:
+            phrase, matched = self._evidence_words(scored.id, scored.activity.text)
         if matched:
             return render("tag_reason_words.md", where=where, phrase=phrase, id=scored.id,
                           words=", ".join(f"\u201c{w}\u201d" for w in matched), excerpt=excerpt)
@@ -248,6 +250,14 @@ class RetrievalTagger:
             return render("tag_reason_like.md", where=where, phrase=_excerpt(scored.activity.text, 60),
                           id=scored.id, typical=_excerpt(guide.activities[closest[scored.id]], 90))
         return render("tag_reason_close.md", where=where, id=scored.id, excerpt=excerpt)
+
+    def _keyword_words(self, ksb_id: str, activity: str) -> tuple[str, list[str]]:
+        """The apprentice's words that hold the KSB's keyword phrases, and those phrases as the guidance spells them."""
+        words = self._reader.words(activity)
+        phrases = self.keyword_hits(" ".join(w.text for w in words)).get(ksb_id, [])[:3]
+        wanted = {stem for phrase in phrases for stem in tokens(phrase)}
+        written = [w.written for w in words if wanted & set(tokens(w.text))]
+        return _phrase(activity, list(dict.fromkeys(written))), phrases
 
     def _evidence_words(self, ksb_id: str, activity: str) -> tuple[str, list[str]]:
         """The apprentice's words that carry the match (as written) and the KSB's words they match."""
