@@ -128,3 +128,15 @@ def test_reflect_reads_hours_from_the_text_unless_given(run: Run, capsys: pytest
     assert "2026-01-05 (1.5 h off the job)" in capsys.readouterr().out
     assert run("reflect", "Paired for 90 mins on the drift alerts.", "--date", "2026-01-05", "--hours", "1") == 0
     assert "2026-01-05 (1 h off the job)" in capsys.readouterr().out
+
+
+def test_an_entry_that_is_not_prose_is_saved_with_a_one_line_hint(run: Run,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    trace = 'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\nValueError: bad shape'
+    assert run("reflect", "\U0001f389\U0001f680", "--date", "2026-01-05", "--hours", "1") == 0
+    assert "only emoji, so there is nothing to tag" in capsys.readouterr().out
+    assert run("reflect", "-", "--date", "2026-01-06", "--hours", "1", stdin=trace) == 0
+    assert "looks like an error trace" in capsys.readouterr().out
+    assert run("log") == 0
+    log = capsys.readouterr().out
+    assert "2026-01-05" in log and "2026-01-06" in log

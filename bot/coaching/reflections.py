@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.coaching.authz import Actor, check_own_entries
 from bot.coaching.entry_changes import MAX_ENTRY_HOURS
 from bot.ports import Tagger, TagSuggestion
+from bot.search.entry_noise import noise_kind
 from bot.work_pool import PoolFull, WorkPool
 from knowledge.registry import Knowledge
 from storage import audit, entries, tags
@@ -118,7 +119,10 @@ class Reflections:
 
     async def _suggest(self, text: str, *, owner: str = "") -> tuple[list[TagSuggestion], str]:
         """Tag on the heavy-work pool; the timeout covers the wait in its queue, and on a timeout
-        the job is dropped (queued) or stopped at its next checkpoint (running)."""
+        the job is dropped (queued) or stopped at its next checkpoint (running). Emoji, a link, code
+        or a trace asks no tagger: the reply gives a hint instead."""
+        if noise_kind(text):
+            return [], ""
         try:
             raw = await asyncio.wait_for(
                 self._pool.run_for(owner, self._tagger.suggest, text, top=self._top), self._timeout)
