@@ -16,10 +16,10 @@ from bot.messages import Incoming, Reply, UserRef
 from bot.names import ActionId
 from bot.ports import TagSuggestion
 from knowledge.registry import Knowledge
-from storage import audit, entries, people, tags
+from storage import audit, entries, people
 from storage.db import SessionFactory
 from tests.fakes.keyword_tagger import FixedTagger, KeywordTagger, ScriptedComposer
-from tests.test_reflections import NoRetriever
+from tests.test_reflections import NoRetriever, entry_and_tags
 
 THURSDAY = date(2026, 12, 3)
 ALICE = UserRef(platform="console", workspace_id="local", user_id="alice")
@@ -39,11 +39,8 @@ async def say(coach: Coach, text: str, user: UserRef = ALICE) -> Reply:
 
 
 def entry_row(sessions: SessionFactory, entry_id: int) -> tuple[date, float, dict[str, str]]:
-    with sessions() as session:
-        entry = entries.get_entry(session, entry_id=entry_id)
-        assert entry is not None
-        found = tags.tags_for(session, entry_ids=[entry_id]).get(entry_id, [])
-        return entry.work_date, entry.otj_hours, {t.ksb_id: t.source for t in found}
+    entry, found = entry_and_tags(sessions, entry_id)
+    return entry.work_date, entry.otj_hours, found
 
 
 def count_entries(sessions: SessionFactory, user: UserRef = ALICE) -> int:

@@ -22,6 +22,7 @@ from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 from storage import entries, people, tags
 from storage.db import Database, SessionFactory
+from storage.models import Entry
 from tests.fakes.keyword_tagger import (
     BlockingTagger,
     FixedTagger,
@@ -66,12 +67,18 @@ def actor_for(sessions: SessionFactory, user: UserRef = ALICE) -> Actor:
         return Actor.of(person)
 
 
-def stored(sessions: SessionFactory, entry_id: int) -> tuple[str, str, dict[str, str]]:
+def entry_and_tags(sessions: SessionFactory, entry_id: int) -> tuple[Entry, dict[str, str]]:
+    """The stored entry, and where each of its tags came from, by KSB id."""
     with sessions() as session:
         entry = entries.get_entry(session, entry_id=entry_id)
         assert entry is not None
         found = tags.tags_for(session, entry_ids=[entry_id]).get(entry_id, [])
-        return entry.text, entry.tagging_status, {t.ksb_id: t.source for t in found}
+        return entry, {t.ksb_id: t.source for t in found}
+
+
+def stored(sessions: SessionFactory, entry_id: int) -> tuple[str, str, dict[str, str]]:
+    entry, found = entry_and_tags(sessions, entry_id)
+    return entry.text, entry.tagging_status, found
 
 
 async def test_entry_is_committed_before_tagging(sessions: SessionFactory,
