@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.models import ConversationRef, utcnow
+from storage.unique_insert import insert_or_reread
 
 
 def find_reference(session: Session, *, person_id: int, platform: str) -> ConversationRef | None:
@@ -37,16 +37,16 @@ def save_reference(session: Session, *, person_id: int, platform: str,
     """
     row = find_reference(session, person_id=person_id, platform=platform)
     if row is None:
-        try:
-            with session.begin_nested():
-                session.add(ConversationRef(person_id=person_id, platform=platform,
-                                            reference=dict(reference), installed=True))
-                session.flush()
+        def insert() -> ConversationRef:
+            new = ConversationRef(person_id=person_id, platform=platform, reference=dict(reference), installed=True)
+            session.add(new)
+            return new
+
+        saved, inserted = insert_or_reread(session, insert=insert, reread=lambda: find_reference(
+            session, person_id=person_id, platform=platform))
+        if inserted:
             return True
-        except IntegrityError:
-            row = find_reference(session, person_id=person_id, platform=platform)
-            if row is None:
-                raise
+        row = saved
     if row.installed and row.reference == reference:
         return False
     row.reference = dict(reference)

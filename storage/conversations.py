@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.models import ConversationContext, utcnow
+from storage.unique_insert import insert_or_reread
 
 
 def get_context(session: Session, *, person_id: int, conversation_id: str) -> ConversationContext | None:
@@ -25,18 +25,17 @@ def save_context(session: Session, *, person_id: int, conversation_id: str,
     """Upsert; a None field keeps its stored value. Two replicas inserting at once settle on the unique key."""
     row = get_context(session, person_id=person_id, conversation_id=conversation_id)
     if row is None:
-        try:
-            with session.begin_nested():
-                row = ConversationContext(person_id=person_id, conversation_id=conversation_id,
-                                          ksb_ids=list(ksb_ids or []), entry_id=entry_id,
-                                          turns=_with_turn([], turn))
-                session.add(row)
-                session.flush()
-                return row
-        except IntegrityError:
-            row = get_context(session, person_id=person_id, conversation_id=conversation_id)
-            if row is None:
-                raise
+        def insert() -> ConversationContext:
+            new = ConversationContext(person_id=person_id, conversation_id=conversation_id,
+                                      ksb_ids=list(ksb_ids or []), entry_id=entry_id, turns=_with_turn([], turn))
+            session.add(new)
+            return new
+
+        saved, inserted = insert_or_reread(session, insert=insert, reread=lambda: get_context(
+            session, person_id=person_id, conversation_id=conversation_id))
+        if inserted:
+            return saved
+        row = saved
     if ksb_ids is not None:
         row.ksb_ids = list(ksb_ids)
     if entry_id is not None:

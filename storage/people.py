@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.enrolments import default_enrolment
 from storage.models import ROLES, ManagerLink, Person
+from storage.unique_insert import insert_or_reread
 
 
 def find_person(session: Session, *, platform: str, workspace_id: str,
@@ -37,22 +37,17 @@ def ensure_person(session: Session, *, platform: str, workspace_id: str, user_id
     timezone = _storable(timezone, 64)
     person = find_person(session, platform=platform, workspace_id=workspace_id, user_id=user_id)
     if person is None:
-        try:
-            with session.begin_nested():
-                person = Person(platform=platform, workspace_id=workspace_id, user_id=user_id,
-                                display_name=display_name, timezone=timezone)
-                session.add(person)
-                session.flush()
-                assert person.id is not None
-                session.add(default_enrolment(person_id=person.id, standard_ref=standard_ref,
-                                              start=today))
-                session.flush()
-        except IntegrityError:
-            person = find_person(session, platform=platform, workspace_id=workspace_id,
-                                 user_id=user_id)
-            if person is None:
-                raise
-        return person
+        def insert() -> Person:
+            new = Person(platform=platform, workspace_id=workspace_id, user_id=user_id,
+                         display_name=display_name, timezone=timezone)
+            session.add(new)
+            session.flush()
+            assert new.id is not None
+            session.add(default_enrolment(person_id=new.id, standard_ref=standard_ref, start=today))
+            return new
+
+        return insert_or_reread(session, insert=insert, reread=lambda: find_person(
+            session, platform=platform, workspace_id=workspace_id, user_id=user_id))[0]
     if (display_name and display_name != person.display_name) or (
             timezone and timezone != person.timezone):
         person.display_name = display_name or person.display_name
