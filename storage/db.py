@@ -197,10 +197,13 @@ class Database:
     def __init__(self, url: str, options: DatabaseOptions | None = None, **engine_kwargs: Any) -> None:
         self.url = normalize_url(url)
         self.options = options or DatabaseOptions()
+        remote = sa.make_url(self.url).get_backend_name() != "sqlite"
+        if remote:
+            engine_kwargs.setdefault("pool_pre_ping", False)  # the work pool pings, where it can cut a hang
         self.engine = make_engine(self.url, self.options, **engine_kwargs)
         work = DatabaseWork(workers=self.options.pool_size, deadline=self.options.work_timeout,
-                            trips_on_errors=self.engine.dialect.name != "sqlite")
-        work.watch(self.engine)
+                            trips_on_errors=remote)
+        work.watch(self.engine, ping=remote)
         self.session = Sessions(self.engine, work)
 
     def upgrade(self) -> None:

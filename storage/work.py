@@ -65,10 +65,23 @@ class DatabaseWork:
         self._lock = threading.Lock()
         self._down_until = 0.0
 
-    def watch(self, engine: Engine) -> None:
-        """Track which thread holds which connection, so a stuck one can be cut at its deadline."""
+    def watch(self, engine: Engine, *, ping: bool = False) -> None:
+        """Track which thread holds which connection, so a stuck one can be cut at its deadline.
+
+        With `ping` (instead of the pool's pre-ping, which runs before a connection counts as
+        checked out) each checkout is tested once it is tracked, so a ping that hangs is cut too.
+        """
         sa.event.listen(engine, "checkout", self._checked_out)
         sa.event.listen(engine, "checkin", self._checked_in)
+        if ping:
+            def pinged(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+                try:
+                    engine.dialect.do_ping(dbapi_connection)
+                except Exception as exc:  # the pool then drops it and connects afresh
+                    self._checked_in(dbapi_connection, record)
+                    raise sa.exc.DisconnectionError("pooled connection failed its ping") from exc
+
+            sa.event.listen(engine, "checkout", pinged)
 
     @property
     def down(self) -> bool:
@@ -115,6 +128,8 @@ class DatabaseWork:
         finally:
             call.thread = None
             call.done.set()
+            with self._lock:  # a finished unit holds no connection; forget any left by invalidation
+                self._held.pop(threading.get_ident(), None)
 
     def _interrupt(self, call: _Call) -> None:
         """At the deadline: shut down the sockets the worker holds, so a driver waiting on them returns."""

@@ -69,9 +69,13 @@ def apprentice() -> Incoming:
                     text=REFLECTION)
 
 
-async def start_app(settings: Settings, coach: Coach, metrics: Metrics) -> web.AppRunner:
-    """The real server on an ephemeral loopback port, without chat platforms."""
-    app = await build_app(settings=settings, coach=coach, mounts=[], metrics=metrics)
+async def start_app(settings: Settings, coach: Coach, metrics: Metrics,
+                    database: Database | None = None) -> web.AppRunner:
+    """The real server on an ephemeral loopback port, without chat platforms.
+
+    With `database`, readiness probes the coach's own engine, as in `serve`.
+    """
+    app = await build_app(settings=settings, coach=coach, mounts=[], metrics=metrics, database=database)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -112,7 +116,7 @@ async def test_readyz_goes_red_during_an_outage_and_green_after(
         metrics = Metrics()
         with Database(url) as database:
             coach = make_coach(settings, retriever=retriever, database=database)
-            runner = await start_app(settings, coach, metrics)
+            runner = await start_app(settings, coach, metrics, database)
             running.append(runner)
             base = f"http://127.0.0.1:{runner.addresses[0][1]}"
 

@@ -38,12 +38,13 @@ class TcpProxy:
         self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
         self.port = int(self._server.sockets[0].getsockname()[1])
 
-    def set_mode(self, mode: Mode) -> None:
-        asyncio.run_coroutine_threadsafe(self._set_mode(mode), self._loop).result(10)
+    def set_mode(self, mode: Mode, *, cut: bool = True) -> None:
+        """Switch; `cut=False` leaves live connections open (a stall: a black-hole drops their bytes)."""
+        asyncio.run_coroutine_threadsafe(self._set_mode(mode, cut), self._loop).result(10)
 
-    async def _set_mode(self, mode: Mode) -> None:
+    async def _set_mode(self, mode: Mode, cut: bool = True) -> None:
         self.mode = mode
-        if mode != "forward":
+        if mode != "forward" and cut:
             for writer in list(self._writers):
                 writer.close()
 
@@ -60,7 +61,7 @@ class TcpProxy:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
             self._writers.add(up_writer)
             try:
-                await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+                await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
             finally:
                 self._writers.discard(up_writer)
                 up_writer.close()
@@ -68,6 +69,18 @@ class TcpProxy:
             pass
         finally:
             self._writers.discard(writer)
+            writer.close()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                if self.mode == "blackhole":
+                    continue  # a stalled live connection: bytes go nowhere, nothing comes back
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
             writer.close()
 
     def stop(self) -> None:
@@ -86,17 +99,6 @@ class TcpProxy:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except OSError:
-        pass
-    finally:
-        writer.close()
 
 
 def closed_port() -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
 
@@ -23,11 +22,11 @@ class Directory:
         self._today = today
 
     async def actor(self, user: UserRef) -> Actor:
-        return await asyncio.to_thread(self._ensure, user)
+        return await self.sessions.run(self._ensure, user)
 
     async def existing_actor(self, user: UserRef) -> Actor | None:
         """None for someone never seen: data-rights requests must not create a profile."""
-        return await asyncio.to_thread(self._find, user)
+        return await self.sessions.run(self._find, user)
 
     def _ensure(self, user: UserRef) -> Actor:
         with self.sessions() as session:

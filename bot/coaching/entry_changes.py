@@ -7,7 +7,6 @@ so a bad id in "confirm S5 and S99" changes nothing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -59,7 +58,7 @@ class EntryChanges:
                    every_suggestion: bool = False) -> TagChange:
         """Confirm or remove KSB ids on one entry; `every_suggestion` stands for all that wait."""
         known = self.known_ids(ids)
-        return await asyncio.to_thread(self._tags, actor, entry_id, known, source, every_suggestion)
+        return await self._sessions.run(self._tags, actor, entry_id, known, source, every_suggestion)
 
     async def latest(self, *, actor: Actor) -> int | None:
         def find() -> int | None:
@@ -67,12 +66,12 @@ class EntryChanges:
                 entry = entries.latest_entry(session, person_id=actor.id)
                 return entry.id if entry is not None else None
 
-        return await asyncio.to_thread(find)
+        return await self._sessions.run(find)
 
     async def correct(self, *, actor: Actor, entry_id: int, work_date: date | None = None,
                       hours: float | None = None, today: date) -> Corrected:
         check_entry_fields(work_date=work_date, hours=hours, today=today)
-        return await asyncio.to_thread(self._correct, actor, entry_id, work_date, hours)
+        return await self._sessions.run(self._correct, actor, entry_id, work_date, hours)
 
     async def owned_snippet(self, *, actor: Actor, entry_id: int) -> str:
         """The entry's first words when `actor` may act on it; Forbidden or LookupError otherwise."""
@@ -80,7 +79,7 @@ class EntryChanges:
             with self._sessions() as session:
                 return snippet(self._owned(actor, entries.get_entry(session, entry_id=entry_id), entry_id).text)
 
-        return await asyncio.to_thread(find)
+        return await self._sessions.run(find)
 
     def known_ids(self, ids: Sequence[str]) -> list[str]:
         """The ids as the standard spells them; ValueError naming the first it does not have."""

@@ -6,7 +6,6 @@ loads the numbers (two aggregate queries) and applies the access rule.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 
@@ -149,5 +148,5 @@ class ProgressService:
 
     async def for_person_async(self, *, actor: Actor, apprentice_id: int,
                                today: date | None = None) -> Progress:
-        return await asyncio.to_thread(self.for_person, actor=actor, apprentice_id=apprentice_id,
-                                       today=today)
+        return await self._sessions.run(self.for_person, actor=actor, apprentice_id=apprentice_id,
+                                        today=today)

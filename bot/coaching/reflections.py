@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -71,13 +71,13 @@ class Reflections:
         if not 0 <= hours <= MAX_ENTRY_HOURS:
             raise ValueError(f"off-the-job hours must be between 0 and {MAX_ENTRY_HOURS:g}")
         known, ignored = self._split_known(confirmed)
-        entry_id = await _run(self._save, actor, text, work_date or date.today(), hours, known)
+        entry_id = await self._sessions.run(self._save, actor, text, work_date or date.today(), hours, known)
         suggestions, problem = await self._suggest(text, owner=str(actor.id))
         if problem:
             return Recorded(entry_id, "pending", (), tuple(known), tuple(ignored), problem)
         fresh = [s for s in suggestions if s.id not in known]
         try:
-            await _run(self._store_suggestions, entry_id, fresh)
+            await self._sessions.run(self._store_suggestions, entry_id, fresh)
         except SQLAlchemyError:  # the entry is saved; it stays pending and is retagged later
             log.exception("storing suggestions for entry %s failed", entry_id)
             return Recorded(entry_id, "pending", (), tuple(known), tuple(ignored), "error")
@@ -89,13 +89,13 @@ class Reflections:
 
     async def retag_pending(self, *, limit: int = 50) -> int:
         """Retry tagging for entries left pending; returns how many are now tagged."""
-        pending = await _run(self._pending, limit)
+        pending = await self._sessions.run(self._pending, limit)
         done = 0
         for entry_id, text in pending:
             suggestions, problem = await self._suggest(text)
             if problem:
                 continue
-            await _run(self._store_suggestions, entry_id, suggestions)
+            await self._sessions.run(self._store_suggestions, entry_id, suggestions)
             done += 1
         return done
 
@@ -170,7 +170,3 @@ class Reflections:
             return [(e.id, e.text) for e in entries.pending_entries(session, limit=limit)
                     if e.id is not None]
 
-
-async def _run(fn: Callable[..., T], *args: object) -> T:
-    """Database work off the event loop, so a slow database never stalls other chats."""
-    return await asyncio.to_thread(fn, *args)

@@ -6,8 +6,6 @@ resolve against, for the router and the tag handlers alike.
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.coaching.directory import Directory
 from bot.conversation.context import EMPTY_CONTEXT, Context, Turn
 from bot.messages import UserRef
@@ -27,15 +25,15 @@ class ContextStore:
         self._directory = directory
 
     async def load(self, user: UserRef, conversation_id: str) -> Context:
-        return await asyncio.to_thread(self._load, user, conversation_key(conversation_id))
+        return await self._directory.sessions.run(self._load, user, conversation_key(conversation_id))
 
     async def remember(self, user: UserRef, conversation_id: str, *, ksb_ids: list[str] | None = None,
                        entry_id: int | None = None, turn: Turn | None = None) -> None:
         if not ksb_ids and entry_id is None and turn is None:
             return
         actor = await self._directory.actor(user)
-        await asyncio.to_thread(self._save, actor.id, conversation_key(conversation_id),
-                                ksb_ids or None, entry_id, turn)
+        await self._directory.sessions.run(self._save, actor.id, conversation_key(conversation_id),
+                                           ksb_ids or None, entry_id, turn)
 
     def _load(self, user: UserRef, key: str) -> Context:
         with self._directory.sessions() as session:

@@ -71,10 +71,10 @@ class ReviewService:
                    start: date | None = None, end: date | None = None) -> ReviewPack:
         if start is not None and end is not None:
             Period.checked(start, end, today=today)  # a bad period fails before any reading
-        private = await asyncio.to_thread(self._private, actor, person_id)
-        record = await asyncio.to_thread(load_record, self._sessions, self._knowledge,
-                                         person_id=person_id, today=today)
-        history = await asyncio.to_thread(self.history, person_id)
+        private = await self._sessions.run(self._private, actor, person_id)
+        record = await self._sessions.run(load_record, self._sessions, self._knowledge,
+                                          person_id=person_id, today=today)
+        history = await self._sessions.run(self.history, person_id)
         default_start = history.last.held_on if history.last else record.enrolment.start_date
         period = Period.checked(start or default_start, end or today, today=today)
         standard = self._knowledge.standard

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -19,7 +18,7 @@ from storage import entries, feedback
 def data_handlers(s: Services) -> dict[str, Handler]:
     async def export(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)
-        data = await asyncio.to_thread(s.data_rights.export, actor=actor, person_id=actor.id)
+        data = await s.sessions.run(s.data_rights.export, actor=actor, person_id=actor.id)
         content = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
         return Reply(text=render("export_data.md", rows=str(row_count(data))),
                      intent=IntentName.EXPORT_DATA,
@@ -30,7 +29,7 @@ def data_handlers(s: Services) -> dict[str, Handler]:
         actor = await s.existing_actor(incoming.user)
         count = 0
         if actor is not None:
-            count = await asyncio.to_thread(_entry_count, s, actor.id)
+            count = await s.sessions.run(_entry_count, s, actor.id)
         return Reply(text=render("delete_confirm.md", entries=str(count)),
                      intent=IntentName.DELETE_DATA,
                      actions=[Action(render("label_delete_confirm.md"), ActionId.DATA_DELETE_CONFIRM, {},
@@ -40,8 +39,8 @@ def data_handlers(s: Services) -> dict[str, Handler]:
         actor = await s.existing_actor(incoming.user)
         if actor is None:
             return Reply(text=render("delete_nothing.md"), intent=ActionId.DATA_DELETE_CONFIRM)
-        counts = await asyncio.to_thread(s.data_rights.delete, actor=actor, person_id=actor.id,
-                                         confirmed=True)
+        counts = await s.sessions.run(s.data_rights.delete, actor=actor, person_id=actor.id,
+                                      confirmed=True)
         return Reply(text=render("delete_done.md", rows=str(sum(counts.values()))),
                      intent=ActionId.DATA_DELETE_CONFIRM, metadata={"deleted": counts})
 
@@ -51,8 +50,8 @@ def data_handlers(s: Services) -> dict[str, Handler]:
             return Reply(text=render("feedback_invalid.md"), intent=ActionId.FEEDBACK)
         actor = await s.actor(incoming.user)
         cited = incoming.payload.get("cited_ids") or incoming.payload.get("cited") or []
-        await asyncio.to_thread(_store_feedback, s, actor.id, value,
-                                str(incoming.payload.get("answer_id", "")), cited)
+        await s.sessions.run(_store_feedback, s, actor.id, value,
+                             str(incoming.payload.get("answer_id", "")), cited)
         return Reply(text=render("feedback_thanks.md"), intent=ActionId.FEEDBACK)
 
     return {IntentName.EXPORT_DATA: guarded(export), IntentName.DELETE_DATA: guarded(delete),

@@ -27,7 +27,7 @@ HOME_PENDING = 4  # entries whose waiting suggestions get buttons (Block Kit all
 def home_handlers(s: Services) -> dict[str, Handler]:
     async def home(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)
-        views = await asyncio.to_thread(s.reflections.entries, actor=actor, person_id=actor.id)
+        views = await s.sessions.run(s.reflections.entries, actor=actor, person_id=actor.id)
         progress = await s.progress.for_person_async(actor=actor, apprentice_id=actor.id, today=s.today())
         picture = await asyncio.to_thread(coverage_picture, s.knowledge.standard, progress,
                                           incoming.user.display_name or "You")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.coach import Handler
 from bot.coaching.evidence import short_quote
 from bot.coaching.reflections import EntryView
@@ -28,7 +26,7 @@ def log_line(view: EntryView) -> str:
 def navigation_handlers(s: Services) -> dict[str, Handler]:
     async def log(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)
-        views = await asyncio.to_thread(s.reflections.entries, actor=actor, person_id=actor.id)
+        views = await s.sessions.run(s.reflections.entries, actor=actor, person_id=actor.id)
         if not views:
             return Reply(text=render("log_empty.md"), intent=IntentName.LOG, metadata={"entries": 0})
         shown = views[:LOG_SHOWN]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.claims import progress_figures
 from bot.coach import Handler
 from bot.coaching.evidence import EvidenceAdvice, short_quote, suggest_evidence
@@ -72,8 +70,8 @@ async def progress_reply(s: Services, incoming: Incoming) -> tuple[Progress, Evi
     actor = await s.actor(incoming.user)
     progress = await s.progress.for_person_async(actor=actor, apprentice_id=actor.id,
                                                  today=s.today())
-    views = await asyncio.to_thread(s.reflections.entries, actor=actor, person_id=actor.id,
-                                    limit=EVIDENCE_WINDOW)
+    views = await s.sessions.run(s.reflections.entries, actor=actor, person_id=actor.id,
+                                 limit=EVIDENCE_WINDOW)
     advice = await suggest_evidence(knowledge=s.knowledge, weak_ids=[k.id for k in progress.weakest],
                                     entries=views, composer=s.composer, scorer=s.scorer,
                                     timeout=s.evidence_timeout, figures=progress_figures(progress))
@@ -91,8 +89,8 @@ def progress_handlers(s: Services) -> dict[str, Handler]:
 
     async def portfolio(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)
-        doc, file = await asyncio.to_thread(s.portfolio.export, actor=actor, person_id=actor.id,
-                                            fmt=CHAT_DOCUMENT_FORMAT, today=s.today())
+        doc, file = await s.sessions.run(s.portfolio.export, actor=actor, person_id=actor.id,
+                                         fmt=CHAT_DOCUMENT_FORMAT, today=s.today())
         pr = doc.progress
         text = render("portfolio_reply.md", filename=file.filename, entries=str(len(doc.entries)),
                       covered=str(pr.covered), total=str(pr.total), coverage=f"{pr.coverage:g}",

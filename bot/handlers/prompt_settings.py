@@ -7,7 +7,6 @@ current setting.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Protocol
 
 from bot.coach import Handler
@@ -73,16 +72,16 @@ def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Han
         actor = await services.actor(incoming.user)
         change = parse_change(intent.text or str(incoming.payload.get("text", "")))
         if change is None:
-            view = await asyncio.to_thread(settings.view, actor.id)
+            view = await services.sessions.run(settings.view, actor.id)
             return Reply(text=render("prompt_settings_unknown.md", word=_word(view)),
                          intent=IntentName.PROMPT_SETTINGS)
-        view = await asyncio.to_thread(settings.change, actor.id, change)
+        view = await services.sessions.run(settings.change, actor.id, change)
         return describe(view)
 
     @guarded
     async def on_snooze(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await services.actor(incoming.user)
-        view, skipped = await asyncio.to_thread(settings.snooze, actor.id)
+        view, skipped = await services.sessions.run(settings.snooze, actor.id)
         if skipped is None:
             return describe(view)
         return Reply(text=render("prompt_snoozed.md", skipped=when(skipped), next=when(view.next)),
@@ -101,7 +100,7 @@ def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Han
                 session.commit()
             return settings.view(actor.id)
 
-        view = await asyncio.to_thread(record)
+        view = await services.sessions.run(record)
         return Reply(text=render("prompt_skipped.md", next=when(view.next)), intent=ActionId.PROMPT_SKIP)
 
     return {IntentName.PROMPT_SETTINGS: on_settings, ActionId.PROMPT_SNOOZE: on_snooze,

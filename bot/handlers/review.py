@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from bot.coach import Handler
@@ -74,7 +73,7 @@ def review_handlers(s: Services) -> dict[str, Handler]:
     async def for_named(incoming: Incoming, intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)
         name = intent.text or str(incoming.payload.get("text", ""))
-        matches = await asyncio.to_thread(s.team.find, actor=actor, name=name)
+        matches = await s.sessions.run(s.team.find, actor=actor, name=name)
         if len(matches) == 1:
             return await pack_reply(actor, matches[0][0], s.today())
         if not matches:
@@ -89,7 +88,7 @@ def review_handlers(s: Services) -> dict[str, Handler]:
     async def my_team(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.actor(incoming.user)
         today = s.today()
-        members = await asyncio.to_thread(s.team.members, actor=actor, today=today)
+        members = await s.sessions.run(s.team.members, actor=actor, today=today)
         if not members:
             return Reply(text=render("team_empty.md"), intent=IntentName.MY_TEAM)
         text = render("team.md", count=str(len(members)), today=today.isoformat(),
@@ -99,7 +98,7 @@ def review_handlers(s: Services) -> dict[str, Handler]:
                      metadata={"team": [m.person_id for m in members]})
 
     async def how_to_record(person_id: int) -> Reply:
-        history = await asyncio.to_thread(s.reviews.history, person_id)
+        history = await s.sessions.run(s.reviews.history, person_id)
         still = [f"#{a.id} {a.text}" for a in history.actions if a.done_on is None]
         open_line = render("review_record_open.md", held=history.last.held_on.isoformat(),
                            actions="; ".join(still)) if history.last and still else ""
@@ -117,7 +116,7 @@ def review_handlers(s: Services) -> dict[str, Handler]:
             return await how_to_record(actor.id)
         person_id, whose = actor.id, "your"
         if notes.name:
-            matches = await asyncio.to_thread(s.team.find, actor=actor, name=notes.name)
+            matches = await s.sessions.run(s.team.find, actor=actor, name=notes.name)
             if len(matches) != 1:
                 text = render("review_not_found.md", name=notes.name) if not matches else \
                     render("review_choose.md", name=notes.name)
@@ -125,11 +124,11 @@ def review_handlers(s: Services) -> dict[str, Handler]:
             person_id, whose = matches[0][0], f"{matches[0][1]}'s"
         if notes.empty:
             return await how_to_record(person_id)
-        before = await asyncio.to_thread(s.reviews.history, person_id)
+        before = await s.sessions.run(s.reviews.history, person_id)
         done = list(dict.fromkeys([*notes.done, *(a.id for a in before.actions if notes.all_done
                                                   and a.id is not None and a.done_on is None)]))
         try:
-            review = await asyncio.to_thread(
+            review = await s.sessions.run(
                 s.reviews.record, actor=actor, person_id=person_id, held_on=notes.held_on or today,
                 today=today, actions=notes.actions, done=notes.done, all_done=notes.all_done,
                 comments=notes.comments)

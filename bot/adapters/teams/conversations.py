@@ -10,7 +10,6 @@ are never stored as a person's: a weekly prompt must not land in a channel.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date
 from typing import Any, Protocol
@@ -88,14 +87,14 @@ class ConversationStore:
 
     async def remember(self, user: UserRef, reference: dict[str, Any]) -> bool:
         """Store (or refresh) the reference; the person is enrolled on first contact, as the coach does."""
-        return await asyncio.to_thread(self._remember, user, reference)
+        return await self._sessions.run(self._remember, user, reference)
 
     async def forget(self, user: UserRef) -> bool:
         """The app was uninstalled or removed from the chat: no more proactive messages."""
-        return await asyncio.to_thread(self._forget, user)
+        return await self._sessions.run(self._forget, user)
 
     async def lookup(self, key: PersonKey) -> dict[str, Any] | None:
-        return await asyncio.to_thread(self._lookup, key)
+        return await self._sessions.run(self._lookup, key)
 
     def _remember(self, user: UserRef, reference: dict[str, Any]) -> bool:
         with self._sessions() as session:
