@@ -18,6 +18,7 @@ import hmac
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,30 @@ async def serve(app: Any) -> tuple[Any, str]:
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
+async def first_call_times(app: Any, model: Any, adapter_key: Any,
+                           request: Callable[[int], tuple[str, dict[str, Any]]],
+                           first: Callable[[str], list[Any]]) -> list[float]:
+    """Milliseconds from posting each turn to the platform call that carried its first words."""
+    runner, base = await serve(app)
+    firsts: list[float] = []
+    try:
+        script_turns(model, TURNS)
+        async with aiohttp.ClientSession() as session:
+            for n in range(TURNS):
+                path, kwargs = request(n)
+                key = kwargs.pop("_key")
+                sent = time.time()
+                async with session.post(base + path, **kwargs) as response:
+                    await response.read()
+                await app[adapter_key].drain(timeout=60)
+                calls = first(key)
+                if calls:
+                    firsts.append((calls[0].timestamp - sent) * 1000)
+    finally:
+        await runner.cleanup()
+    return firsts
+
+
 async def slack_first_tokens(settings: Any, retriever: Any, model: Any) -> list[float]:
     from bot.adapters.slack.app import ADAPTER_KEY, mount
     from bot.server import build_app
@@ -78,25 +103,18 @@ async def slack_first_tokens(settings: Any, retriever: Any, model: Any) -> list[
     database = open_settings_database(slack)
     app = await build_app(settings=slack, coach=make_coach(slack, retriever=retriever, database=database),
                           mounts=[partial(mount, database=database)])
-    runner, base = await serve(app)
-    firsts: list[float] = []
+    def request(n: int) -> tuple[str, dict[str, Any]]:
+        ts, body, headers = slack_event(n)
+        return "/slack/events", {"data": body, "headers": headers, "_key": ts}
+
+    def first(key: str) -> list[Any]:
+        return [c for c in fake.calls_to("chat.startStream") if c.params.get("thread_ts") == key]
+
     try:
-        script_turns(model, TURNS)
-        async with aiohttp.ClientSession() as session:
-            for n in range(TURNS):
-                ts, body, headers = slack_event(n)
-                sent = time.time()
-                async with session.post(base + "/slack/events", data=body, headers=headers) as response:
-                    await response.read()
-                await app[ADAPTER_KEY].drain(timeout=60)
-                starts = [c for c in fake.calls_to("chat.startStream") if c.params.get("thread_ts") == ts]
-                if starts:
-                    firsts.append((starts[0].timestamp - sent) * 1000)
+        return await first_call_times(app, model, ADAPTER_KEY, request, first)
     finally:
-        await runner.cleanup()
         fake.stop_thread()
         database.dispose()
-    return firsts
 
 
 async def teams_first_tokens(settings: Any, retriever: Any, model: Any) -> list[float]:
@@ -110,28 +128,21 @@ async def teams_first_tokens(settings: Any, retriever: Any, model: Any) -> list[
     database = open_settings_database(teams)
     app = await build_app(settings=teams, coach=make_coach(teams, retriever=retriever, database=database),
                           mounts=platform_mounts(teams, database=database))
-    runner, base = await serve(app)
-    firsts: list[float] = []
+    def request(n: int) -> tuple[str, dict[str, Any]]:
+        conversation = f"agent-bench-{n}"
+        activity = make_activity("what counts for S24?", service_url=fake.url, conversation_id=conversation)
+        return "/api/messages", {"json": activity, "_key": conversation}
+
+    def first(key: str) -> list[Any]:
+        return [c for c in fake.calls if c.match_info.get("conversation_id") == key
+                and isinstance(c.body, dict) and c.body.get("type") == "typing"
+                and (c.body.get("channelData") or {}).get("streamType") == "streaming"]
+
     try:
-        script_turns(model, TURNS)
-        async with aiohttp.ClientSession() as session:
-            for n in range(TURNS):
-                conversation = f"agent-bench-{n}"
-                activity = make_activity("what counts for S24?", service_url=fake.url, conversation_id=conversation)
-                sent = time.time()
-                async with session.post(base + "/api/messages", json=activity) as response:
-                    await response.read()
-                await app[ADAPTER_KEY].drain(timeout=60)
-                words = [c for c in fake.calls if c.match_info.get("conversation_id") == conversation
-                         and isinstance(c.body, dict) and c.body.get("type") == "typing"
-                         and (c.body.get("channelData") or {}).get("streamType") == "streaming"]
-                if words:
-                    firsts.append((words[0].timestamp - sent) * 1000)
+        return await first_call_times(app, model, ADAPTER_KEY, request, first)
     finally:
-        await runner.cleanup()
         fake.stop_thread()
         database.dispose()
-    return firsts
 
 
 async def overheads(settings: Any, retriever: Any, model: Any) -> dict[str, list[float]]:
