@@ -44,20 +44,25 @@ def _clock(text: str | None) -> Clock:
     return FixedClock(parse_instant(text)) if text else SystemClock()
 
 
-def _scheduler(settings: Settings, now: str | None) -> tuple[Database, Scheduler]:
+def _scheduler(settings: Settings, now: str | None) -> tuple[Database, Scheduler] | None:
+    """The database and scheduler, or None after one line on stderr for a bad --now or setting."""
     from bot.wiring import make_schedule, open_settings_database
 
-    clock = _clock(now)
-    database = open_settings_database(settings)
-    return database, make_schedule(settings, database=database, clock=clock)
+    try:
+        clock = _clock(now)
+        database = open_settings_database(settings)
+        return database, make_schedule(settings, database=database, clock=clock)
+    except ValueError as exc:
+        print(f"ksb-coach: {exc}", file=sys.stderr)
+        return None
 
 
 def cmd_tick(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        database, scheduler = _scheduler(settings, args.now)
-    except ValueError as exc:
-        print(f"ksb-coach: {exc}", file=sys.stderr)
+    opened = _scheduler(settings, args.now)
+    if opened is None:
         return EXIT_BAD_INPUT
+    database, scheduler = opened
+
     async def run() -> TickReport:
         try:
             return await scheduler.tick()
@@ -80,11 +85,10 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
     from bot.scheduler.preview import preview
     from storage.schedule_data import find_person_ids
 
-    try:
-        database, scheduler = _scheduler(settings, args.now)
-    except ValueError as exc:
-        print(f"ksb-coach: {exc}", file=sys.stderr)
+    opened = _scheduler(settings, args.now)
+    if opened is None:
         return EXIT_BAD_INPUT
+    database, scheduler = opened
     try:
         with database.session() as session:
             ids = find_person_ids(session, key=args.person)
