@@ -79,6 +79,12 @@ follow-up (more pages, a picture, a file): the scheduler records the send there,
 after that point cannot make it send the message again."""
 
 
+GoAhead = Callable[[], Awaitable[bool]]
+"""Awaited by a sender after a rate limit's wait, before it tries a message's first part again:
+the scheduler re-checks its claim (and the shared budget) there, so a retry never sends what
+another replica has taken over meanwhile. False drops the send."""
+
+
 class Sender(Protocol):
     """Delivers proactive messages on one or more platforms; the scheduler sees only this."""
 
@@ -87,7 +93,7 @@ class Sender(Protocol):
         ...
 
     async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None,
-                   accepted: Accepted | None = None) -> bool:
+                   accepted: Accepted | None = None, go_ahead: GoAhead | None = None) -> bool:
         """True once the message is delivered (a failed picture alone does not undo that)."""
         ...
 

@@ -17,17 +17,17 @@ from sqlmodel import select
 from bench.scale.fake_slack import ScaleSlackAPI
 from bot.adapters.slack.sender import SlackSender
 from bot.messages import Reply
-from bot.ports import Accepted, Address, Picture
+from bot.ports import Accepted, Address, GoAhead, Picture
 from bot.scheduler.budget import SendBudget, scope_of
 from bot.scheduler.clock import FixedClock
-from bot.scheduler.senders import Backoff, RoutingSender
+from bot.scheduler.senders import RoutingSender
 from bot.scheduler.tick import Scheduler, SchedulerConfig
 from knowledge.registry import Knowledge
 from storage import schedule as claims
 from storage.db import SessionFactory
 from storage.models import ScheduledSend
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.test_schedule_support import TOKEN, add_person, fake_channel, utc
+from tests.test_schedule_support import TOKEN, TakeOverWhileWaiting, add_person, fake_channel, utc
 
 DUE = utc(2025, 10, 24, 14)  # Friday 15:00 in London: everyone's prompt is due
 
@@ -45,8 +45,7 @@ class RunningClock:
 
 def replica(sessions: SessionFactory, knowledge: Knowledge, fake: FakeSlackAPI, clock: FixedClock | RunningClock,
             config: SchedulerConfig, sender: RoutingSender | None = None) -> Scheduler:
-    sender = sender or RoutingSender({"slack": SlackSender(token=TOKEN, base_url=fake.url + "/api/",
-                                                           backoff=Backoff(sleep=asyncio.sleep))})
+    sender = sender or RoutingSender({"slack": SlackSender(token=TOKEN, base_url=fake.url + "/api/")})
     return Scheduler(sessions=sessions, knowledge=knowledge, sender=sender, clock=clock, config=config)
 
 
@@ -118,7 +117,7 @@ class TakeOverFirst:
         return self.inner.handles(platform)
 
     async def send(self, *, to: Address, reply: Reply, picture: Picture | None = None,
-                   accepted: Accepted | None = None) -> bool:
+                   accepted: Accepted | None = None, go_ahead: GoAhead | None = None) -> bool:
         if not self.taken:
             with self.sessions() as session:
                 keys = [(row.person_id, row.week) for row in session.exec(select(ScheduledSend))
@@ -126,7 +125,7 @@ class TakeOverFirst:
                 now = self.clock.now()
                 self.taken = claims.claim(session, kind="prompt", keys=keys, now=now,
                                           lease_cutoff=now + timedelta(hours=1), max_attempts=5)
-        return await self.inner.send(to=to, reply=reply, picture=picture, accepted=accepted)
+        return await self.inner.send(to=to, reply=reply, picture=picture, accepted=accepted, go_ahead=go_ahead)
 
     def learned(self) -> dict[int, tuple[str, dict[str, object]]]:
         return self.inner.learned()
@@ -151,6 +150,23 @@ async def test_a_claim_taken_over_before_its_send_is_not_sent(sessions: SessionF
         assert len(sender.taken) == 2
         assert (report.prompts.sent, report.prompts.failed) == (1, 2)
         assert sum(accepted_per_user(fake, users).values()) == 1
+
+
+async def test_a_claim_taken_over_while_a_429_is_waited_out_is_not_sent(sessions: SessionFactory,
+                                                                      knowledge: Knowledge) -> None:
+    add_person(sessions, "U1")
+    clock = FixedClock(DUE)
+    take_over = TakeOverWhileWaiting(sessions, clock)
+    async with ScaleSlackAPI(latency=0.0) as fake:
+        fake.throttle(times=1, retry_after=2)
+        sender = RoutingSender({"slack": SlackSender(token=TOKEN, base_url=fake.url + "/api/", sleep=take_over)})
+        scheduler = Scheduler(sessions=sessions, knowledge=knowledge, sender=sender, clock=clock)
+        report = await scheduler.tick()
+        await sender.close()
+        posts = fake.calls_to("chat.postMessage")
+        assert take_over.waits == [2.0] and len(take_over.taken) == 1
+        assert (report.prompts.sent, report.prompts.failed) == (0, 1)
+        assert len(posts) == 1 and accepted_per_user(fake, ["U1"]) == {"U1": 0}  # the refused post only
 
 
 class FakeTime:
@@ -205,8 +221,7 @@ async def test_the_slack_sender_reports_a_429_to_the_shared_budget(sessions: Ses
         async def no_wait(seconds: float) -> None:
             waits.append(seconds)
 
-        sender = SlackSender(token=TOKEN, base_url=fake.url + "/api/", backoff=Backoff(sleep=no_wait),
-                             rate_limited=hold_off)
+        sender = SlackSender(token=TOKEN, base_url=fake.url + "/api/", sleep=no_wait, rate_limited=hold_off)
         assert await sender.send(to=Address(1, "slack", "T9", "U1"), reply=Reply(text="hello"))
         await sender.close()
     assert reported == [("slack:T9", 3.0)] and waits == [3.0]

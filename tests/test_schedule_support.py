@@ -1,21 +1,25 @@
-"""Helpers shared by the scheduler tests (people, a no-wait backoff, a scripted composer)."""
+"""Helpers shared by the scheduler tests (people, a no-wait sleep, a take-over, a scripted composer)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlmodel import select
 
 from bot.adapters.slack.sender import SlackSender
 from bot.ports import Composer, Composition
 from bot.scheduler.clock import FixedClock
-from bot.scheduler.senders import Backoff, RoutingSender
+from bot.scheduler.due import PROMPT
+from bot.scheduler.senders import RoutingSender
 from bot.scheduler.tick import Scheduler, SchedulerConfig, SendCounter
 from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 from storage import people
+from storage import schedule as claims
 from storage.db import SessionFactory
-from storage.models import PromptSetting
-from storage.schedule import save_setting
+from storage.models import PromptSetting, ScheduledSend
+from storage.schedule import Claim, save_setting
 from tests.fakes.slack_api import FakeSlackAPI
 
 TOKEN = "xoxb-schedule-tests"
@@ -59,7 +63,7 @@ def setting(sessions: SessionFactory, person_id: int) -> PromptSetting | None:
 
 
 class NoWait:
-    """Records the waits a backoff asks for instead of sleeping through them."""
+    """Records the waits a rate-limit retry asks for instead of sleeping through them."""
 
     def __init__(self) -> None:
         self.waits: list[float] = []
@@ -68,13 +72,30 @@ class NoWait:
         self.waits.append(seconds)
 
 
+class TakeOverWhileWaiting(NoWait):
+    """A sleep during which another replica takes over every unsent claim (as after a lapsed lease)."""
+
+    def __init__(self, sessions: SessionFactory, clock: FixedClock) -> None:
+        super().__init__()
+        self.sessions = sessions
+        self.clock = clock
+        self.taken: list[Claim] = []
+
+    async def __call__(self, seconds: float) -> None:
+        await super().__call__(seconds)
+        with self.sessions() as session:
+            keys = [(row.person_id, row.week) for row in session.exec(select(ScheduledSend)) if row.sent_at is None]
+            now = self.clock.now()
+            self.taken += claims.claim(session, kind=PROMPT, keys=keys, now=now,
+                                       lease_cutoff=now + timedelta(hours=1), max_attempts=5)
+
+
 def slack_scheduler(sessions: SessionFactory, knowledge: Knowledge, fake: FakeSlackAPI,
                     clock: FixedClock, *, composer: Composer | None = None,
                     config: SchedulerConfig | None = None,
                     sleep: NoWait | None = None, count_sent: SendCounter | None = None) -> Scheduler:
-    backoff = Backoff(sleep=sleep or NoWait())
     sender = RoutingSender({"slack": SlackSender(token=TOKEN, base_url=fake.url + "/api/",
-                                                 backoff=backoff)})
+                                                 sleep=sleep or NoWait())})
     return Scheduler(sessions=sessions, knowledge=knowledge, sender=sender, clock=clock,
                      composer=composer, config=config, count_sent=count_sent)
 

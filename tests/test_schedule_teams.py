@@ -15,7 +15,7 @@ from knowledge.registry import Knowledge
 from storage import conversation_refs
 from storage.db import Database, SessionFactory
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.test_schedule_support import START, NoWait, add_person, link, utc
+from tests.test_schedule_support import START, NoWait, TakeOverWhileWaiting, add_person, link, utc
 
 
 def _reference(service_url: str, n: int) -> dict[str, Any]:
@@ -67,6 +67,20 @@ async def test_prompts_reach_teams_chats_with_a_reference_only(database: Databas
     assert sorted(set(chats)) == ["a:chat1", "a:chat2"] and len(chats) == 2 + 1
     assert all(a["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
                for a in delivered)
+
+
+async def test_a_teams_claim_taken_over_while_a_429_is_waited_out_is_not_sent(database: Database,
+                                                                            knowledge: Knowledge) -> None:
+    clock = FixedClock(utc(2025, 10, 24, 14, 1))
+    take_over = TakeOverWhileWaiting(database.session, clock)
+    async with FakeBotConnector() as fake:
+        _teams_person(database.session, 1, fake.url)
+        fake.rate_limit("send_to_conversation", times=1, retry_after=4)
+        report = await _scheduler(database, knowledge, clock, take_over).tick()
+        activities = fake.activities()
+    assert take_over.waits == [4.0] and len(take_over.taken) == 1
+    assert (report.prompts.sent, report.prompts.failed) == (0, 1)
+    assert len(activities) == 1  # the refused attempt only
 
 
 async def test_teams_nudge_carries_an_inline_picture(database: Database,

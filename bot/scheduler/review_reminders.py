@@ -35,6 +35,7 @@ from bot.ports import Sender
 from bot.prompt_files import render
 from bot.scheduler.budget import SendBudget, scope_of
 from bot.scheduler.clock import Clock
+from bot.scheduler.go_ahead import ClaimCheck
 from bot.scheduler.outgoing import addresses
 from bot.scheduler.senders import reachable
 from storage import people
@@ -162,10 +163,6 @@ class ReviewReminders:
                                lease_cutoff=now - self._lease, max_attempts=self._max_attempts)
         return won[0] if won else None
 
-    def _still_mine(self, claim: Claim) -> bool:
-        with self._sessions() as session:
-            return bool(claims.hold(session, claims=[claim], now=self._clock.now()))
-
     def _mark(self, claim: Claim) -> None:
         with self._sessions() as session:
             claims.mark_sent(session, claims=[claim], now=self._clock.now())
@@ -192,9 +189,9 @@ class ReviewReminders:
         reply = reminder_reply(delivery)
         await self._attach(reply, delivery, now.date())
         where = await self._sessions.run(addresses, self._sessions, [delivery.to])
-        if self._budget is not None:
-            await self._budget.acquire(scope_of(delivery.to.platform, delivery.to.workspace_id))
-        if not await self._sessions.run(self._still_mine, claim):
+        go_ahead = ClaimCheck(sessions=self._sessions, clock=self._clock, claim=claim, budget=self._budget,
+                              scope=scope_of(delivery.to.platform, delivery.to.workspace_id))
+        if not await go_ahead():
             log.info("review reminder to person %s was taken over; not sending", delivery.to.person_id)
             return False
 
@@ -202,7 +199,8 @@ class ReviewReminders:
             await self._sessions.run(self._mark, claim)
 
         try:
-            return await self._sender.send(to=where[delivery.to.person_id], reply=reply, accepted=record)
+            return await self._sender.send(to=where[delivery.to.person_id], reply=reply, accepted=record,
+                                           go_ahead=go_ahead)
         except Exception:  # noqa: BLE001 - one recipient's failure must not stop the rest
             log.exception("review reminder to person %s failed", delivery.to.person_id)
             return False

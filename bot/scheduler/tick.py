@@ -27,10 +27,11 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.messages import Reply
-from bot.ports import Accepted, Composer, Sender
+from bot.ports import Accepted, Composer, GoAhead, Sender
 from bot.scheduler.budget import SendBudget, scope_of
 from bot.scheduler.clock import Clock, zone
 from bot.scheduler.due import DEFAULT_GRACE, NUDGE, PROMPT, Defaults, Schedule, due
+from bot.scheduler.go_ahead import ClaimCheck
 from bot.scheduler.outgoing import Due, Outgoing, prepare_nudges, prepare_prompts
 from bot.scheduler.review_reminders import Packs, ReviewReminders, ReviewReport
 from bot.scheduler.senders import reachable
@@ -249,16 +250,18 @@ class Scheduler:
                 await self.sessions.run(self._mark, claim)
                 return "empty"
             async with gate:
-                await self.budget.acquire(scope_of(outgoing.to.platform, outgoing.to.workspace_id))
-                if claim.id not in held or not await self.sessions.run(self._still_mine, claim):
+                go_ahead = ClaimCheck(sessions=self.sessions, clock=self.clock, claim=claim, held=held,
+                                      scope=scope_of(outgoing.to.platform, outgoing.to.workspace_id),
+                                      budget=self.budget)
+                if not await go_ahead():
                     log.info("claim on person %s was taken over; not sending", claim.person_id)
                     return "lost"
 
                 async def record() -> None:
                     await self.sessions.run(self._mark, claim)
 
-                if not await self._send(outgoing, outgoing.reply, record):
-                    return "failed"
+                if not await self._send(outgoing, outgoing.reply, record, go_ahead):
+                    return "lost" if go_ahead.lost else "failed"
             if self._count_sent is not None:
                 self._count_sent(kind=kind, platform=outgoing.to.platform)
             return "sent"
@@ -284,19 +287,15 @@ class Scheduler:
         with self.sessions() as session:
             return claims.hold(session, claims=claims_held, now=self.clock.now())
 
-    def _still_mine(self, claim: Claim) -> bool:
-        """Immediately before a send: the claim is still ours and unsent (and its lease restarts)."""
-        return bool(self._hold([claim]))
-
     def _mark(self, claim: Claim) -> None:
         with self.sessions() as session:
             if not claims.mark_sent(session, claims=[claim], now=self.clock.now()):
                 log.warning("send to person %s was recorded by another replica first", claim.person_id)
 
-    async def _send(self, outgoing: Outgoing, reply: Reply, record: Accepted) -> bool:
+    async def _send(self, outgoing: Outgoing, reply: Reply, record: Accepted, go_ahead: GoAhead) -> bool:
         try:
             return await self.sender.send(to=outgoing.to, reply=reply, picture=outgoing.picture,
-                                          accepted=record)
+                                          accepted=record, go_ahead=go_ahead)
         except Exception:  # noqa: BLE001 - one recipient's failure must never stop the rest
             log.exception("send to person %s failed", outgoing.to.person_id)
             return False

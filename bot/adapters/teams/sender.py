@@ -5,7 +5,7 @@ The scheduler sees only the port, so it never imports botbuilder. A message goes
 failing that, the database), rendered by the same cards as live replies. A
 picture follows as an inline image (a base64 data URL: nothing to host); if
 only the picture fails, the message still counts as delivered. A 429 is
-retried after Teams' Retry-After; a 403/404 (app removed, chat gone, bot
+retried (tenacity) after Teams' Retry-After; a 403/404 (app removed, chat gone, bot
 blocked) retires the reference so later sends skip the person.
 """
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+import tenacity
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ErrorResponseException
@@ -28,14 +28,13 @@ from bot.adapters.teams.conversations import PLATFORM, ConversationStore, Person
 from bot.adapters.teams.files import export_offer
 from bot.config import Settings
 from bot.messages import Incoming, Reply, UserRef
-from bot.ports import Accepted, Picture
+from bot.ports import Accepted, GoAhead, Picture
 from bot.scheduler.budget import scope_of
-from bot.scheduler.senders import RateLimitHook
+from bot.scheduler.senders import RateLimitHook, Sleep, retry_after
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 GONE = frozenset({403, 404})
 
 
@@ -46,15 +45,19 @@ def image_message(picture: Picture) -> Activity:
                     attachments=[Attachment(content_type="image/png", content_url=url, name=picture.filename)])
 
 
-def _status(exc: ErrorResponseException) -> tuple[int, float]:
+def _status(exc: BaseException) -> int:
     response = getattr(exc, "response", None)
-    status = int(getattr(response, "status_code", 0) or 0)
-    headers = getattr(response, "headers", None) or {}
-    try:
-        wait = float(headers.get("Retry-After", 1))
-    except (TypeError, ValueError):
-        wait = 1.0
-    return status, max(wait, 0.0)
+    return int(getattr(response, "status_code", 0) or 0)
+
+
+def _rate_limited(exc: BaseException) -> bool:
+    return isinstance(exc, ErrorResponseException) and _status(exc) == 429
+
+
+def _retry_after(state: tenacity.RetryCallState) -> float:
+    """tenacity's wait: what Teams' Retry-After asked for (capped)."""
+    failed = state.outcome.exception() if state.outcome is not None else None
+    return retry_after(getattr(getattr(failed, "response", None), "headers", None))
 
 
 class TeamsSender:
@@ -65,13 +68,12 @@ class TeamsSender:
     """
 
     def __init__(self, *, settings: Settings, database: Database, cloud: CloudAdapter | None = None,
-                 retries: int = 3, max_wait: float = 60.0, sleep: Sleep = asyncio.sleep,
+                 retries: int = 3, sleep: Sleep = asyncio.sleep,
                  rate_limited: RateLimitHook | None = None) -> None:
         self._settings = settings
         self._store = ConversationStore(sessions=database.session, standard_ref=settings.standard)
         self._cloud = cloud or make_cloud_adapter(settings)  # no on_turn_error: failures reach `send`
         self._retries = retries
-        self._max_wait = max_wait
         self._sleep = sleep
         self._rate_limited = rate_limited  # tells the other replicas (the shared budget) about a 429
 
@@ -79,11 +81,12 @@ class TeamsSender:
         return platform == PLATFORM
 
     async def send(self, *, to: PersonKey, reply: Reply, picture: Picture | None = None,
-                   accepted: Accepted | None = None) -> bool:
+                   accepted: Accepted | None = None, go_ahead: GoAhead | None = None) -> bool:
         """True once delivered; False when the person can't be reached (no 1:1 chat, or uninstalled).
 
         `to` is the scheduler's `Address` (its `reference` is used when filled)
-        or any person key such as a `UserRef` (the reference is looked up).
+        or any person key such as a `UserRef` (the reference is looked up). A 429 is retried
+        by tenacity after Teams' Retry-After, asking `go_ahead` before each retry.
         """
         given = getattr(to, "reference", None)
         stored = dict(given) if isinstance(given, dict) and given else await self._store.lookup(to)
@@ -92,23 +95,35 @@ class TeamsSender:
             return False
         messages = [card_message(card) for card in render_reply(reply)]
         offer = export_offer(reply, Incoming(user=UserRef(PLATFORM, to.workspace_id, to.user_id)))
-        for attempt in range(self._retries + 1):
-            try:
-                await self._deliver(stored, messages, picture, accepted, offer)
-                return True
-            except ErrorResponseException as exc:
-                status, wait = _status(exc)
-                if status == 429 and attempt < self._retries:
-                    tenant = str(stored.get("conversation", {}).get("tenantId") or getattr(to, "workspace_id", ""))
-                    if self._rate_limited is not None and tenant:
-                        await self._rate_limited(scope_of(PLATFORM, tenant), wait)
-                    await self._sleep(min(wait, self._max_wait))
-                    continue
-                if status in GONE:
-                    await self._store.mark_unreachable(to)
-                log.warning("teams send failed with HTTP %s", status)
-                return False
-        return False
+        retrying = tenacity.AsyncRetrying(retry=tenacity.retry_if_exception(_rate_limited), wait=_retry_after,
+                                          stop=tenacity.stop_after_attempt(self._retries + 1),
+                                          sleep=self._sleep, reraise=True)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1 and go_ahead is not None and not await go_ahead():
+                        log.info("teams send dropped after a rate limit: the claim is no longer ours")
+                        return False
+                    try:
+                        await self._deliver(stored, messages, picture, accepted, offer)
+                    except ErrorResponseException as exc:
+                        if _rate_limited(exc):
+                            await self._report(stored, to, exc)
+                        raise
+        except ErrorResponseException as exc:
+            status = _status(exc)
+            if status in GONE:
+                await self._store.mark_unreachable(to)
+            log.warning("teams send failed with HTTP %s", status)
+            return False
+        return True
+
+    async def _report(self, stored: dict[str, Any], to: PersonKey, exc: ErrorResponseException) -> None:
+        """A 429 pauses the tenant for every replica (the shared budget), not just this one."""
+        tenant = str(stored.get("conversation", {}).get("tenantId") or getattr(to, "workspace_id", ""))
+        if self._rate_limited is not None and tenant:
+            await self._rate_limited(scope_of(PLATFORM, tenant),
+                                     retry_after(getattr(exc.response, "headers", None)))
 
     async def _deliver(self, stored: dict[str, Any], messages: list[Activity], picture: Picture | None,
                        accepted: Accepted | None, offer: Activity | None = None) -> None:
