@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import tenacity
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from knowledge.index import IndexUnavailable
 
@@ -34,8 +35,6 @@ def outage(exc: BaseException) -> str:
     """What kind of connection failure `exc` is ("" when it is not an outage)."""
     if isinstance(exc, IndexUnavailable):
         return exc.detail if exc.reason == "unreachable" else ""
-    from sqlalchemy.exc import InterfaceError, OperationalError  # serve only: SQLAlchemy is loaded by then
-
     if isinstance(exc, OperationalError | InterfaceError):
         return type(getattr(exc, "orig", None) or exc).__name__
     return ""

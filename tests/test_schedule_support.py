@@ -11,8 +11,8 @@ from bot.adapters.slack.sender import SlackSender
 from bot.ports import Composer, Composition
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.due import PROMPT
-from bot.scheduler.senders import RoutingSender
-from bot.scheduler.tick import Scheduler, SchedulerConfig, SendCounter
+from bot.scheduler.senders import RoutingSender, SendCounter
+from bot.scheduler.tick import Scheduler, SchedulerConfig
 from bot.search.retrieval import Retrieval
 from knowledge.registry import Knowledge
 from storage import people

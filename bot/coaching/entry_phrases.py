@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.grounding import ordered_ids
+
 _LEAD = (r"^\s*(?:(?:ok(?:ay)?|yes|yeah|yep|great|thanks|cool|and|also|then|now|so)\b[\s,!.]*)*"
          r"(?:(?:please|pls|plz|can you|could you|would you|i'?d like to|i would like to|i want to|"
          r"let'?s)\s+)*")
-_IDS = re.compile(r"\b([KSB])\s?(\d{1,3})\b", re.I)
 _ALL = re.compile(r"\b(?:all|both|everything|them|the lot|every one|each)\b", re.I)
 _ENTRY = re.compile(r"(?:\b(?:entry|reflection|log)\s*(?:no\.?|number)?\s*#?\s*|#)(\d+)\b", re.I)
 _REMOVE = re.compile(_LEAD + r"(?:remove|delete|drop|untag|reject|get rid of|strip|take\b(?=.*\boff\b)"
@@ -54,7 +55,7 @@ def read_tag_command(text: str) -> TagCommand | None:
     entry_match = _ENTRY.search(text)
     entry_id = int(entry_match.group(1)) if entry_match else None
     rest = _ENTRY.sub(" ", text)
-    ids = tuple(f"{kind.upper()}{number}" for kind, number in _IDS.findall(rest))
+    ids = tuple(ordered_ids(rest))
     every = not ids and bool(_ALL.search(rest))
     if not ids and not every:
         return None

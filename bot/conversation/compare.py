@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.grounding import citations
 from bot.intents import Intent
-from bot.messages import Citation, Incoming, Reply
+from bot.messages import Incoming, Reply
 from bot.names import IntentName
 from bot.prompt_files import render
 from bot.search.refs import find_references
@@ -35,19 +36,16 @@ class Comparison:
             parts += [render("no_such_ksb.md", id=i, reference=standard.reference,
                              kind=KIND_NAMES[split_id(i)[0]], range=standard.id_range(split_id(i)[0]))
                       for i in unknown]
-            return Reply(text="\n\n".join(parts), citations=self._citations(known),
+            return Reply(text="\n\n".join(parts), citations=citations(standard, [k.id for k in known]),
                          intent=IntentName.UNKNOWN_ID if unknown else IntentName.COMPARE)
         parts = [render("compare_intro.md", ids=" and ".join(k.id for k in known),
                         reference=standard.reference),
                  self._kinds(known), self._duties(known), self._focus(known), self._overlap(known),
                  render("compare_quotes.md", quotes="\n".join(f"{k.id}: \u201c{k.text}\u201d" for k in known))]
-        return Reply(text="\n\n".join(p for p in parts if p), citations=self._citations(known),
+        return Reply(text="\n\n".join(p for p in parts if p),
+                     citations=citations(standard, [k.id for k in known]),
                      followups=[f"How could I evidence {known[0].id}?", "Log a reflection", "How am I doing?"],
                      intent=IntentName.COMPARE, metadata={"compared": [k.id for k in known]})
-
-    def _citations(self, ksbs: list[Ksb]) -> list[Citation]:
-        standard = self.knowledge.standard
-        return [Citation(id=k.id, text=k.text, duties=tuple(standard.duties_for(k.id))) for k in ksbs]
 
     def _kinds(self, ksbs: list[Ksb]) -> str:
         kinds = {k.kind for k in ksbs}

@@ -21,7 +21,7 @@ from storage import schedule as claims
 from storage.db import SessionFactory
 
 log = logging.getLogger(__name__)
-Sleep = Callable[[float], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]  # asyncio.sleep, or a test's recorder
 
 
 def scope_of(platform: str, workspace_id: str) -> str:

@@ -37,7 +37,7 @@ from bot.scheduler.budget import SendBudget, scope_of
 from bot.scheduler.clock import Clock
 from bot.scheduler.go_ahead import ClaimCheck
 from bot.scheduler.outgoing import addresses
-from bot.scheduler.senders import reachable
+from bot.scheduler.senders import SendCounter, reachable
 from storage import people
 from storage import schedule as claims
 from storage.db import SessionFactory
@@ -121,7 +121,8 @@ def reminder_reply(delivery: Delivery) -> Reply:
 
 class ReviewReminders:
     def __init__(self, *, sessions: SessionFactory, sender: Sender, lease: timedelta, max_attempts: int,
-                 clock: Clock, packs: Packs | None = None, budget: SendBudget | None = None) -> None:
+                 clock: Clock, packs: Packs | None = None, budget: SendBudget | None = None,
+                 count_sent: SendCounter | None = None) -> None:
         self._sessions = sessions
         self._clock = clock  # claims are stamped when made and renewed when checked, not at the tick's start
         self._sender = sender
@@ -129,6 +130,7 @@ class ReviewReminders:
         self._max_attempts = max_attempts
         self._packs = packs
         self._budget = budget
+        self._count_sent = count_sent
 
     def _cycles(self) -> list[ReviewCycle]:
         with self._sessions() as session:
@@ -223,6 +225,8 @@ class ReviewReminders:
             report.claimed += 1
             if await self._deliver(delivery, claim, now):
                 report.sent += 1
+                if self._count_sent is not None:
+                    self._count_sent(kind=REVIEW, platform=delivery.to.platform)
             else:
                 report.failed += 1
         return report

@@ -19,7 +19,8 @@ from bot.documents.review_service import ReviewService
 from bot.ports import Composer, Sender
 from bot.scheduler.clock import Clock, SystemClock
 from bot.scheduler.due import WEEKDAYS, Defaults, Schedule
-from bot.scheduler.tick import Scheduler, SchedulerConfig, SendCounter
+from bot.scheduler.senders import SendCounter
+from bot.scheduler.tick import Scheduler, SchedulerConfig
 from knowledge.registry import Knowledge
 from storage.db import Database
 

@@ -9,15 +9,20 @@ handler, Teams: tenacity) after the platform's Retry-After, reporting it to the 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from bot.messages import Reply
 from bot.ports import Accepted, Address, GoAhead, Picture, Sender
 
 NEEDS_REFERENCE = frozenset({"teams"})  # platforms that can only message a chat they have seen
-Sleep = Callable[[float], Awaitable[None]]  # asyncio.sleep, or a test's recorder
 RateLimitHook = Callable[[str, float], Awaitable[None]]  # (scope, Retry-After): `SendBudget.hold_off`
 MAX_WAIT = 60.0  # seconds: a longer Retry-After is cut to this
+
+
+class SendCounter(Protocol):
+    """Counts a delivered proactive message (`Metrics.prompt_sent` is one)."""
+
+    def __call__(self, *, kind: str, platform: str) -> None: ...
 
 
 def retry_after(headers: Mapping[str, Any] | None, default: float = 1.0) -> float:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from bot.messages import Reply
 from bot.ports import Accepted, Composer, GoAhead, Sender
@@ -34,7 +34,7 @@ from bot.scheduler.due import DEFAULT_GRACE, NUDGE, PROMPT, Defaults, Schedule, 
 from bot.scheduler.go_ahead import ClaimCheck
 from bot.scheduler.outgoing import Due, Outgoing, prepare_nudges, prepare_prompts
 from bot.scheduler.review_reminders import Packs, ReviewReminders, ReviewReport
-from bot.scheduler.senders import reachable
+from bot.scheduler.senders import SendCounter, reachable
 from knowledge.registry import Knowledge
 from storage import schedule as claims
 from storage.db import SessionFactory
@@ -83,12 +83,6 @@ class TickReport:
     def lines(self) -> list[str]:
         return [f"tick at {self.now.isoformat()}", self.prompts.line(), self.nudges.line(),
                 self.reviews.line()]
-
-
-class SendCounter(Protocol):
-    """Counts a delivered proactive message (`Metrics.prompt_sent` is one)."""
-
-    def __call__(self, *, kind: str, platform: str) -> None: ...
 
 
 def schedule_of(recipient: Recipient, kind: str, defaults: Defaults) -> Schedule:
@@ -171,7 +165,7 @@ class Scheduler:
         if self.config.reviews:
             reminders = ReviewReminders(sessions=self.sessions, sender=self.sender, lease=self.config.lease,
                                         max_attempts=self.config.max_attempts, clock=self.clock,
-                                        packs=self.packs, budget=self.budget)
+                                        packs=self.packs, budget=self.budget, count_sent=self._count_sent)
             try:
                 report.reviews = await reminders.tick(now)
             except Exception:  # noqa: BLE001 - review reminders retry after the lease

@@ -16,7 +16,8 @@ from typing import Protocol
 from sqlmodel import Session
 
 from bot.coaching.progress import THIN_EVIDENCE, elapsed_share, weakness
-from bot.messages import Action, Citation, Reply
+from bot.grounding import citations
+from bot.messages import Action, Reply
 from bot.names import ActionId, IntentName
 from bot.prompt_files import load, render
 from knowledge.model import Ksb, Standard
@@ -114,7 +115,6 @@ def weekly_prompt(*, knowledge: Knowledge, ksb: Ksb, name: str, week: str) -> Re
     text = render("prompt_weekly.md", name=name or "there", ksb_id=ksb.id,
                   kind_name=ksb.kind_name, ksb_text=ksb.text, what=what, so_what=so_what,
                   now_what=now_what, idea=idea)
-    duties = tuple(knowledge.standard.duties_for(ksb.id))
     payload = {"week": week, "ksb": ksb.id}
     actions = [
         Action("Log a reflection", ActionId.REFLECT_OPEN,
@@ -122,7 +122,7 @@ def weekly_prompt(*, knowledge: Knowledge, ksb: Ksb, name: str, week: str) -> Re
         Action("Snooze a week", ActionId.PROMPT_SNOOZE, payload),
         Action("Skip", ActionId.PROMPT_SKIP, payload),
     ]
-    return Reply(text=text, citations=[Citation(ksb.id, ksb.text, duties)], actions=actions,
+    return Reply(text=text, citations=citations(knowledge.standard, [ksb.id]), actions=actions,
                  intent=IntentName.WEEKLY_PROMPT, metadata={"kind": "prompt", "week": week,
                                                    "ksb": ksb.id})
 

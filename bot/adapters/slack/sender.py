@@ -26,8 +26,8 @@ from bot.adapters.slack.blocks import SlackMessage, render_reply
 from bot.adapters.slack.exports import export_upload
 from bot.messages import Reply
 from bot.ports import Accepted, Address, GoAhead, Picture
-from bot.scheduler.budget import scope_of
-from bot.scheduler.senders import RateLimitHook, Sleep, retry_after
+from bot.scheduler.budget import Sleep, scope_of
+from bot.scheduler.senders import RateLimitHook, retry_after
 
 log = logging.getLogger(__name__)
 ERRORS = (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError)

@@ -29,8 +29,8 @@ from bot.adapters.teams.files import export_offer
 from bot.config import Settings
 from bot.messages import Incoming, Reply, UserRef
 from bot.ports import Accepted, GoAhead, Picture
-from bot.scheduler.budget import scope_of
-from bot.scheduler.senders import RateLimitHook, Sleep, retry_after
+from bot.scheduler.budget import Sleep, scope_of
+from bot.scheduler.senders import RateLimitHook, retry_after
 from storage.db import Database
 
 log = logging.getLogger(__name__)
