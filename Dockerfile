@@ -30,6 +30,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY bot ./bot
 COPY knowledge ./knowledge
 COPY prompts ./prompts
+COPY texts ./texts
 COPY storage ./storage
 RUN pip install --no-deps .
 

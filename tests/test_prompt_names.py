@@ -26,7 +26,7 @@ def _names_in_code() -> tuple[set[str], set[str]]:
 
 def test_every_named_template_exists() -> None:
     exact, families = _names_in_code()
-    assert len(exact) > 100  # the scan itself works
+    assert len(exact) > 10  # the scan itself works
     assert sorted(n for n in exact if not (PROMPTS / n).is_file()) == []
     available = [p.name for p in PROMPTS.glob("*.md")]
     assert sorted(f for f in families if not any(n.startswith(f) for n in available)) == []

@@ -31,6 +31,7 @@ from bot.names import ActionId, IntentName
 from bot.prompt_files import render
 from bot.scheduler.settings import parse_change
 from bot.search.retrieval import Retrieval
+from bot.ui_text import ui
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,12 @@ class Turn:
 
 
 _TAG_ACTIONS = {"confirm": ActionId.TAG_CONFIRM, "remove": ActionId.TAG_REMOVE, "add": ActionId.TAG_ADD}
-_TAG_LABELS = {"confirm": "label_confirm.md", "remove": "label_remove.md", "add": "label_add.md"}
+
+
+def _tag_label(change: str, ksb_id: str) -> str:
+    if change == "remove":
+        return ui("label_remove", id=ksb_id)
+    return ui("label_add", id=ksb_id) if change == "add" else ui("label_confirm", id=ksb_id)
 
 
 class Toolkit:
@@ -236,7 +242,7 @@ class Toolkit:
             payload["date"] = date.strip()[:40]
         if hours is not None:
             payload["hours"] = hours
-        turn.proposals.append(Action(render("label_save_reflection.md"), ActionId.REFLECT_SUBMIT, payload,
+        turn.proposals.append(Action(ui("label_save_reflection"), ActionId.REFLECT_SUBMIT, payload,
                                      style="primary"))
         return render("agent_proposed.md")
 
@@ -246,7 +252,7 @@ class Toolkit:
         try:
             snippet = await self._entries.snippet(turn.user, entry_id)
         except (Forbidden, LookupError) as exc:
-            return delimit(render("tag_problem.md", problem=str(exc).strip("'\"")))
+            return delimit(ui("tag_problem", problem=str(exc).strip("'\"")))
         standard = self._knowledge.standard
         known = [k.id for raw in ksb_ids if (k := standard.ksb(raw.strip())) is not None]
         unknown = [raw for raw in ksb_ids if standard.ksb(raw.strip()) is None]
@@ -254,7 +260,7 @@ class Toolkit:
             return render("agent_no_such_ksb.md", id=delimit(unknown[0].strip().upper()[:5]),
                           reference=standard.reference)
         for ksb_id in dict.fromkeys(known):
-            turn.proposals.append(Action(render(_TAG_LABELS[change], id=ksb_id), _TAG_ACTIONS[change],
+            turn.proposals.append(Action(_tag_label(change, ksb_id), _TAG_ACTIONS[change],
                                          {"entry_id": entry_id, "ksb": ksb_id},
                                          style="danger" if change == "remove" else "primary"))
         self._returned(turn, " ".join(known))
@@ -262,7 +268,7 @@ class Toolkit:
 
     async def _propose_schedule(self, turn: Turn, change: str) -> str:
         if parse_change(change) is None:
-            return render("prompt_settings_unknown.md", word="prompts")
+            return ui("prompt_settings_unknown", word="prompts")
         turn.proposals.append(Action(render("label_prompt_change.md", change=delimit(change.strip())),
                                      IntentName.PROMPT_SETTINGS, {"text": change.strip()}, style="primary"))
         return render("agent_proposed.md")

@@ -27,7 +27,7 @@ from bot.intents import Intent
 from bot.messages import Citation, Incoming, Reply, UserRef
 from bot.names import IntentName
 from bot.ports import Composer
-from bot.prompt_files import render
+from bot.ui_text import ui
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 
@@ -95,10 +95,10 @@ def guarded(handler: Handler) -> Handler:
         try:
             return await handler(incoming, intent)
         except Forbidden as exc:
-            return Reply(text=render("forbidden.md", reason=str(exc)), intent=IntentName.FORBIDDEN)
+            return Reply(text=ui("forbidden", reason=str(exc)), intent=IntentName.FORBIDDEN)
         except SQLAlchemyError:
             log.exception("database failure in %s", getattr(handler, "__name__", "handler"))
-            return Reply(text=render("db_unavailable.md", text=user_text(incoming, intent)),
+            return Reply(text=ui("db_unavailable", text=user_text(incoming, intent)),
                          intent=IntentName.ERROR, metadata={"error": "database"})
 
     return wrapper

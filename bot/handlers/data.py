@@ -11,7 +11,7 @@ from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 from storage import entries, feedback
 
 
@@ -20,7 +20,7 @@ def data_handlers(s: Services) -> dict[str, Handler]:
         actor = await s.actor(incoming.user)
         data = await s.sessions.run(s.data_rights.export, actor=actor, person_id=actor.id)
         content = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
-        return Reply(text=render("export_data.md", rows=str(row_count(data))),
+        return Reply(text=ui("export_data", rows=str(row_count(data))),
                      intent=IntentName.EXPORT_DATA,
                      metadata={"export": {"format": "json", "filename": "ksb-coach-my-data.json",
                                           "content": content}})
@@ -30,29 +30,29 @@ def data_handlers(s: Services) -> dict[str, Handler]:
         count = 0
         if actor is not None:
             count = await s.sessions.run(_entry_count, s, actor.id)
-        return Reply(text=render("delete_confirm.md", entries=str(count)),
+        return Reply(text=ui("delete_confirm", entries=str(count)),
                      intent=IntentName.DELETE_DATA,
-                     actions=[Action(render("label_delete_confirm.md"), ActionId.DATA_DELETE_CONFIRM, {},
+                     actions=[Action(ui("label_delete_confirm"), ActionId.DATA_DELETE_CONFIRM, {},
                                      style="danger")])
 
     async def confirm(incoming: Incoming, _intent: Intent) -> Reply:
         actor = await s.existing_actor(incoming.user)
         if actor is None:
-            return Reply(text=render("delete_nothing.md"), intent=ActionId.DATA_DELETE_CONFIRM)
+            return Reply(text=ui("delete_nothing"), intent=ActionId.DATA_DELETE_CONFIRM)
         counts = await s.sessions.run(s.data_rights.delete, actor=actor, person_id=actor.id,
                                       confirmed=True)
-        return Reply(text=render("delete_done.md", rows=str(sum(counts.values()))),
+        return Reply(text=ui("delete_done", rows=str(sum(counts.values()))),
                      intent=ActionId.DATA_DELETE_CONFIRM, metadata={"deleted": counts})
 
     async def give_feedback(incoming: Incoming, _intent: Intent) -> Reply:
         value = str(incoming.payload.get("value", "")).lower()
         if value not in {"up", "down"}:
-            return Reply(text=render("feedback_invalid.md"), intent=ActionId.FEEDBACK)
+            return Reply(text=ui("feedback_invalid"), intent=ActionId.FEEDBACK)
         actor = await s.actor(incoming.user)
         cited = incoming.payload.get("cited_ids") or incoming.payload.get("cited") or []
         await s.sessions.run(_store_feedback, s, actor.id, value,
                              str(incoming.payload.get("answer_id", "")), cited)
-        return Reply(text=render("feedback_thanks.md"), intent=ActionId.FEEDBACK)
+        return Reply(text=ui("feedback_thanks"), intent=ActionId.FEEDBACK)
 
     return {IntentName.EXPORT_DATA: guarded(export), IntentName.DELETE_DATA: guarded(delete),
             ActionId.DATA_DELETE_CONFIRM: guarded(confirm), ActionId.FEEDBACK: guarded(give_feedback)}

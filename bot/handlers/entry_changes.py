@@ -18,15 +18,15 @@ from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 
 def tag_actions(entry_id: int, waiting: list[str]) -> list[Action]:
     """A confirm and a remove button for each suggestion still waiting for a decision."""
     return [a for ksb in waiting for a in (
-        Action(render("label_confirm.md", id=ksb), ActionId.TAG_CONFIRM, {"entry_id": entry_id, "ksb": ksb},
+        Action(ui("label_confirm", id=ksb), ActionId.TAG_CONFIRM, {"entry_id": entry_id, "ksb": ksb},
                style="primary"),
-        Action(render("label_remove.md", id=ksb), ActionId.TAG_REMOVE, {"entry_id": entry_id, "ksb": ksb}))]
+        Action(ui("label_remove", id=ksb), ActionId.TAG_REMOVE, {"entry_id": entry_id, "ksb": ksb}))]
 
 
 def change_text(change: TagChange) -> str:
@@ -35,18 +35,18 @@ def change_text(change: TagChange) -> str:
     added = [k for k in change.changed if k in change.added]
     confirmed = [k for k in change.changed if k not in change.added]
     if change.source == "removed" and change.changed:
-        lines.append(render("tags_removed.md", ids=_join(change.changed), **common))
+        lines.append(ui("tags_removed", ids=_join(change.changed), **common))
     if change.source == "confirmed" and confirmed:
-        lines.append(render("tags_confirmed.md", ids=_join(confirmed), **common))
+        lines.append(ui("tags_confirmed", ids=_join(confirmed), **common))
     if change.source == "confirmed" and added:
-        lines.append(render("tags_added.md", ids=_join(added), **common))
+        lines.append(ui("tags_added", ids=_join(added), **common))
     if change.unchanged:
-        template = "tags_already_confirmed.md" if change.source == "confirmed" else "tags_not_there.md"
-        lines.append(render(template, ids=_join(change.unchanged), **common))
+        lines.append(ui("tags_already_confirmed" if change.source == "confirmed" else "tags_not_there",
+                        ids=_join(change.unchanged), **common))
     if not lines:
-        lines.append(render("tags_nothing_waiting.md", **common))
+        lines.append(ui("tags_nothing_waiting", **common))
     if change.pending:
-        lines.append(render("tags_still_pending.md", ids=_join([p.id for p in change.pending]), **common))
+        lines.append(ui("tags_still_pending", ids=_join([p.id for p in change.pending]), **common))
     return " ".join(lines)
 
 
@@ -67,7 +67,7 @@ def _reply(s: Services, change: TagChange, intent: str, *, whole_entry: bool = F
 
 
 def _problem(exc: Exception, intent: str) -> Reply:
-    return Reply(text=render("tag_problem.md", problem=str(exc).strip("'\"")), intent=intent)
+    return Reply(text=ui("tag_problem", problem=str(exc).strip("'\"")), intent=intent)
 
 
 def entry_change_handlers(s: Services) -> dict[str, Handler]:
@@ -89,11 +89,11 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
     async def typed(incoming: Incoming, intent: Intent) -> Reply:
         command = read_tag_command(intent.text)
         if command is None:  # routed here by likeness rather than by the command's own shape
-            return Reply(text=render("tags_how.md"), intent=IntentName.TAGS)
+            return Reply(text=ui("tags_how"), intent=IntentName.TAGS)
         actor = await s.actor(incoming.user)
         entry_id = command.entry_id or await s.entry_talked_about(incoming, actor)
         if entry_id is None:
-            return Reply(text=render("tags_no_entry.md"), intent=IntentName.TAGS)
+            return Reply(text=ui("tags_no_entry"), intent=IntentName.TAGS)
         try:
             change = await s.changes.tags(actor=actor, entry_id=entry_id, ids=command.ids,
                                           source=command.source, every_suggestion=command.every_suggestion)
@@ -104,11 +104,11 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
     async def correct(incoming: Incoming, intent: Intent) -> Reply:
         correction = read_correction(intent.text)
         if correction is None:
-            return Reply(text=render("reflect_correction_how.md"), intent=IntentName.REFLECT)
+            return Reply(text=ui("reflect_correction_how"), intent=IntentName.REFLECT)
         actor = await s.actor(incoming.user)
         entry_id = correction.entry_id or await s.entry_talked_about(incoming, actor)
         if entry_id is None:
-            return Reply(text=render("tags_no_entry.md"), intent=IntentName.REFLECT)
+            return Reply(text=ui("tags_no_entry"), intent=IntentName.REFLECT)
         today = s.today()
         work_date: date | None = None
         hours: float | None = None
@@ -117,15 +117,15 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
         else:
             hours = parse_hours(correction.value, working_day=s.working_day)
         if work_date is None and hours is None:
-            return Reply(text=render("reflect_correction_unread.md", field=correction.field,
+            return Reply(text=ui("reflect_correction_unread", field=correction.field,
                                      value=correction.value), intent=IntentName.REFLECT)
         try:
             done = await s.changes.correct(actor=actor, entry_id=entry_id, work_date=work_date,
                                            hours=hours, today=today)
         except (ValueError, LookupError) as exc:
-            return Reply(text=render("reflect_correction_problem.md", problem=str(exc).strip("'\"")),
+            return Reply(text=ui("reflect_correction_problem", problem=str(exc).strip("'\"")),
                          intent=IntentName.REFLECT)
-        return Reply(text=render("reflect_corrected.md", entry=str(done.entry_id),
+        return Reply(text=ui("reflect_corrected", entry=str(done.entry_id),
                                  day=f"{done.work_date:%a}", date=done.work_date.isoformat(),
                                  hours=f"{done.hours:g}"),
                      intent=IntentName.REFLECT,

@@ -18,7 +18,7 @@ from bot.handlers.navigation import log_line
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 HOME_ENTRIES = 5
 HOME_PENDING = 4  # entries whose waiting suggestions get buttons (Block Kit allows 25 per row set)
@@ -30,18 +30,18 @@ def home_handlers(s: Services) -> dict[str, Handler]:
         views = await s.sessions.run(s.reflections.entries, actor=actor, person_id=actor.id)
         progress = await s.progress.for_person_async(actor=actor, apprentice_id=actor.id, today=s.today())
         picture = await asyncio.to_thread(coverage_picture, s.knowledge.standard, progress,
-                                          incoming.user.display_name or "You")
+                                          incoming.user.display_name or ui("home_you"))
         pending = [(v, [t.ksb_id for t in v.tags if t.source == "suggested"]) for v in views]
         pending = [(v, waiting) for v, waiting in pending if waiting][:HOME_PENDING]
-        waiting_lines = [render("home_pending_line.md", id=str(v.entry.id), date=v.entry.work_date.isoformat(),
+        waiting_lines = [ui("home_pending_line", id=str(v.entry.id), date=v.entry.work_date.isoformat(),
                                 ksbs=", ".join(w), text=short_quote(v.entry.text, 100)).strip()
                          for v, w in pending]
         actions = [a for v, w in pending if v.entry.id is not None for a in tag_actions(v.entry.id, w)]
-        text = render("home.md", covered=str(progress.covered), total=str(progress.total),
-                      pending="\n".join(waiting_lines) or render("home_nothing_pending.md").strip(),
+        text = ui("home", covered=str(progress.covered), total=str(progress.total),
+                      pending="\n".join(waiting_lines) or ui("home_nothing_pending").strip(),
                       entries="\n".join(log_line(v) for v in views[:HOME_ENTRIES])
-                      or render("log_empty.md").strip())
-        actions.append(Action(render("home_log_button.md").strip(), ActionId.REFLECT_OPEN, {}, style="primary"))
+                      or ui("log_empty").strip())
+        actions.append(Action(ui("home_log_button").strip(), ActionId.REFLECT_OPEN, {}, style="primary"))
         return Reply(text=text, actions=actions, intent=ActionId.HOME,
                      metadata={"coverage_png": picture, "covered": progress.covered, "total": progress.total,
                                "pending": {str(v.entry.id): w for v, w in pending}})

@@ -9,7 +9,7 @@ from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
 from bot.names import IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 LOG_SHOWN = 10
 NEXT_SHOWN = 3
@@ -19,7 +19,7 @@ _MARKS = {"confirmed": "\u2713", "suggested": "?"}
 def log_line(view: EntryView) -> str:
     entry = view.entry
     tags = " ".join(f"{t.ksb_id}{_MARKS[t.source]}" for t in view.tags if t.source in _MARKS)
-    return render("log_line.md", id=str(entry.id), date=entry.work_date.isoformat(),
+    return ui("log_line", id=str(entry.id), date=entry.work_date.isoformat(),
                   hours=f"{entry.otj_hours:g}", tags=tags or "-", text=short_quote(entry.text, 120))
 
 
@@ -28,11 +28,11 @@ def navigation_handlers(s: Services) -> dict[str, Handler]:
         actor = await s.actor(incoming.user)
         views = await s.sessions.run(s.reflections.entries, actor=actor, person_id=actor.id)
         if not views:
-            return Reply(text=render("log_empty.md"), intent=IntentName.LOG, metadata={"entries": 0})
+            return Reply(text=ui("log_empty"), intent=IntentName.LOG, metadata={"entries": 0})
         shown = views[:LOG_SHOWN]
-        text = render("log.md", shown=str(len(shown)), count=str(len(views)),
+        text = ui("log", shown=str(len(shown)), count=str(len(views)),
                       lines="\n".join(log_line(v) for v in shown))
-        return Reply(text=text, intent=IntentName.LOG, followups=["What should I focus on next?", "How am I doing?"],
+        return Reply(text=text, intent=IntentName.LOG, followups=[ui("followup_next_steps"), ui("followup_progress")],
                      metadata={"entries": len(views), "shown": [v.entry.id for v in shown]})
 
     async def next_steps(incoming: Incoming, _intent: Intent) -> Reply:
@@ -42,14 +42,14 @@ def navigation_handlers(s: Services) -> dict[str, Handler]:
         lines = []
         for k in weakest:
             guide = s.knowledge.guidance.for_ksb(k.id)
-            idea = guide.evidence[0] if guide and guide.evidence else render("next_steps_idea_default.md")
-            lines.append(render("next_steps_line.md", id=k.id, text=short_quote(k.text, 110), idea=idea))
-        text = render("next_steps.md", covered=str(progress.covered), total=str(progress.total),
+            idea = guide.evidence[0] if guide and guide.evidence else ui("next_steps_idea_default")
+            lines.append(ui("next_steps_line", id=k.id, text=short_quote(k.text, 110), idea=idea))
+        text = ui("next_steps", covered=str(progress.covered), total=str(progress.total),
                       lines="\n".join(lines))
         ids = [k.id for k in weakest]
         return Reply(text=text, citations=s.citations(ids), intent=IntentName.NEXT_STEPS,
-                     followups=[f"How could I evidence {ids[0]}?" if ids else "How am I doing?",
-                                "Log a reflection", "Show me my reflections"],
+                     followups=[ui("followup_evidence", id=ids[0]) if ids else ui("followup_progress"),
+                                ui("followup_log"), ui("followup_reflections")],
                      metadata={"weakest": ids})
 
     return {IntentName.LOG: guarded(log), IntentName.NEXT_STEPS: guarded(next_steps)}

@@ -12,7 +12,7 @@ from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
 from bot.names import IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 EVIDENCE_WINDOW = 100  # the most recent entries are searched for links to weak KSBs
 
@@ -20,18 +20,18 @@ EVIDENCE_WINDOW = 100  # the most recent entries are searched for links to weak 
 def _duty_line(duty: DutyProgress) -> str:
     gaps = [k.id for k in duty.ksbs if k.confirmed == 0]
     covered = len(duty.ksbs) - len(gaps)
-    gap_text = " " + render("progress_duty_gaps.md", ids=", ".join(gaps)) if gaps else ""
+    gap_text = " " + ui("progress_duty_gaps", ids=", ".join(gaps)) if gaps else ""
     if duty.number == 0:
-        return render("progress_other_duty.md", covered=str(covered), total=str(len(duty.ksbs)),
+        return ui("progress_other_duty", covered=str(covered), total=str(len(duty.ksbs)),
                       gaps=gap_text)
-    return render("progress_duty_line.md", number=str(duty.number), covered=str(covered),
+    return ui("progress_duty_line", number=str(duty.number), covered=str(covered),
                   total=str(len(duty.ksbs)), gaps=gap_text)
 
 
 def _weak_line(k: KsbProgress) -> str:
-    last = render("progress_weak_last.md", date=k.last_evidenced.isoformat()) \
+    last = ui("progress_weak_last", date=k.last_evidenced.isoformat()) \
         if k.last_evidenced else ""
-    return render("progress_weak_line.md", id=k.id, confirmed=str(k.confirmed),
+    return ui("progress_weak_line", id=k.id, confirmed=str(k.confirmed),
                   suggested=str(k.suggested), last=last, text=short_quote(k.text, 90))
 
 
@@ -39,30 +39,30 @@ def _some(ids: tuple[str, ...], limit: int = 8) -> str:
     shown = ", ".join(ids[:limit])
     if len(ids) <= limit:
         return shown
-    return f"{shown}, {render('progress_more.md', count=str(len(ids) - limit))}"
+    return f"{shown}, {ui('progress_more', count=str(len(ids) - limit))}"
 
 
 def _readiness(p: Progress) -> str:
     r = p.readiness
     if r.ready:
-        return render("progress_ready.md")
+        return ui("progress_ready")
     missing = []
     if r.missing_ksbs:
-        missing.append(render("progress_missing_ksbs.md", count=str(len(r.missing_ksbs)),
+        missing.append(ui("progress_missing_ksbs", count=str(len(r.missing_ksbs)),
                               ids=_some(r.missing_ksbs)))
     if r.hours_short:
-        missing.append(render("progress_missing_hours.md", hours=f"{r.hours_short:g}"))
-    return render("progress_not_ready.md", missing="; ".join(missing))
+        missing.append(ui("progress_missing_hours", hours=f"{r.hours_short:g}"))
+    return ui("progress_not_ready", missing="; ".join(missing))
 
 
 def progress_text(p: Progress, advice: EvidenceAdvice | None) -> str:
-    return render(
-        "progress.md", reference=p.standard_ref, covered=str(p.covered), total=str(p.total),
+    return ui(
+        "progress", reference=p.standard_ref, covered=str(p.covered), total=str(p.total),
         coverage=f"{p.coverage:g}", entries=str(p.entries), hours_logged=f"{p.hours_logged:g}",
         hours_target=f"{p.otj.hours:g}", otj_rule=rule_in_words(p.otj),
         duties="\n".join(_duty_line(d) for d in p.duties),
-        weakest="\n".join(_weak_line(k) for k in p.weakest) or render("progress_none_weak.md"),
-        ideas=advice.text if advice and advice.text else render("progress_none_weak.md"),
+        weakest="\n".join(_weak_line(k) for k in p.weakest) or ui("progress_none_weak"),
+        ideas=advice.text if advice and advice.text else ui("progress_none_weak"),
         readiness=_readiness(p))
 
 
@@ -92,7 +92,7 @@ def progress_handlers(s: Services) -> dict[str, Handler]:
         doc, file = await s.sessions.run(s.portfolio.export, actor=actor, person_id=actor.id,
                                          fmt=CHAT_DOCUMENT_FORMAT, today=s.today())
         pr = doc.progress
-        text = render("portfolio_reply.md", filename=file.filename, entries=str(len(doc.entries)),
+        text = ui("portfolio_reply", filename=file.filename, entries=str(len(doc.entries)),
                       covered=str(pr.covered), total=str(pr.total), coverage=f"{pr.coverage:g}",
                       hours_logged=f"{pr.hours_logged:g}")
         return Reply(text=text, intent=IntentName.PORTFOLIO, metadata={"export": export_metadata(file)})

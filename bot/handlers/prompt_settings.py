@@ -15,13 +15,11 @@ from bot.handlers.common import guarded
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
-from bot.prompt_files import render
 from bot.scheduler.due import NUDGE, WEEKDAYS, Occurrence
 from bot.scheduler.settings import PromptSettings, SettingsView, parse_change
+from bot.ui_text import ui
 from storage import audit
 from storage.db import SessionFactory
-
-PRESETS = (("Fridays 3pm", "friday 3pm"), ("Mondays 9am", "monday 9am"))
 
 
 class People(Protocol):
@@ -34,9 +32,10 @@ class People(Protocol):
 
 def when(occurrence: Occurrence | None) -> str:
     if occurrence is None:
-        return "never (they are off)"
+        return ui("prompt_never")
     local = occurrence.local
-    return f"{WEEKDAYS[local.weekday()].capitalize()} {local.day} {local:%B} at {local:%H:%M}"
+    return ui("prompt_when", weekday=WEEKDAYS[local.weekday()].capitalize(), day=local.day, month=f"{local:%B}",
+              time=f"{local:%H:%M}")
 
 
 def _word(view: SettingsView) -> str:
@@ -46,18 +45,19 @@ def _word(view: SettingsView) -> str:
 def describe(view: SettingsView) -> Reply:
     """The setting in words, with buttons to change it."""
     word = _word(view)
-    what = "manager summary" if view.kind == NUDGE else "reflection prompt"
+    what = ui("prompt_what_nudges") if view.kind == NUDGE else ui("prompt_what_prompts")
     schedule = view.schedule
     if schedule.enabled:
-        state = (f"every {WEEKDAYS[schedule.weekday].capitalize()} at {schedule.at:%H:%M} "
-                 f"({view.timezone}). Next: {when(view.next)}.")
+        state = ui("prompt_state_on", weekday=WEEKDAYS[schedule.weekday].capitalize(),
+                   time=f"{schedule.at:%H:%M}", timezone=view.timezone, next=when(view.next))
     else:
-        state = f"off. Say “{word} on” to turn them back on."
-    actions = [Action(f"Turn {word} {'off' if schedule.enabled else 'on'}", IntentName.PROMPT_SETTINGS,
-                      {"text": f"{word} {'off' if schedule.enabled else 'on'}"})]
-    actions += [Action(label, IntentName.PROMPT_SETTINGS, {"text": f"{word} {text}"})
-                for label, text in PRESETS]
-    return Reply(text=render("prompt_settings.md", what=what, state=state, word=word),
+        state = ui("prompt_state_off", word=word)
+    switch = "off" if schedule.enabled else "on"
+    presets = ((ui("label_prompt_fridays"), "friday 3pm"), (ui("label_prompt_mondays"), "monday 9am"))
+    actions = [Action(ui("label_prompt_turn", word=word, switch=switch), IntentName.PROMPT_SETTINGS,
+                      {"text": f"{word} {switch}"})]
+    actions += [Action(label, IntentName.PROMPT_SETTINGS, {"text": f"{word} {text}"}) for label, text in presets]
+    return Reply(text=ui("prompt_settings", what=what, state=state, word=word),
                  actions=actions, intent=IntentName.PROMPT_SETTINGS,
                  metadata={"enabled": schedule.enabled, "weekday": schedule.weekday,
                            "time": schedule.at.isoformat(timespec="minutes"),
@@ -73,7 +73,7 @@ def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Han
         change = parse_change(intent.text or str(incoming.payload.get("text", "")))
         if change is None:
             view = await services.sessions.run(settings.view, actor.id)
-            return Reply(text=render("prompt_settings_unknown.md", word=_word(view)),
+            return Reply(text=ui("prompt_settings_unknown", word=_word(view)),
                          intent=IntentName.PROMPT_SETTINGS)
         view = await services.sessions.run(settings.change, actor.id, change)
         return describe(view)
@@ -84,7 +84,7 @@ def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Han
         view, skipped = await services.sessions.run(settings.snooze, actor.id)
         if skipped is None:
             return describe(view)
-        return Reply(text=render("prompt_snoozed.md", skipped=when(skipped), next=when(view.next)),
+        return Reply(text=ui("prompt_snoozed", skipped=when(skipped), next=when(view.next)),
                      intent=ActionId.PROMPT_SNOOZE)
 
     @guarded
@@ -101,7 +101,7 @@ def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Han
             return settings.view(actor.id)
 
         view = await services.sessions.run(record)
-        return Reply(text=render("prompt_skipped.md", next=when(view.next)), intent=ActionId.PROMPT_SKIP)
+        return Reply(text=ui("prompt_skipped", next=when(view.next)), intent=ActionId.PROMPT_SKIP)
 
     return {IntentName.PROMPT_SETTINGS: on_settings, ActionId.PROMPT_SNOOZE: on_snooze,
             ActionId.PROMPT_SKIP: on_skip}

@@ -17,12 +17,12 @@ from bot.messages import Action, Form, Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ownership import owner_of
 from bot.ports import TagSuggestion
-from bot.prompt_files import render
 from bot.search.entry_noise import noise_hint
+from bot.ui_text import ui
 
 
 def _lines(suggestions: tuple[TagSuggestion, ...] | list[TagSuggestion]) -> str:
-    return "\n".join(render("reflect_suggestion_line.md", id=s.id, reason=s.reason)
+    return "\n".join(ui("reflect_suggestion_line", id=s.id, reason=s.reason)
                      for s in suggestions)
 
 
@@ -45,14 +45,14 @@ def read_fields(text: str, payload: dict[str, Any], *, today: date, working_day:
         work_date = date.fromisoformat(raw_date)
     elif (found_date := read_date(text, today=today)) is not None:
         work_date = found_date.value
-        read.append(render("reflect_read_date.md", phrase=found_date.phrase))
+        read.append(ui("reflect_read_date", phrase=found_date.phrase))
     else:
         work_date = today
     if raw_hours not in (None, ""):
         hours = float(raw_hours)
     elif (found_hours := read_hours(text, working_day=working_day)) is not None:
         hours = found_hours.value
-        read.append(render("reflect_read_hours.md", hours=f"{hours:g}", phrase=found_hours.phrase))
+        read.append(ui("reflect_read_hours", hours=f"{hours:g}", phrase=found_hours.phrase))
     else:
         hours = 0.0
     raw_ksbs = payload.get("ksbs") or []
@@ -64,33 +64,32 @@ def read_fields(text: str, payload: dict[str, Any], *, today: date, working_day:
 def saved_text(recorded: Recorded, fields: Fields, *, reference: str, hint: str = "") -> str:
     notes = []
     if recorded.confirmed:
-        notes.append(render("reflect_confirmed_line.md", ids=", ".join(recorded.confirmed)))
+        notes.append(ui("reflect_confirmed_line", ids=", ".join(recorded.confirmed)))
     if recorded.ignored:
-        notes.append(render("reflect_ignored_line.md", ids=", ".join(recorded.ignored),
+        notes.append(ui("reflect_ignored_line", ids=", ".join(recorded.ignored),
                             reference=reference))
     if fields.read:
-        notes.append(render("reflect_read.md", what=" and ".join(fields.read)))
+        notes.append(ui("reflect_read", what=" and ".join(fields.read)))
     elif fields.typed:
-        notes.append(render("reflect_read_nothing.md"))
+        notes.append(ui("reflect_read_nothing"))
     extra = "".join(" " + note for note in notes)
     common = {"day": f"{fields.work_date:%a}", "date": fields.work_date.isoformat(),
               "hours": f"{fields.hours:g}", "confirmed": extra}
     if recorded.problem:
-        return render("reflect_pending.md", **common)
+        return ui("reflect_pending", **common)
     if recorded.suggestions:
-        return render("reflect_saved.md", suggestions=_lines(recorded.suggestions), **common)
+        return ui("reflect_saved", suggestions=_lines(recorded.suggestions), **common)
     if hint:
-        return render("reflect_saved_hint.md", hint=hint, **common)
+        return ui("reflect_saved_hint", hint=hint, **common)
     if recorded.confirmed:
-        return render("reflect_saved_confirmed.md", **common)
-    return render("reflect_no_tags.md", **common)
+        return ui("reflect_saved_confirmed", **common)
+    return ui("reflect_no_tags", **common)
 
 
 def _query(fields: Fields, problem: str, text: str) -> Reply:
     """A future day or more than a day's hours is asked about, not stored; the words come back in a form."""
-    template = "reflect_query_date.md" if problem == "date" else "reflect_query_hours.md"
-    body = render(template, day=f"{fields.work_date:%a}", date=fields.work_date.isoformat(),
-                  hours=f"{fields.hours:g}", text=text)
+    body = ui("reflect_query_date" if problem == "date" else "reflect_query_hours", day=f"{fields.work_date:%a}",
+              date=fields.work_date.isoformat(), hours=f"{fields.hours:g}", text=text)
     prefill = {"text": text, "ksbs": fields.ksbs}
     return Reply(text=body, intent=IntentName.REFLECT, form=Form("reflection", prefill),
                  metadata={"query": problem, "saved": False})
@@ -112,7 +111,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
             recorded = await s.reflections.record(actor=actor, text=text, work_date=fields.work_date,
                                                   hours=fields.hours, confirmed=fields.ksbs)
         except ValueError as exc:
-            return Reply(text=render("reflect_invalid.md", problem=str(exc), text=text),
+            return Reply(text=ui("reflect_invalid", problem=str(exc), text=text),
                          intent=IntentName.REFLECT, form=Form("reflection", {"text": text}))
         return Reply(
             text=saved_text(recorded, fields, reference=reference, hint=noise_hint(text)),
@@ -127,14 +126,14 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
 
     async def reflect(incoming: Incoming, intent: Intent) -> Reply:
         if not intent.text.strip():
-            return Reply(text=render("reflect_empty.md"), intent=IntentName.REFLECT,
+            return Reply(text=ui("reflect_empty"), intent=IntentName.REFLECT,
                          form=Form("reflection", {}))
         return await save(incoming, intent.text, {})
 
     async def submit(incoming: Incoming, _intent: Intent) -> Reply:
         text = str(incoming.payload.get("text", "")).strip()
         if not text:
-            return Reply(text=render("reflect_empty.md"), intent=IntentName.REFLECT,
+            return Reply(text=ui("reflect_empty"), intent=IntentName.REFLECT,
                          form=Form("reflection", dict(incoming.payload)))
         return await save(incoming, text, incoming.payload)
 
@@ -145,13 +144,13 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
         """Pasted text is data: it is scored, never saved, and never makes a KSB 'met'."""
         text = user_text(incoming, intent)
         suggestions, problem = await s.reflections.preview(text, owner=owner_of(incoming.user))
-        save_action = Action(render("label_save_reflection.md"), ActionId.REFLECT_SAVE, {"text": text})
+        save_action = Action(ui("label_save_reflection"), ActionId.REFLECT_SAVE, {"text": text})
         if problem:
-            body = render("preview_unavailable.md")
+            body = ui("preview_unavailable")
         elif not suggestions:
-            body = noise_hint(text) or render("preview_none.md")
+            body = noise_hint(text) or ui("preview_none")
         else:
-            body = render("preview_tags.md", suggestions=_lines(suggestions))
+            body = ui("preview_tags", suggestions=_lines(suggestions))
         return Reply(text=body, citations=s.citations([x.id for x in suggestions]),
                      actions=[save_action], intent=IntentName.TAG_PREVIEW,
                      metadata={"suggested": [x.id for x in suggestions], "saved": False})

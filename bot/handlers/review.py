@@ -14,7 +14,7 @@ from bot.handlers.common import Services, guarded
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 TEAM_BUTTONS = 20
 
@@ -25,30 +25,30 @@ def _figures(pack: ReviewPack) -> dict[str, str]:
             "period_hours": f"{pack.hours_in_period:g}",
             "logged": f"{pack.progress.hours_logged:g}", "expected": f"{pack.expected_by_now:g}",
             "newly": str(len(pack.newly)), "without": str(len(pack.without)),
-            "last": render("review_reply_last.md", count=str(len(last.actions)),
+            "last": ui("review_reply_last", count=str(len(last.actions)),
                            held=last.held_on.isoformat()) if last and last.actions else ""}
 
 
 def _team_line(m: TeamMember) -> str:
-    return render("team_line.md", name=m.name, covered=str(m.covered), total=str(m.total),
+    return ui("team_line", name=m.name, covered=str(m.covered), total=str(m.total),
                   coverage=f"{m.coverage:g}", hours=f"{m.hours_logged:g}",
                   expected=f"{m.expected_by_now:g}",
-                  last=m.last_entry.isoformat() if m.last_entry else render("team_no_entry.md"),
+                  last=m.last_entry.isoformat() if m.last_entry else ui("team_no_entry"),
                   review=m.next_review.isoformat())
 
 
 def _recorded_text(notes: ReviewNotes, *, whose: str, held: date, start: date, done: list[int]) -> str:
     """What was stored, read back: the actions in full, so a typo is seen at once."""
     listed = (": " + "; ".join(notes.actions)) if notes.actions else ""
-    done_line = render("review_recorded_done.md", ids=", ".join(f"#{i}" for i in done)) if done else ""
+    done_line = ui("review_recorded_done", ids=", ".join(f"#{i}" for i in done)) if done else ""
     who = ", ".join(k for k in ("apprentice", "employer", "provider") if k in notes.comments)
-    return render("review_recorded.md", whose=whose, held=held.isoformat(), start=start.isoformat(),
+    return ui("review_recorded", whose=whose, held=held.isoformat(), start=start.isoformat(),
                   count=str(len(notes.actions)), listed=listed, done=done_line,
-                  comments=render("review_recorded_comments.md", who=who) if who else "")
+                  comments=ui("review_recorded_comments", who=who) if who else "")
 
 
 def _button(person_id: int, name: str) -> Action:
-    return Action(render("label_review_pack.md", name=name), ActionId.REVIEW_PACK_FOR,
+    return Action(ui("label_review_pack", name=name), ActionId.REVIEW_PACK_FOR,
                   {"apprentice_id": person_id})
 
 
@@ -59,8 +59,8 @@ def review_handlers(s: Services) -> dict[str, Handler]:
                                                    fmt=CHAT_DOCUMENT_FORMAT, today=today)
         except BadPeriod as exc:
             return Reply(text=str(exc), intent=IntentName.REVIEW_PACK)
-        template = "review_reply.md" if pack.private else "review_reply_manager.md"
-        text = render(template, filename=file.filename, name=pack.apprentice, **_figures(pack))
+        text = ui("review_reply" if pack.private else "review_reply_manager", filename=file.filename,
+                  name=pack.apprentice, **_figures(pack))
         redo = None if pack.private else {"action": ActionId.REVIEW_PACK_FOR.value,
                                           "payload": {"apprentice_id": person_id}}
         return Reply(text=text.strip(), intent=IntentName.REVIEW_PACK,
@@ -77,8 +77,8 @@ def review_handlers(s: Services) -> dict[str, Handler]:
         if len(matches) == 1:
             return await pack_reply(actor, matches[0][0], s.today())
         if not matches:
-            return Reply(text=render("review_not_found.md", name=name), intent=IntentName.REVIEW_FOR)
-        return Reply(text=render("review_choose.md", name=name), intent=IntentName.REVIEW_FOR,
+            return Reply(text=ui("review_not_found", name=name), intent=IntentName.REVIEW_FOR)
+        return Reply(text=ui("review_choose", name=name), intent=IntentName.REVIEW_FOR,
                      actions=[_button(pid, who) for pid, who in matches[:TEAM_BUTTONS]])
 
     async def for_button(incoming: Incoming, _intent: Intent) -> Reply:
@@ -90,8 +90,8 @@ def review_handlers(s: Services) -> dict[str, Handler]:
         today = s.today()
         members = await s.sessions.run(s.team.members, actor=actor, today=today)
         if not members:
-            return Reply(text=render("team_empty.md"), intent=IntentName.MY_TEAM)
-        text = render("team.md", count=str(len(members)), today=today.isoformat(),
+            return Reply(text=ui("team_empty"), intent=IntentName.MY_TEAM)
+        text = ui("team", count=str(len(members)), today=today.isoformat(),
                       lines="\n".join(_team_line(m) for m in members))
         return Reply(text=text, intent=IntentName.MY_TEAM,
                      actions=[_button(m.person_id, m.name) for m in members[:TEAM_BUTTONS]],
@@ -100,9 +100,9 @@ def review_handlers(s: Services) -> dict[str, Handler]:
     async def how_to_record(person_id: int) -> Reply:
         history = await s.sessions.run(s.reviews.history, person_id)
         still = [f"#{a.id} {a.text}" for a in history.actions if a.done_on is None]
-        open_line = render("review_record_open.md", held=history.last.held_on.isoformat(),
+        open_line = ui("review_record_open", held=history.last.held_on.isoformat(),
                            actions="; ".join(still)) if history.last and still else ""
-        return Reply(text=render("review_record_how.md", open=open_line), intent=IntentName.REVIEW_RECORD)
+        return Reply(text=ui("review_record_how", open=open_line), intent=IntentName.REVIEW_RECORD)
 
     async def record(incoming: Incoming, intent: Intent) -> Reply:
         """A review held, typed in chat: stored for the apprentice (or, by name, a manager's own)."""
@@ -111,17 +111,17 @@ def review_handlers(s: Services) -> dict[str, Handler]:
         try:
             notes = read_review(intent.text or incoming.text, today=today)
         except BadReviewRecord as exc:
-            return Reply(text=render("review_record_bad.md", reason=str(exc)), intent=IntentName.REVIEW_RECORD)
+            return Reply(text=ui("review_record_bad", reason=str(exc)), intent=IntentName.REVIEW_RECORD)
         if notes is None:
             return await how_to_record(actor.id)
-        person_id, whose = actor.id, "your"
+        person_id, whose = actor.id, ui("review_whose_own")
         if notes.name:
             matches = await s.sessions.run(s.team.find, actor=actor, name=notes.name)
             if len(matches) != 1:
-                text = render("review_not_found.md", name=notes.name) if not matches else \
-                    render("review_choose.md", name=notes.name)
+                text = ui("review_not_found", name=notes.name) if not matches else \
+                    ui("review_choose", name=notes.name)
                 return Reply(text=text, intent=IntentName.REVIEW_RECORD)
-            person_id, whose = matches[0][0], f"{matches[0][1]}'s"
+            person_id, whose = matches[0][0], ui("review_whose_named", name=matches[0][1])
         if notes.empty:
             return await how_to_record(person_id)
         before = await s.sessions.run(s.reviews.history, person_id)
@@ -133,7 +133,7 @@ def review_handlers(s: Services) -> dict[str, Handler]:
                 today=today, actions=notes.actions, done=notes.done, all_done=notes.all_done,
                 comments=notes.comments)
         except (BadPeriod, LookupError) as exc:
-            return Reply(text=render("review_record_bad.md", reason=str(exc)), intent=IntentName.REVIEW_RECORD)
+            return Reply(text=ui("review_record_bad", reason=str(exc)), intent=IntentName.REVIEW_RECORD)
         return Reply(text=_recorded_text(notes, whose=whose, held=review.held_on, start=review.period_start,
                                          done=done),
                      intent=IntentName.REVIEW_RECORD, metadata={"review_id": review.id})

@@ -38,6 +38,7 @@ from bot.scheduler.clock import Clock
 from bot.scheduler.go_ahead import ClaimCheck
 from bot.scheduler.outgoing import addresses
 from bot.scheduler.senders import SendCounter, reachable
+from bot.ui_text import ui
 from storage import people
 from storage import schedule as claims
 from storage.db import SessionFactory
@@ -113,7 +114,7 @@ def reminder_reply(delivery: Delivery) -> Reply:
     if delivery.for_manager:
         name = delivery.apprentice_name or render("review_reminder_someone.md")
         return Reply(text=render("review_reminder_manager.md", name=name, **values), intent=REVIEW,
-                     actions=[Action(render("label_review_pack.md", name=name), ActionId.REVIEW_PACK_FOR,
+                     actions=[Action(ui("label_review_pack", name=name), ActionId.REVIEW_PACK_FOR,
                                      {"apprentice_id": c.person_id})])
     return Reply(text=render("review_reminder.md", **values), intent=REVIEW,
                  actions=[Action(render("label_my_review_pack.md"), IntentName.REVIEW_PACK)])
