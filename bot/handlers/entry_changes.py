@@ -42,7 +42,7 @@ def change_text(change: TagChange) -> str:
         lines.append(ui("tags_added", ids=_join(added), **common))
     if change.unchanged:
         lines.append(ui("tags_already_confirmed" if change.source == "confirmed" else "tags_not_there",
-                        ids=_join(change.unchanged), **common))
+                     ids=_join(change.unchanged), **common))
     if not lines:
         lines.append(ui("tags_nothing_waiting", **common))
     if change.pending:
@@ -126,8 +126,8 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
             return Reply(text=ui("reflect_correction_problem", problem=str(exc).strip("'\"")),
                          intent=IntentName.REFLECT)
         return Reply(text=ui("reflect_corrected", entry=str(done.entry_id),
-                                 day=f"{done.work_date:%a}", date=done.work_date.isoformat(),
-                                 hours=f"{done.hours:g}"),
+                             day=f"{done.work_date:%a}", date=done.work_date.isoformat(),
+                             hours=f"{done.hours:g}"),
                      intent=IntentName.REFLECT,
                      metadata={"entry_id": done.entry_id, "date": done.work_date.isoformat(), "hours": done.hours,
                                "saved": saved(done.entry_id, done.work_date, done.hours)})

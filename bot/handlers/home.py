@@ -34,13 +34,13 @@ def home_handlers(s: Services) -> dict[str, Handler]:
         pending = [(v, [t.ksb_id for t in v.tags if t.source == "suggested"]) for v in views]
         pending = [(v, waiting) for v, waiting in pending if waiting][:HOME_PENDING]
         waiting_lines = [ui("home_pending_line", id=str(v.entry.id), date=v.entry.work_date.isoformat(),
-                                ksbs=", ".join(w), text=short_quote(v.entry.text, 100)).strip()
+                            ksbs=", ".join(w), text=short_quote(v.entry.text, 100)).strip()
                          for v, w in pending]
         actions = [a for v, w in pending if v.entry.id is not None for a in tag_actions(v.entry.id, w)]
         text = ui("home", covered=str(progress.covered), total=str(progress.total),
-                      pending="\n".join(waiting_lines) or ui("home_nothing_pending").strip(),
-                      entries="\n".join(log_line(v) for v in views[:HOME_ENTRIES])
-                      or ui("log_empty").strip())
+                  pending="\n".join(waiting_lines) or ui("home_nothing_pending").strip(),
+                  entries="\n".join(log_line(v) for v in views[:HOME_ENTRIES])
+                  or ui("log_empty").strip())
         actions.append(Action(ui("home_log_button").strip(), ActionId.REFLECT_OPEN, {}, style="primary"))
         return Reply(text=text, actions=actions, intent=ActionId.HOME,
                      metadata={"coverage_png": picture, "covered": progress.covered, "total": progress.total,

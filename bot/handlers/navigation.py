@@ -20,7 +20,7 @@ def log_line(view: EntryView) -> str:
     entry = view.entry
     tags = " ".join(f"{t.ksb_id}{_MARKS[t.source]}" for t in view.tags if t.source in _MARKS)
     return ui("log_line", id=str(entry.id), date=entry.work_date.isoformat(),
-                  hours=f"{entry.otj_hours:g}", tags=tags or "-", text=short_quote(entry.text, 120))
+              hours=f"{entry.otj_hours:g}", tags=tags or "-", text=short_quote(entry.text, 120))
 
 
 def navigation_handlers(s: Services) -> dict[str, Handler]:
@@ -31,7 +31,7 @@ def navigation_handlers(s: Services) -> dict[str, Handler]:
             return Reply(text=ui("log_empty"), intent=IntentName.LOG, metadata={"entries": 0})
         shown = views[:LOG_SHOWN]
         text = ui("log", shown=str(len(shown)), count=str(len(views)),
-                      lines="\n".join(log_line(v) for v in shown))
+                  lines="\n".join(log_line(v) for v in shown))
         return Reply(text=text, intent=IntentName.LOG, followups=[ui("followup_next_steps"), ui("followup_progress")],
                      metadata={"entries": len(views), "shown": [v.entry.id for v in shown]})
 
@@ -45,7 +45,7 @@ def navigation_handlers(s: Services) -> dict[str, Handler]:
             idea = guide.evidence[0] if guide and guide.evidence else ui("next_steps_idea_default")
             lines.append(ui("next_steps_line", id=k.id, text=short_quote(k.text, 110), idea=idea))
         text = ui("next_steps", covered=str(progress.covered), total=str(progress.total),
-                      lines="\n".join(lines))
+                  lines="\n".join(lines))
         ids = [k.id for k in weakest]
         return Reply(text=text, citations=s.citations(ids), intent=IntentName.NEXT_STEPS,
                      followups=[ui("followup_evidence", id=ids[0]) if ids else ui("followup_progress"),

@@ -23,16 +23,16 @@ def _duty_line(duty: DutyProgress) -> str:
     gap_text = " " + ui("progress_duty_gaps", ids=", ".join(gaps)) if gaps else ""
     if duty.number == 0:
         return ui("progress_other_duty", covered=str(covered), total=str(len(duty.ksbs)),
-                      gaps=gap_text)
+                  gaps=gap_text)
     return ui("progress_duty_line", number=str(duty.number), covered=str(covered),
-                  total=str(len(duty.ksbs)), gaps=gap_text)
+              total=str(len(duty.ksbs)), gaps=gap_text)
 
 
 def _weak_line(k: KsbProgress) -> str:
     last = ui("progress_weak_last", date=k.last_evidenced.isoformat()) \
         if k.last_evidenced else ""
     return ui("progress_weak_line", id=k.id, confirmed=str(k.confirmed),
-                  suggested=str(k.suggested), last=last, text=short_quote(k.text, 90))
+              suggested=str(k.suggested), last=last, text=short_quote(k.text, 90))
 
 
 def _some(ids: tuple[str, ...], limit: int = 8) -> str:
@@ -93,8 +93,8 @@ def progress_handlers(s: Services) -> dict[str, Handler]:
                                          fmt=CHAT_DOCUMENT_FORMAT, today=s.today())
         pr = doc.progress
         text = ui("portfolio_reply", filename=file.filename, entries=str(len(doc.entries)),
-                      covered=str(pr.covered), total=str(pr.total), coverage=f"{pr.coverage:g}",
-                      hours_logged=f"{pr.hours_logged:g}")
+                  covered=str(pr.covered), total=str(pr.total), coverage=f"{pr.coverage:g}",
+                  hours_logged=f"{pr.hours_logged:g}")
         return Reply(text=text, intent=IntentName.PORTFOLIO, metadata={"export": export_metadata(file)})
 
     return {IntentName.PROGRESS: guarded(progress), IntentName.PORTFOLIO: guarded(portfolio)}

@@ -26,15 +26,15 @@ def _figures(pack: ReviewPack) -> dict[str, str]:
             "logged": f"{pack.progress.hours_logged:g}", "expected": f"{pack.expected_by_now:g}",
             "newly": str(len(pack.newly)), "without": str(len(pack.without)),
             "last": ui("review_reply_last", count=str(len(last.actions)),
-                           held=last.held_on.isoformat()) if last and last.actions else ""}
+                       held=last.held_on.isoformat()) if last and last.actions else ""}
 
 
 def _team_line(m: TeamMember) -> str:
     return ui("team_line", name=m.name, covered=str(m.covered), total=str(m.total),
-                  coverage=f"{m.coverage:g}", hours=f"{m.hours_logged:g}",
-                  expected=f"{m.expected_by_now:g}",
-                  last=m.last_entry.isoformat() if m.last_entry else ui("team_no_entry"),
-                  review=m.next_review.isoformat())
+              coverage=f"{m.coverage:g}", hours=f"{m.hours_logged:g}",
+              expected=f"{m.expected_by_now:g}",
+              last=m.last_entry.isoformat() if m.last_entry else ui("team_no_entry"),
+              review=m.next_review.isoformat())
 
 
 def _recorded_text(notes: ReviewNotes, *, whose: str, held: date, start: date, done: list[int]) -> str:
@@ -43,8 +43,8 @@ def _recorded_text(notes: ReviewNotes, *, whose: str, held: date, start: date, d
     done_line = ui("review_recorded_done", ids=", ".join(f"#{i}" for i in done)) if done else ""
     who = ", ".join(k for k in ("apprentice", "employer", "provider") if k in notes.comments)
     return ui("review_recorded", whose=whose, held=held.isoformat(), start=start.isoformat(),
-                  count=str(len(notes.actions)), listed=listed, done=done_line,
-                  comments=ui("review_recorded_comments", who=who) if who else "")
+              count=str(len(notes.actions)), listed=listed, done=done_line,
+              comments=ui("review_recorded_comments", who=who) if who else "")
 
 
 def _button(person_id: int, name: str) -> Action:
@@ -92,7 +92,7 @@ def review_handlers(s: Services) -> dict[str, Handler]:
         if not members:
             return Reply(text=ui("team_empty"), intent=IntentName.MY_TEAM)
         text = ui("team", count=str(len(members)), today=today.isoformat(),
-                      lines="\n".join(_team_line(m) for m in members))
+                  lines="\n".join(_team_line(m) for m in members))
         return Reply(text=text, intent=IntentName.MY_TEAM,
                      actions=[_button(m.person_id, m.name) for m in members[:TEAM_BUTTONS]],
                      metadata={"team": [m.person_id for m in members]})
@@ -101,7 +101,7 @@ def review_handlers(s: Services) -> dict[str, Handler]:
         history = await s.sessions.run(s.reviews.history, person_id)
         still = [f"#{a.id} {a.text}" for a in history.actions if a.done_on is None]
         open_line = ui("review_record_open", held=history.last.held_on.isoformat(),
-                           actions="; ".join(still)) if history.last and still else ""
+                       actions="; ".join(still)) if history.last and still else ""
         return Reply(text=ui("review_record_how", open=open_line), intent=IntentName.REVIEW_RECORD)
 
     async def record(incoming: Incoming, intent: Intent) -> Reply:
