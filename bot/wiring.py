@@ -298,7 +298,7 @@ def prompt_settings_handlers(settings: Settings, *, sessions: SessionFactory,
                              knowledge: Knowledge) -> dict[str, Handler]:
     """PROMPT_SETTINGS / PROMPT_SNOOZE / PROMPT_SKIP for the coach, timed like the scheduler."""
     from bot.coaching.directory import Directory
-    from bot.handlers.prompt_settings import prompt_handlers
+    from bot.handlers import prompt_handlers
     from bot.scheduler.clock import SystemClock
     from bot.scheduler.runtime import defaults_from
     from bot.scheduler.settings import PromptSettings

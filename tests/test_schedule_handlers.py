@@ -6,7 +6,7 @@ from datetime import date, time
 
 from bot.coach import Coach
 from bot.coaching.directory import Directory
-from bot.handlers.prompt_settings import prompt_handlers
+from bot.handlers import prompt_handlers
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId, IntentName
 from bot.scheduler.clock import FixedClock

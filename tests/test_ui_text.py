@@ -80,9 +80,9 @@ def test_placeholders_match() -> None:
             if use.given - frozenset().union(*wanted) or not use.spread and any(w - use.given for w in wanted):
                 wrong.append((use.where, use.names, sorted(use.given), [sorted(w) for w in wanted]))
         for name in _members(use.family) if use.family else []:
-            wanted = placeholders(texts[name])
-            if not use.spread and not wanted <= use.given:
-                wrong.append((use.where, name, sorted(use.given), sorted(wanted)))
+            needed = placeholders(texts[name])
+            if not use.spread and not needed <= use.given:
+                wrong.append((use.where, (name,), sorted(use.given), [sorted(needed)]))
     assert wrong == []
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.coach import Handler
 from bot.coaching.entry_changes import TagChange
 from bot.coaching.entry_phrases import read_correction, read_tag_command
 from bot.coaching.reflection_words import parse_date, parse_hours
-from bot.handlers.common import Services, guarded
+from bot.handlers.common import Services
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName
@@ -42,7 +41,7 @@ def change_text(change: TagChange) -> str:
         lines.append(ui("tags_added", ids=_join(added), **common))
     if change.unchanged:
         lines.append(ui("tags_already_confirmed" if change.source == "confirmed" else "tags_not_there",
-                     ids=_join(change.unchanged), **common))
+                        ids=_join(change.unchanged), **common))
     if not lines:
         lines.append(ui("tags_nothing_waiting", **common))
     if change.pending:
@@ -70,58 +69,67 @@ def _problem(exc: Exception, intent: str) -> Reply:
     return Reply(text=ui("tag_problem", problem=str(exc).strip("'\"")), intent=intent)
 
 
-def entry_change_handlers(s: Services) -> dict[str, Handler]:
-    def button(kind: str) -> Handler:
-        source = "removed" if kind == ActionId.TAG_REMOVE else "confirmed"
+class EntryChangeHandlers:
+    """Tag buttons, typed tag changes and typed corrections of an entry's date or hours."""
 
-        async def handle(incoming: Incoming, _intent: Intent) -> Reply:
-            try:
-                entry_id = int(incoming.payload.get("entry_id", 0))
-                actor = await s.actor(incoming.user)
-                change = await s.changes.tags(actor=actor, entry_id=entry_id, source=source,
-                                              ids=[str(incoming.payload.get("ksb", ""))])
-            except (ValueError, LookupError) as exc:
-                return _problem(exc, kind)
-            return _reply(s, change, kind, whole_entry=True)
+    def __init__(self, services: Services) -> None:
+        self.s = services
 
-        return handle
+    async def confirm_tag(self, incoming: Incoming, _intent: Intent) -> Reply:
+        return await self._button(incoming, ActionId.TAG_CONFIRM, "confirmed")
 
-    async def typed(incoming: Incoming, intent: Intent) -> Reply:
+    async def add_tag(self, incoming: Incoming, _intent: Intent) -> Reply:
+        return await self._button(incoming, ActionId.TAG_ADD, "confirmed")
+
+    async def remove_tag(self, incoming: Incoming, _intent: Intent) -> Reply:
+        return await self._button(incoming, ActionId.TAG_REMOVE, "removed")
+
+    async def _button(self, incoming: Incoming, kind: ActionId, source: str) -> Reply:
+        try:
+            entry_id = int(incoming.payload.get("entry_id", 0))
+            actor = await self.s.actor(incoming.user)
+            change = await self.s.changes.tags(actor=actor, entry_id=entry_id, source=source,
+                                               ids=[str(incoming.payload.get("ksb", ""))])
+        except (ValueError, LookupError) as exc:
+            return _problem(exc, kind)
+        return _reply(self.s, change, kind, whole_entry=True)
+
+    async def typed_tags(self, incoming: Incoming, intent: Intent) -> Reply:
         command = read_tag_command(intent.text)
         if command is None:  # routed here by likeness rather than by the command's own shape
             return Reply(text=ui("tags_how"), intent=IntentName.TAGS)
-        actor = await s.actor(incoming.user)
-        entry_id = command.entry_id or await s.entry_talked_about(incoming, actor)
+        actor = await self.s.actor(incoming.user)
+        entry_id = command.entry_id or await self.s.entry_talked_about(incoming, actor)
         if entry_id is None:
             return Reply(text=ui("tags_no_entry"), intent=IntentName.TAGS)
         try:
-            change = await s.changes.tags(actor=actor, entry_id=entry_id, ids=command.ids,
-                                          source=command.source, every_suggestion=command.every_suggestion)
+            change = await self.s.changes.tags(actor=actor, entry_id=entry_id, ids=command.ids,
+                                               source=command.source, every_suggestion=command.every_suggestion)
         except (ValueError, LookupError) as exc:
             return _problem(exc, IntentName.TAGS)
-        return _reply(s, change, IntentName.TAGS)
+        return _reply(self.s, change, IntentName.TAGS)
 
-    async def correct(incoming: Incoming, intent: Intent) -> Reply:
+    async def correct(self, incoming: Incoming, intent: Intent) -> Reply:
         correction = read_correction(intent.text)
         if correction is None:
             return Reply(text=ui("reflect_correction_how"), intent=IntentName.REFLECT)
-        actor = await s.actor(incoming.user)
-        entry_id = correction.entry_id or await s.entry_talked_about(incoming, actor)
+        actor = await self.s.actor(incoming.user)
+        entry_id = correction.entry_id or await self.s.entry_talked_about(incoming, actor)
         if entry_id is None:
             return Reply(text=ui("tags_no_entry"), intent=IntentName.REFLECT)
-        today = s.today()
+        today = self.s.today()
         work_date: date | None = None
         hours: float | None = None
         if correction.field == "date":
             work_date = parse_date(correction.value, today=today)
         else:
-            hours = parse_hours(correction.value, working_day=s.working_day)
+            hours = parse_hours(correction.value, working_day=self.s.working_day)
         if work_date is None and hours is None:
             return Reply(text=ui("reflect_correction_unread", field=correction.field,
                                      value=correction.value), intent=IntentName.REFLECT)
         try:
-            done = await s.changes.correct(actor=actor, entry_id=entry_id, work_date=work_date,
-                                           hours=hours, today=today)
+            done = await self.s.changes.correct(actor=actor, entry_id=entry_id, work_date=work_date,
+                                                hours=hours, today=today)
         except (ValueError, LookupError) as exc:
             return Reply(text=ui("reflect_correction_problem", problem=str(exc).strip("'\"")),
                          intent=IntentName.REFLECT)
@@ -131,13 +139,6 @@ def entry_change_handlers(s: Services) -> dict[str, Handler]:
                      intent=IntentName.REFLECT,
                      metadata={"entry_id": done.entry_id, "date": done.work_date.isoformat(), "hours": done.hours,
                                "saved": saved(done.entry_id, done.work_date, done.hours)})
-
-    handlers: dict[str, Handler] = {
-        ActionId.TAG_CONFIRM: button(ActionId.TAG_CONFIRM), ActionId.TAG_REMOVE: button(ActionId.TAG_REMOVE),
-        ActionId.TAG_ADD: button(ActionId.TAG_ADD),
-        IntentName.TAGS: typed, IntentName.REFLECT_EDIT: correct,
-    }
-    return {key: guarded(h) for key, h in handlers.items()}
 
 
 def saved(entry_id: int, work_date: date, hours: float) -> dict[str, object]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.coach import Handler
 from bot.coaching.evidence import short_quote
 from bot.documents.portfolio_doc import coverage_picture
-from bot.handlers.common import Services, guarded
+from bot.handlers.common import Services
 from bot.handlers.entry_changes import tag_actions
 from bot.handlers.navigation import log_line
 from bot.intents import Intent
@@ -24,12 +23,17 @@ HOME_ENTRIES = 5
 HOME_PENDING = 4  # entries whose waiting suggestions get buttons (Block Kit allows 25 per row set)
 
 
-def home_handlers(s: Services) -> dict[str, Handler]:
-    async def home(incoming: Incoming, _intent: Intent) -> Reply:
-        actor = await s.actor(incoming.user)
-        views = await s.sessions.run(s.reflections.entries, actor=actor, person_id=actor.id)
-        progress = await s.progress.for_person_async(actor=actor, apprentice_id=actor.id, today=s.today())
-        picture = await asyncio.to_thread(coverage_picture, s.knowledge.standard, progress,
+class Home:
+    """The home at a glance, as one reply a platform's home surface (Slack's App Home) lays out."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    async def home(self, incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await self.s.actor(incoming.user)
+        views = await self.s.sessions.run(self.s.reflections.entries, actor=actor, person_id=actor.id)
+        progress = await self.s.progress.for_person_async(actor=actor, apprentice_id=actor.id, today=self.s.today())
+        picture = await asyncio.to_thread(coverage_picture, self.s.knowledge.standard, progress,
                                           incoming.user.display_name or ui("home_you"))
         pending = [(v, [t.ksb_id for t in v.tags if t.source == "suggested"]) for v in views]
         pending = [(v, waiting) for v, waiting in pending if waiting][:HOME_PENDING]
@@ -45,5 +49,3 @@ def home_handlers(s: Services) -> dict[str, Handler]:
         return Reply(text=text, actions=actions, intent=ActionId.HOME,
                      metadata={"coverage_png": picture, "covered": progress.covered, "total": progress.total,
                                "pending": {str(v.entry.id): w for v, w in pending}})
-
-    return {ActionId.HOME: guarded(home)}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from bot.coach import Handler
 from bot.coaching.evidence import short_quote
 from bot.coaching.reflections import EntryView
-from bot.handlers.common import Services, guarded
+from bot.handlers.common import Services
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
 from bot.names import IntentName
@@ -23,10 +22,15 @@ def log_line(view: EntryView) -> str:
               hours=f"{entry.otj_hours:g}", tags=tags or "-", text=short_quote(entry.text, 120))
 
 
-def navigation_handlers(s: Services) -> dict[str, Handler]:
-    async def log(incoming: Incoming, _intent: Intent) -> Reply:
-        actor = await s.actor(incoming.user)
-        views = await s.sessions.run(s.reflections.entries, actor=actor, person_id=actor.id)
+class Navigation:
+    """The apprentice's log, and their weakest KSBs with one idea each."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    async def log(self, incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await self.s.actor(incoming.user)
+        views = await self.s.sessions.run(self.s.reflections.entries, actor=actor, person_id=actor.id)
         if not views:
             return Reply(text=ui("log_empty"), intent=IntentName.LOG, metadata={"entries": 0})
         shown = views[:LOG_SHOWN]
@@ -35,21 +39,19 @@ def navigation_handlers(s: Services) -> dict[str, Handler]:
         return Reply(text=text, intent=IntentName.LOG, followups=[ui("followup_next_steps"), ui("followup_progress")],
                      metadata={"entries": len(views), "shown": [v.entry.id for v in shown]})
 
-    async def next_steps(incoming: Incoming, _intent: Intent) -> Reply:
-        actor = await s.actor(incoming.user)
-        progress = await s.progress.for_person_async(actor=actor, apprentice_id=actor.id, today=s.today())
+    async def next_steps(self, incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await self.s.actor(incoming.user)
+        progress = await self.s.progress.for_person_async(actor=actor, apprentice_id=actor.id, today=self.s.today())
         weakest = progress.weakest[:NEXT_SHOWN]
         lines = []
         for k in weakest:
-            guide = s.knowledge.guidance.for_ksb(k.id)
+            guide = self.s.knowledge.guidance.for_ksb(k.id)
             idea = guide.evidence[0] if guide and guide.evidence else ui("next_steps_idea_default")
             lines.append(ui("next_steps_line", id=k.id, text=short_quote(k.text, 110), idea=idea))
         text = ui("next_steps", covered=str(progress.covered), total=str(progress.total),
                   lines="\n".join(lines))
         ids = [k.id for k in weakest]
-        return Reply(text=text, citations=s.citations(ids), intent=IntentName.NEXT_STEPS,
+        return Reply(text=text, citations=self.s.citations(ids), intent=IntentName.NEXT_STEPS,
                      followups=[ui("followup_evidence", id=ids[0]) if ids else ui("followup_progress"),
                                 ui("followup_log"), ui("followup_reflections")],
                      metadata={"weakest": ids})
-
-    return {IntentName.LOG: guarded(log), IntentName.NEXT_STEPS: guarded(next_steps)}

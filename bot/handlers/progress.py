@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from bot.claims import progress_figures
-from bot.coach import Handler
 from bot.coaching.evidence import EvidenceAdvice, short_quote, suggest_evidence
 from bot.coaching.otj import rule_in_words
 from bot.coaching.progress import DutyProgress, KsbProgress, Progress
 from bot.documents.files import CHAT_DOCUMENT_FORMAT, export_metadata
-from bot.handlers.common import Services, guarded
+from bot.handlers.common import Services
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
 from bot.names import IntentName
@@ -78,23 +77,26 @@ async def progress_reply(s: Services, incoming: Incoming) -> tuple[Progress, Evi
     return progress, advice, progress_text(progress, advice)
 
 
-def progress_handlers(s: Services) -> dict[str, Handler]:
-    async def progress(incoming: Incoming, _intent: Intent) -> Reply:
-        p, advice, text = await progress_reply(s, incoming)
-        return Reply(text=text, citations=s.citations([k.id for k in p.weakest]),
+class ProgressReplies:
+    """How am I doing (with evidence ideas), and the portfolio as a file."""
+
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    async def progress(self, incoming: Incoming, _intent: Intent) -> Reply:
+        p, advice, text = await progress_reply(self.s, incoming)
+        return Reply(text=text, citations=self.s.citations([k.id for k in p.weakest]),
                      intent=IntentName.PROGRESS,
                      metadata={"coverage": p.coverage, "hours_logged": p.hours_logged,
                                "hours_target": p.otj.hours, "weakest": [k.id for k in p.weakest],
                                "gateway_ready": p.readiness.ready, "evidence": advice.source})
 
-    async def portfolio(incoming: Incoming, _intent: Intent) -> Reply:
-        actor = await s.actor(incoming.user)
-        doc, file = await s.sessions.run(s.portfolio.export, actor=actor, person_id=actor.id,
-                                         fmt=CHAT_DOCUMENT_FORMAT, today=s.today())
+    async def portfolio(self, incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await self.s.actor(incoming.user)
+        doc, file = await self.s.sessions.run(self.s.portfolio.export, actor=actor, person_id=actor.id,
+                                              fmt=CHAT_DOCUMENT_FORMAT, today=self.s.today())
         pr = doc.progress
         text = ui("portfolio_reply", filename=file.filename, entries=str(len(doc.entries)),
                   covered=str(pr.covered), total=str(pr.total), coverage=f"{pr.coverage:g}",
                   hours_logged=f"{pr.hours_logged:g}")
         return Reply(text=text, intent=IntentName.PORTFOLIO, metadata={"export": export_metadata(file)})
-
-    return {IntentName.PROGRESS: guarded(progress), IntentName.PORTFOLIO: guarded(portfolio)}

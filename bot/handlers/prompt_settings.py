@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.coach import Handler
 from bot.coaching.authz import Actor
-from bot.handlers.common import guarded
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
@@ -64,44 +62,42 @@ def describe(view: SettingsView) -> Reply:
                            "timezone": view.timezone})
 
 
-def prompt_handlers(services: People, settings: PromptSettings) -> dict[str, Handler]:
-    """PROMPT_SETTINGS, PROMPT_SNOOZE and PROMPT_SKIP, keyed for `Coach.add_handlers`."""
+class PromptSettingsHandlers:
+    """Prompt or nudge settings in words (typed, a button, or the App Home's empty ask), Snooze and Skip."""
 
-    @guarded
-    async def on_settings(incoming: Incoming, intent: Intent) -> Reply:
-        actor = await services.actor(incoming.user)
+    def __init__(self, people: People, settings: PromptSettings) -> None:
+        self.people = people
+        self.settings = settings
+
+    async def change(self, incoming: Incoming, intent: Intent) -> Reply:
+        actor = await self.people.actor(incoming.user)
         change = parse_change(intent.text or str(incoming.payload.get("text", "")))
         if change is None:
-            view = await services.sessions.run(settings.view, actor.id)
+            view = await self.people.sessions.run(self.settings.view, actor.id)
             return Reply(text=ui("prompt_settings_unknown", word=_word(view)),
                          intent=IntentName.PROMPT_SETTINGS)
-        view = await services.sessions.run(settings.change, actor.id, change)
+        view = await self.people.sessions.run(self.settings.change, actor.id, change)
         return describe(view)
 
-    @guarded
-    async def on_snooze(incoming: Incoming, _intent: Intent) -> Reply:
-        actor = await services.actor(incoming.user)
-        view, skipped = await services.sessions.run(settings.snooze, actor.id)
+    async def snooze(self, incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await self.people.actor(incoming.user)
+        view, skipped = await self.people.sessions.run(self.settings.snooze, actor.id)
         if skipped is None:
             return describe(view)
         return Reply(text=ui("prompt_snoozed", skipped=when(skipped), next=when(view.next)),
                      intent=ActionId.PROMPT_SNOOZE)
 
-    @guarded
-    async def on_skip(incoming: Incoming, _intent: Intent) -> Reply:
-        actor = await services.actor(incoming.user)
+    async def skip(self, incoming: Incoming, _intent: Intent) -> Reply:
+        actor = await self.people.actor(incoming.user)
         detail: dict[str, object] = {k: str(incoming.payload[k]) for k in ("week", "ksb")
                                      if k in incoming.payload}
 
         def record() -> SettingsView:
-            with services.sessions() as session:
+            with self.people.sessions() as session:
                 audit.record(session, action="prompt.skipped", actor_id=actor.id,
                              subject_id=actor.id, detail=detail)
                 session.commit()
-            return settings.view(actor.id)
+            return self.settings.view(actor.id)
 
-        view = await services.sessions.run(record)
+        view = await self.people.sessions.run(record)
         return Reply(text=ui("prompt_skipped", next=when(view.next)), intent=ActionId.PROMPT_SKIP)
-
-    return {IntentName.PROMPT_SETTINGS: on_settings, ActionId.PROMPT_SNOOZE: on_snooze,
-            ActionId.PROMPT_SKIP: on_skip}

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.coach import Handler
 from bot.coaching.entry_changes import MAX_ENTRY_HOURS, check_entry_fields
 from bot.coaching.reflection_words import read_date, read_hours
 from bot.coaching.reflections import Recorded
-from bot.handlers.common import Services, guarded, user_text
+from bot.handlers.common import Services, user_text
 from bot.handlers.entry_changes import saved, tag_actions
 from bot.intents import Intent
 from bot.messages import Action, Form, Incoming, Reply
@@ -95,10 +94,45 @@ def _query(fields: Fields, problem: str, text: str) -> Reply:
                  metadata={"query": problem, "saved": False})
 
 
-def reflect_handlers(s: Services) -> dict[str, Handler]:
-    reference = s.knowledge.standard.reference
+class Reflecting:
+    """Typed reflections, the reflection form, saving a previewed text, and previews (nothing saved)."""
 
-    async def save(incoming: Incoming, text: str, payload: dict[str, Any]) -> Reply:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+
+    async def reflect(self, incoming: Incoming, intent: Intent) -> Reply:
+        if not intent.text.strip():
+            return Reply(text=ui("reflect_empty"), intent=IntentName.REFLECT,
+                         form=Form("reflection", {}))
+        return await self._save(incoming, intent.text, {})
+
+    async def submit(self, incoming: Incoming, _intent: Intent) -> Reply:
+        text = str(incoming.payload.get("text", "")).strip()
+        if not text:
+            return Reply(text=ui("reflect_empty"), intent=IntentName.REFLECT,
+                         form=Form("reflection", dict(incoming.payload)))
+        return await self._save(incoming, text, incoming.payload)
+
+    async def save_previewed(self, incoming: Incoming, _intent: Intent) -> Reply:
+        return await self._save(incoming, str(incoming.payload.get("text", "")).strip() or " ", {})
+
+    async def preview(self, incoming: Incoming, intent: Intent) -> Reply:
+        """Pasted text is data: it is scored, never saved, and never makes a KSB 'met'."""
+        text = user_text(incoming, intent)
+        suggestions, problem = await self.s.reflections.preview(text, owner=owner_of(incoming.user))
+        save_action = Action(ui("label_save_reflection"), ActionId.REFLECT_SAVE, {"text": text})
+        if problem:
+            body = ui("preview_unavailable")
+        elif not suggestions:
+            body = noise_hint(text) or ui("preview_none")
+        else:
+            body = ui("preview_tags", suggestions=_lines(suggestions))
+        return Reply(text=body, citations=self.s.citations([x.id for x in suggestions]),
+                     actions=[save_action], intent=IntentName.TAG_PREVIEW,
+                     metadata={"suggested": [x.id for x in suggestions], "saved": False})
+
+    async def _save(self, incoming: Incoming, text: str, payload: dict[str, Any]) -> Reply:
+        s = self.s
         today = s.today()
         try:
             fields = read_fields(text, payload, today=today, working_day=s.working_day)
@@ -114,7 +148,7 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
             return Reply(text=ui("reflect_invalid", problem=str(exc), text=text),
                          intent=IntentName.REFLECT, form=Form("reflection", {"text": text}))
         return Reply(
-            text=saved_text(recorded, fields, reference=reference, hint=noise_hint(text)),
+            text=saved_text(recorded, fields, reference=s.knowledge.standard.reference, hint=noise_hint(text)),
             citations=s.citations([x.id for x in recorded.suggestions] + list(recorded.confirmed)),
             actions=tag_actions(recorded.entry_id, [x.id for x in recorded.suggestions]),
             intent=IntentName.REFLECT,
@@ -123,40 +157,3 @@ def reflect_handlers(s: Services) -> dict[str, Handler]:
                       "suggested": [x.id for x in recorded.suggestions],
                       "confirmed": list(recorded.confirmed),
                       "saved": saved(recorded.entry_id, fields.work_date, fields.hours)})
-
-    async def reflect(incoming: Incoming, intent: Intent) -> Reply:
-        if not intent.text.strip():
-            return Reply(text=ui("reflect_empty"), intent=IntentName.REFLECT,
-                         form=Form("reflection", {}))
-        return await save(incoming, intent.text, {})
-
-    async def submit(incoming: Incoming, _intent: Intent) -> Reply:
-        text = str(incoming.payload.get("text", "")).strip()
-        if not text:
-            return Reply(text=ui("reflect_empty"), intent=IntentName.REFLECT,
-                         form=Form("reflection", dict(incoming.payload)))
-        return await save(incoming, text, incoming.payload)
-
-    async def save_action(incoming: Incoming, _intent: Intent) -> Reply:
-        return await save(incoming, str(incoming.payload.get("text", "")).strip() or " ", {})
-
-    async def preview(incoming: Incoming, intent: Intent) -> Reply:
-        """Pasted text is data: it is scored, never saved, and never makes a KSB 'met'."""
-        text = user_text(incoming, intent)
-        suggestions, problem = await s.reflections.preview(text, owner=owner_of(incoming.user))
-        save_action = Action(ui("label_save_reflection"), ActionId.REFLECT_SAVE, {"text": text})
-        if problem:
-            body = ui("preview_unavailable")
-        elif not suggestions:
-            body = noise_hint(text) or ui("preview_none")
-        else:
-            body = ui("preview_tags", suggestions=_lines(suggestions))
-        return Reply(text=body, citations=s.citations([x.id for x in suggestions]),
-                     actions=[save_action], intent=IntentName.TAG_PREVIEW,
-                     metadata={"suggested": [x.id for x in suggestions], "saved": False})
-
-    handlers: dict[str, Handler] = {
-        IntentName.REFLECT: reflect, ActionId.REFLECT_SUBMIT: submit, ActionId.REFLECT_SAVE: save_action,
-        IntentName.TAG_PREVIEW: preview,
-    }
-    return {key: guarded(h) for key, h in handlers.items()}
