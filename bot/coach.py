@@ -24,6 +24,7 @@ from bot.names import ActionId, IntentName
 from bot.ports import Composer, Retriever
 from bot.prompt_files import render
 from bot.search.retrieval import Retrieval
+from bot.ui_text import ui
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,16 @@ _QUESTION_INTENTS = {"explicit": IntentName.LOOKUP, "duty": IntentName.LOOKUP, "
                      "unknown": IntentName.UNKNOWN_ID, "offtopic": IntentName.OFFTOPIC}
 
 
+def starting_points() -> list[str]:
+    """The questions offered to someone starting out: help, a welcome, an empty home."""
+    return [ui("followup_s24"), ui("followup_log"), ui("followup_progress")]
+
+
 def followups_for(cited: list[str]) -> list[str]:
     """The next questions offered under an answer: about its first KSB, else the usual starting points."""
     if not cited:
-        return ["What counts for S24?", "What does duty 4 involve?", "How am I doing?"]
-    return [f"How could I evidence {cited[0]}?", "Log a reflection", "How am I doing?"]
+        return [ui("followup_s24"), ui("followup_duty"), ui("followup_progress")]
+    return [ui("followup_evidence", id=cited[0]), ui("followup_log"), ui("followup_progress")]
 
 
 class TurnAgent(Protocol):
@@ -233,8 +239,7 @@ class Coach:
         if "development" in standard.programme.status.lower():
             text += "\n\n" + render("programme_version_note.md", reference=standard.reference,
                                       count=str(len(standard.ksbs)))
-        return Reply(text=text, followups=["What counts for S24?", "Log a reflection", "How am I doing?"],
-                     intent=IntentName.HELP)
+        return Reply(text=text, followups=starting_points(), intent=IntentName.HELP)
 
     async def _offtopic(self, incoming: Incoming, intent: Intent) -> Reply:
         return Reply(text=offtopic_text(self.knowledge.standard.reference), followups=self._followups([]),

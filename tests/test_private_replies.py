@@ -13,7 +13,7 @@ import pytest
 from bot.adapters.slack.escape import escape
 from bot.messages import Reply
 from bot.names import IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 from tests.test_slack_support import BOT_USER, SlackHarness, blocks_text
 from tests.test_teams_endpoint import mentioned
 from tests.test_teams_support import TeamsHarness, card_text
@@ -44,7 +44,7 @@ async def test_slack_sends_private_replies_to_the_dm_with_a_note_in_the_thread(
     await slack.settle()
     in_channel = [p for p in slack.posted() if p["channel"] == "C9"]
     in_dm = [p for p in slack.posted() if p["channel"].startswith("D")]
-    assert [(p["thread_ts"], p["text"]) for p in in_channel] == [(ts, escape(render("slack_private_sent.md")))]
+    assert [(p["thread_ts"], p["text"]) for p in in_channel] == [(ts, escape(ui("slack_private_sent")))]
     assert in_dm and any(shown.lower() in blocks_text(p["blocks"]).lower() for p in in_dm)
     uploads = [c.params for c in slack.fake.calls_to("files.completeUploadExternal")]
     assert all(u.get("channel_id") != "C9" for u in uploads)
@@ -68,6 +68,6 @@ async def test_teams_sends_private_replies_to_the_personal_chat(teams: TeamsHarn
                                               conversation_id=channel)))
     await teams.settle()
     in_channel = [card_text(c) for c in teams.cards(channel)]
-    assert len(in_channel) == 1 and json.dumps(render("teams_private_sent.md"))[1:-1] in in_channel[0]
+    assert len(in_channel) == 1 and json.dumps(ui("teams_private_sent"))[1:-1] in in_channel[0]
     personal = " ".join(card_text(c) for c in teams.cards("conv1")) + json.dumps(teams.messages("conv1"))
     assert shown.lower() in personal.lower()

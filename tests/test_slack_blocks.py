@@ -22,8 +22,8 @@ from bot.adapters.slack.blocks import (
     resolve_buttons,
 )
 from bot.adapters.slack.escape import WORD_JOINER, escape, from_slack, to_mrkdwn
-from bot.adapters.slack.listeners import SUGGESTED_PROMPTS
 from bot.adapters.slack.views import home_view, reflection_modal, reflection_values
+from bot.coach import starting_points
 from bot.messages import Action, Citation, Form, Reply
 from bot.names import ActionId
 from knowledge.registry import StandardRegistry
@@ -153,7 +153,7 @@ def test_manifest_matches_what_the_app_listens_for() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "commands", "im:history", "assistant:write", "app_mentions:read"} <= scopes
     prompts = [p["title"] for p in manifest["features"]["assistant_view"]["suggested_prompts"]]
-    assert tuple(prompts) == SUGGESTED_PROMPTS
+    assert tuple(prompts) == tuple(starting_points())
     urls = {c["url"] for c in manifest["features"]["slash_commands"]}
     urls |= {manifest["settings"]["event_subscriptions"]["request_url"],
              manifest["settings"]["interactivity"]["request_url"]}

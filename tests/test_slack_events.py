@@ -12,8 +12,7 @@ import yaml
 
 from bot.adapters.slack.blocks import FEEDBACK_BLOCK
 from bot.adapters.slack.escape import escape
-from bot.adapters.slack.listeners import SUGGESTED_PROMPTS
-from bot.coach import Coach
+from bot.coach import Coach, starting_points
 from bot.composers.grounded import GroundedComposer
 from bot.ports import Composition
 from bot.search.retrieval import HybridRetriever, Retrieval
@@ -171,7 +170,7 @@ def test_the_manifest_offers_the_agent_view_and_keeps_the_assistant_view_for_old
     manifest = yaml.safe_load(MANIFEST.read_text())
     agent, legacy = manifest["features"]["agent_view"], manifest["features"]["assistant_view"]
     assert agent["agent_description"] and agent["suggested_prompts"] == legacy["suggested_prompts"]
-    assert tuple(p["message"] for p in agent["suggested_prompts"]) == SUGGESTED_PROMPTS
+    assert tuple(p["message"] for p in agent["suggested_prompts"]) == tuple(starting_points())
     assert {"app_home_opened", "message.im"} <= set(manifest["settings"]["event_subscriptions"]["bot_events"])
 
 

@@ -25,7 +25,7 @@ from urllib.request import Request, urlopen
 
 from bench.scale.cluster import SIGNING_SECRET, Cluster, Replica, get
 from bench.scale.registry import Outcome, Size, scenario
-from bot.prompt_files import render
+from bot.ui_text import ui
 from tests.test_ops_proxy import TcpProxy
 from tests.test_slack_support import signed
 
@@ -108,7 +108,7 @@ def reindex_mid_load(cluster: Cluster, size: Size) -> Outcome:
     replicas = cluster.start_replicas(size.replicas, SCHEDULER="false", INDEX_REFRESH="2", STANDARD="ST9999")
     builders = len(versions(cluster, "st9999"))
     cluster.slack.latency = 0.0
-    error_text = render("slack_error.md")[:40]
+    error_text = ui("slack_error")[:40]
     channels: set[str] = set()
     acks: list[int] = []
     stop = threading.Event()

@@ -9,7 +9,7 @@ from typing import TextIO
 
 from bot.coach import Coach
 from bot.messages import Action, Incoming, Reply, UserRef
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 
 def console_user() -> UserRef:
@@ -26,14 +26,15 @@ def render_plain(reply: Reply, *, streamed: bool = False) -> str:
     """The reply as text; a form the reply asks for becomes a hint on how to type it instead.
 
     `streamed`: the words are already on screen, so only what follows them is rendered."""
-    parts = ["" if streamed else reply.text, render("console_form_hint.md") if reply.form is not None else ""]
+    parts = ["" if streamed else reply.text, ui("console_form_hint") if reply.form is not None else ""]
     if reply.citations:
         quotes = []
         for c in reply.citations:
             duties = ", ".join(str(d) for d in c.duties)
-            where = f" (duty {duties})" if len(c.duties) == 1 else (f" (duties {duties})" if duties else "")
+            where = ui("console_citation_duty", duties=duties) if len(c.duties) == 1 else \
+                (ui("console_citation_duties", duties=duties) if duties else "")
             quotes.append(f"  {c.id}{where}: \u201c{c.text}\u201d")
-        parts.append("From the standard:\n" + "\n".join(quotes))
+        parts.append(ui("console_citations", quotes="\n".join(quotes)))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -69,7 +70,7 @@ class ConsoleStream:
         if self.text.strip() == reply.text.strip():
             tail = render_plain(reply, streamed=True)
             return "\n\n" + tail if tail else ""
-        return "\n\n" + render("console_replaced.md") + "\ncoach> " + render_plain(reply)
+        return "\n\n" + ui("console_replaced") + "\ncoach> " + render_plain(reply)
 
 
 class ConsoleChat:
@@ -85,8 +86,7 @@ class ConsoleChat:
         self._out.flush()
 
     async def run(self) -> int:
-        self._say(f"KSB Coach on {self._coach.knowledge.standard.reference}. Type 'help', a number to pick "
-                  "an option, or 'quit'.")
+        self._say(ui("console_start", reference=self._coach.knowledge.standard.reference))
         choices: list[Action] = []
         while True:
             self._out.write("\nyou> ")

@@ -15,10 +15,12 @@ from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.blocks import SlackMessage, decode_value, resolve_buttons, without_feedback
 from bot.adapters.slack.escape import to_mrkdwn
 from bot.adapters.slack.views import home_view, reflection_modal, reflection_values, seal, unseal
+from bot.coach import starting_points
 from bot.messages import Form, Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
 from bot.ownership import owner_of
 from bot.prompt_files import render
+from bot.ui_text import ui
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +105,11 @@ def _thanks(reply: Reply) -> Reply:
     """The coach's acknowledgement of a vote, or our own line when it had nothing to say."""
     if reply.intent in {IntentName.ERROR, ActionId.FEEDBACK} and reply.text and reply.text != render("unavailable.md"):
         return Reply(text=reply.text, intent=ActionId.FEEDBACK)
-    return Reply(text=render("slack_feedback_thanks.md"), intent=ActionId.FEEDBACK)
+    return Reply(text=ui("slack_feedback_thanks"), intent=ActionId.FEEDBACK)
 
 
 def _message(message: dict[str, Any], blocks: list[dict[str, Any]]) -> SlackMessage:
-    return SlackMessage(text=str(message.get("text") or "KSB Coach"), blocks=blocks)
+    return SlackMessage(text=str(message.get("text") or ui("fallback_text")), blocks=blocks)
 
 
 async def open_reflection(adapter: SlackAdapter, incoming: Incoming, *, trigger_id: str,
@@ -129,7 +131,7 @@ async def show_form(adapter: SlackAdapter, form: Form, *, trigger_id: str, where
 def check_reflection(view: dict[str, Any]) -> dict[str, str]:
     """Errors Slack shows under the fields; empty when the form can be saved."""
     payload = reflection_values(view)
-    return {} if payload["text"] else {"text": "Tell me what you did: a sentence or two is enough."}
+    return {} if payload["text"] else {"text": ui("form_text_required")}
 
 
 async def on_reflection_submitted(adapter: SlackAdapter, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -147,8 +149,8 @@ async def home_sections(adapter: SlackAdapter, user: UserRef) -> list[tuple[str,
     """Evidence at a glance and prompt settings, each as the coach renders them for this user."""
     unavailable = render("unavailable.md")
     parts: list[tuple[str, Reply]] = []
-    for heading, action in (("Your evidence", ActionId.HOME),
-                            ("Weekly reflection prompt", IntentName.PROMPT_SETTINGS)):
+    for heading, action in ((ui("slack_home_evidence"), ActionId.HOME),
+                            (ui("slack_home_prompt"), IntentName.PROMPT_SETTINGS)):
         reply = await adapter.ask(Incoming(user=user, action=action, payload={"text": ""}))
         if reply.text and reply.text != unavailable and reply.intent != IntentName.ERROR:
             parts.append((heading, reply))
@@ -159,13 +161,11 @@ async def publish_home(adapter: SlackAdapter, user: UserRef) -> None:
     standard = adapter.coach.knowledge.standard
     sections = await home_sections(adapter, user)
     if not sections:
-        sections = [("Getting started", Reply(text=render("slack_home_empty.md"),
-                                              followups=["What counts for S24?", "Log a reflection",
-                                                         "How am I doing?"]))]
+        sections = [(ui("slack_home_start"), Reply(text=ui("slack_home_empty"), followups=starting_points()))]
     png = next((r.metadata["coverage_png"] for _, r in sections
                 if isinstance(r.metadata.get("coverage_png"), bytes)), b"")
-    picture = await adapter.picture_id(png, filename="ksb-coverage.png", title="Your KSB evidence") if png else ""
-    view = home_view(title=f"KSB Coach · {standard.reference} {standard.title}", sections=sections,
-                     footer="Message me any time: ask about a KSB, or start with \"reflect:\".",
+    picture = await adapter.picture_id(png, filename="ksb-coverage.png", title=ui("coverage_title")) if png else ""
+    view = home_view(title=ui("slack_home_title", reference=standard.reference, title=standard.title),
+                     sections=sections, footer=ui("slack_home_footer"),
                      picture=picture)
     await adapter.client.views_publish(user_id=user.user_id, view=view)

@@ -30,7 +30,7 @@ from bot.expiring import DAY
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import IntentName
 from bot.ports import EventClaim
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class SlackAdapter(Backgrounded):
             return await self.coach.handle(incoming, stream=stream)
         except Exception:
             log.exception("coach failed on a slack %s", incoming.action or "message")
-            return Reply(text=render("slack_error.md"), intent=IntentName.ERROR)
+            return Reply(text=ui("slack_error"), intent=IntentName.ERROR)
 
     async def answer(self, *, incoming: Incoming, channel: str, thread_ts: str,
                      assistant: bool = False) -> None:
@@ -170,7 +170,7 @@ class SlackAdapter(Backgrounded):
         then it goes to their DM, and the thread gets a short note saying where it went."""
         if reply.private and not is_direct_message(channel):
             await self.post(await self.dm_channel(user), reply, feedback_id=feedback_id)
-            await self.say(channel, render("slack_private_sent.md"), thread_ts=thread_ts)
+            await self.say(channel, ui("slack_private_sent"), thread_ts=thread_ts)
             return
         await self.post(channel, reply, thread_ts=thread_ts, feedback_id=feedback_id)
 
@@ -241,7 +241,7 @@ class SlackAdapter(Backgrounded):
 
 def loading_messages() -> list[str]:
     """The lines Slack rotates under the status while an answer is being written."""
-    return [line.strip() for line in render("slack_loading.md").splitlines() if line.strip()]
+    return [line.strip() for line in ui("slack_loading").splitlines() if line.strip()]
 
 
 def is_direct_message(channel: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from bot.adapters.slack.escape import escape, plain_limit, to_mrkdwn
 from bot.messages import Action, Citation, Reply
 from bot.names import ActionId, IntentName
+from bot.ui_text import ui
 
 Block = dict[str, Any]
 
@@ -98,7 +99,8 @@ def chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 def citation_block(citation: Citation) -> Block:
     duties = ", ".join(str(d) for d in citation.duties)
-    where = f" · duty {duties}" if len(citation.duties) == 1 else (f" · duties {duties}" if duties else "")
+    where = ui("citation_duty", duties=duties) if len(citation.duties) == 1 else \
+        (ui("citation_duties", duties=duties) if duties else "")
     quote = escape(citation.text)
     return context(_cut(f"*{escape(citation.id)}*{where}\n\u201c{quote}\u201d", MAX_TEXT))
 
@@ -145,15 +147,15 @@ def reply_actions(reply: Reply) -> list[Action]:
     """Buttons in order: the reply's own actions, an open-form button, then follow-up questions."""
     actions = list(reply.actions)
     if reply.form is not None and not any(a.action == ActionId.REFLECT_OPEN for a in actions):
-        actions.append(Action("Open the reflection form", ActionId.REFLECT_OPEN, dict(reply.form.prefill),
+        actions.append(Action(ui("label_open_form"), ActionId.REFLECT_OPEN, dict(reply.form.prefill),
                               style="primary"))
     actions += [Action(f, ActionId.ASK, {"text": f}) for f in reply.followups]
     return actions
 
 
 def feedback_row(answer_id: str, cited: list[str]) -> list[Block]:
-    votes = [Action("\U0001F44D Helpful", ActionId.FEEDBACK, {"value": "up", "answer_id": answer_id, "cited": cited}),
-             Action("\U0001F44E Not helpful", ActionId.FEEDBACK,
+    votes = [Action(ui("label_helpful"), ActionId.FEEDBACK, {"value": "up", "answer_id": answer_id, "cited": cited}),
+             Action(ui("label_not_helpful"), ActionId.FEEDBACK,
                     {"value": "down", "answer_id": answer_id, "cited": cited})]
     return button_rows(votes, start=90, block_id=FEEDBACK_BLOCK)
 
@@ -176,7 +178,7 @@ def _size(block: Block) -> int:
 
 
 def fallback_text(reply: Reply) -> str:
-    return _cut(escape(reply.text.strip()), MAX_TEXT) or "KSB Coach"
+    return _cut(escape(reply.text.strip()), MAX_TEXT) or ui("fallback_text")
 
 
 def render_reply(reply: Reply, *, feedback_id: str = "") -> list[SlackMessage]:
@@ -207,7 +209,7 @@ def render_single(reply: Reply, *, feedback_id: str = "", max_blocks: int = MAX_
     content = content_blocks(reply)
     room = max_blocks - len(head) - len(tail)
     if len(content) > room:
-        content = content[: max(room - 1, 0)] + [context("_…trimmed to fit Slack; ask again for the rest._")]
+        content = content[: max(room - 1, 0)] + [context(ui("slack_trimmed"))]
     blocks = head + content + tail
     return SlackMessage(text=fallback_text(reply), blocks=blocks or [section(fallback_text(reply))])
 

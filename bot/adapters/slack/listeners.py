@@ -19,14 +19,14 @@ from bot.adapters.slack.blocks import ACTION_PREFIX
 from bot.adapters.slack.escape import from_slack, plain_limit
 from bot.adapters.slack.shortcut import SAVE_AS_REFLECTION, save_message
 from bot.adapters.slack.views import REFLECT_CALLBACK
+from bot.coach import starting_points
 from bot.expiring import DAY, ExpiringSet
 from bot.messages import Incoming, Reply
 from bot.names import ActionId, IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 log = logging.getLogger(__name__)
 
-SUGGESTED_PROMPTS = ("What counts for S24?", "Log a reflection", "How am I doing?")
 _PLAIN_SUBTYPES = {None, "file_share", "thread_broadcast"}
 THREADS_KEPT = 10_000
 
@@ -183,16 +183,16 @@ class SlackListeners:
         await adapter.post(channel, await adapter.ask(incoming))
         if body.get("channel_id") != channel and body.get("response_url"):
             await adapter.respond(str(body["response_url"]),
-                                  _note(render("slack_reflection_saved.md")))
+                                  _note(ui("slack_reflection_saved")))
 
 
 async def start_thread(adapter: SlackAdapter, channel: str, thread_ts: str = "") -> str:
     """The welcome (in `thread_ts`, or opening a new thread) and the suggested prompts on it; the thread's ts."""
-    posted = await adapter.say(channel, render("slack_welcome.md"), thread_ts=thread_ts)
+    posted = await adapter.say(channel, ui("slack_welcome"), thread_ts=thread_ts)
     thread_ts = thread_ts or posted
     await adapter.assistant_call(adapter.client.assistant_threads_setSuggestedPrompts,
                                  channel_id=channel, thread_ts=thread_ts,
-                                 prompts=[{"title": p, "message": p} for p in SUGGESTED_PROMPTS])
+                                 prompts=[{"title": p, "message": p} for p in starting_points()])
     return thread_ts
 
 

@@ -18,7 +18,7 @@ from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.escape import from_slack
 from bot.messages import Incoming
 from bot.names import ActionId
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ async def permalink(adapter: SlackAdapter, channel: str, ts: str) -> str:
 
 
 def reflection_text(words: str, link: str) -> str:
-    return words if not link else words + "\n\n" + render("slack_shortcut_source.md", link=link).strip()
+    return words if not link else words + "\n\n" + ui("slack_shortcut_source", link=link).strip()
 
 
 async def save_message(adapter: SlackAdapter, body: dict[str, Any]) -> None:
@@ -48,7 +48,7 @@ async def save_message(adapter: SlackAdapter, body: dict[str, Any]) -> None:
     words = from_slack(str(message.get("text") or "")).strip()
     dm = await adapter.dm_channel(user)
     if not words:
-        await adapter.say(dm, render("slack_shortcut_empty.md"))
+        await adapter.say(dm, ui("slack_shortcut_empty"))
         return
     link = await permalink(adapter, str((body.get("channel") or {}).get("id") or ""),
                            str(message.get("ts") or body.get("message_ts") or ""))

@@ -16,6 +16,7 @@ from typing import Any
 from bot.adapters.slack.blocks import Block, context, render_single, section
 from bot.adapters.slack.escape import escape, plain_limit
 from bot.messages import Form, Reply
+from bot.ui_text import ui
 from knowledge.model import KIND_NAMES, Standard
 
 REFLECT_CALLBACK = "ksb:reflect"
@@ -23,16 +24,13 @@ MAX_VIEW_BLOCKS = 100
 MAX_INPUT_CHARS = 3000
 
 
-COVERAGE_ALT = "Your KSB evidence: one square per KSB, darker where more entries confirm it"
-
-
 def home_view(*, title: str, sections: list[tuple[str, Reply]], footer: str = "",
               picture: str = "") -> dict[str, Any]:
     """The Home tab: the coverage picture (an uploaded file's id), then one headed part per coach reply."""
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": plain_limit(title, 150)}}]
     if picture:
-        blocks.append({"type": "image", "slack_file": {"id": picture}, "alt_text": COVERAGE_ALT,
-                       "title": {"type": "plain_text", "text": "Your KSB evidence"}})
+        blocks.append({"type": "image", "slack_file": {"id": picture}, "alt_text": ui("coverage_alt"),
+                       "title": {"type": "plain_text", "text": ui("coverage_title")}})
     share = (MAX_VIEW_BLOCKS - 4) // max(len(sections), 1)
     for heading, reply in sections:
         head = [{"type": "divider"}, section(f"*{escape(heading)}*")]
@@ -65,12 +63,12 @@ def reflection_modal(*, form: Form, standard: Standard, metadata: dict[str, Any]
     text_input: Block = {"type": "plain_text_input", "action_id": "text", "multiline": True,
                          "max_length": MAX_INPUT_CHARS,
                          "placeholder": {"type": "plain_text",
-                                         "text": "This week I set up drift dashboards for…"}}
+                                         "text": ui("form_text_placeholder")}}
     if text:
         text_input["initial_value"] = text
     picked = [str(k) for k in prefill.get("ksbs") or [] if standard.ksb(str(k)) is not None]
     ksb_select: Block = {"type": "multi_static_select", "action_id": "ksbs",
-                         "placeholder": {"type": "plain_text", "text": "Pick KSBs (optional)"},
+                         "placeholder": {"type": "plain_text", "text": ui("form_ksbs_placeholder")},
                          "option_groups": ksb_options(standard)}
     if picked:
         ksb_select["initial_options"] = [_option(k, standard.ksb(k).text)  # type: ignore[union-attr]
@@ -84,19 +82,19 @@ def reflection_modal(*, form: Form, standard: Standard, metadata: dict[str, Any]
         "type": "modal",
         "callback_id": REFLECT_CALLBACK,
         "private_metadata": json.dumps(metadata)[:3000],
-        "title": {"type": "plain_text", "text": "Log a reflection"},
-        "submit": {"type": "plain_text", "text": "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": ui("form_title")},
+        "submit": {"type": "plain_text", "text": ui("label_save")},
+        "close": {"type": "plain_text", "text": ui("label_cancel")},
         "blocks": [
-            {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": "What did you do?"},
+            {"type": "input", "block_id": "text", "label": {"type": "plain_text", "text": ui("form_text_label")},
              "element": text_input},
-            {"type": "input", "block_id": "date", "label": {"type": "plain_text", "text": "When"},
+            {"type": "input", "block_id": "date", "label": {"type": "plain_text", "text": ui("form_date_label")},
              "element": {"type": "datepicker", "action_id": "date", "initial_date": work_date}},
             {"type": "input", "block_id": "hours", "optional": True,
-             "label": {"type": "plain_text", "text": "Off-the-job hours"}, "element": hours},
+             "label": {"type": "plain_text", "text": ui("form_hours_label")}, "element": hours},
             {"type": "input", "block_id": "ksbs", "optional": True,
-             "label": {"type": "plain_text", "text": "KSBs it evidences"}, "element": ksb_select,
-             "hint": {"type": "plain_text", "text": "Leave empty and I'll suggest some."}},
+             "label": {"type": "plain_text", "text": ui("form_ksbs_label")}, "element": ksb_select,
+             "hint": {"type": "plain_text", "text": ui("form_ksbs_hint")}},
         ],
     }
 

@@ -35,11 +35,11 @@ from bot.adapters.teams.files import export_offer
 from bot.adapters.teams.signing_keys import SigningKeysUnavailable
 from bot.adapters.teams.stream import TeamsStream
 from bot.background import Backgrounded, BackgroundWork
-from bot.coach import Coach
+from bot.coach import Coach, starting_points
 from bot.messages import Form, Incoming, Reply
 from bot.names import ActionId
 from bot.ports import EventClaim
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ TYPING_EVERY = 3.0
 
 def card_message(card: Card) -> Activity:
     """A card as a message whose summary (notifications, the chat list) says what the card is."""
-    return Activity(type=ActivityTypes.message, summary=str(card.get("fallbackText") or "KSB Coach"),
+    return Activity(type=ActivityTypes.message, summary=str(card.get("fallbackText") or ui("fallback_text")),
                     attachments=[Attachment(content_type=CARD_TYPE, content=card)])
 
 
@@ -107,7 +107,7 @@ class TeamsAdapter(Backgrounded):
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
         log.error("teams turn failed", exc_info=error)
         if context.activity.type == ActivityTypes.message:
-            await self.say(context, render("teams_error.md"))
+            await self.say(context, ui("teams_error"))
 
     # --- turns ------------------------------------------------------------------
     async def first_time(self, activity: Activity) -> bool:
@@ -137,8 +137,8 @@ class TeamsAdapter(Backgrounded):
 
     async def welcome(self, context: TurnContext) -> None:
         """A first hello in a new 1:1 chat, with the usual starting points as buttons."""
-        reply = Reply(text=render("teams_welcome.md"),
-                      followups=["What counts for S24?", "Log a reflection", "How am I doing?"])
+        reply = Reply(text=ui("teams_welcome"),
+                      followups=starting_points())
         await context.send_activities([card_message(c) for c in render_reply(reply)])
 
     async def ask(self, incoming: Incoming, *, stream: TeamsStream | None = None) -> Reply:
@@ -170,9 +170,9 @@ class TeamsAdapter(Backgrounded):
         user = user_of(activity)
         stored = await self.store.lookup(user) if self.store is not None and user is not None else None
         if stored is None:
-            return [card_message(note_card(render("teams_private_only.md")))]
+            return [card_message(note_card(ui("teams_private_only")))]
         self.spawn(self.send(reference_from(stored), messages))
-        return [card_message(note_card(render("teams_private_sent.md")))]
+        return [card_message(note_card(ui("teams_private_sent")))]
 
     async def respond(self, context: TurnContext, incoming: Incoming) -> None:
         """Typing (or, in a 1:1 chat, the streamed answer) while the coach works; the reply in this turn
@@ -184,7 +184,7 @@ class TeamsAdapter(Backgrounded):
             await context.send_activities(stream.final(messages) if stream is not None else messages)
             return
         reference = TurnContext.get_conversation_reference(context.activity)
-        await context.send_activity(card_message(note_card(render("teams_working.md"))))
+        await context.send_activity(card_message(note_card(ui("teams_working"))))
         self.spawn(self._deliver_later(work, reference))
 
     async def _wait_typing(self, context: TurnContext, work: asyncio.Future[Any], *,
@@ -213,19 +213,19 @@ class TeamsAdapter(Backgrounded):
         done, _ = await asyncio.wait({work}, timeout=self.deadline)
         if not done:
             self.spawn(self._deliver_later(work, TurnContext.get_conversation_reference(context.activity)))
-            return note_card(render("teams_working.md"))
+            return note_card(ui("teams_working"))
         messages = work.result()
         first = messages[0].attachments[0].content if messages and messages[0].attachments else None
         if len(messages) > 1:
             await context.send_activities(messages[1:])
-        return first if isinstance(first, dict) else note_card(render("teams_error.md"))
+        return first if isinstance(first, dict) else note_card(ui("teams_error"))
 
     async def _deliver_later(self, work: asyncio.Future[list[Activity]], reference: ConversationReference) -> None:
         try:
             messages = await work
         except Exception:
             log.exception("late teams answer failed")
-            messages = [card_message(note_card(render("teams_error.md")))]
+            messages = [card_message(note_card(ui("teams_error")))]
         await self.send(reference, messages)
 
     # --- proactive ----------------------------------------------------------------

@@ -24,6 +24,7 @@ from bot.adapters.teams.text import bot_mentions, from_teams
 from bot.messages import Incoming
 from bot.names import ActionId
 from bot.prompt_files import render
+from bot.ui_text import ui
 
 if TYPE_CHECKING:
     from bot.adapters.teams.adapter import TeamsAdapter
@@ -90,7 +91,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         if incoming is None:
             return _card_response(note_card(render("unavailable.md")))
         if not await self._adapter.first_time(activity):
-            return _card_response(note_card(render("teams_working.md")))
+            return _card_response(note_card(ui("teams_working")))
         await self._adapter.note_conversation(activity)
         return _card_response(await self._adapter.respond_invoke(turn_context, incoming))
 
@@ -123,4 +124,4 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
 
     async def on_teams_file_consent_decline(self, turn_context: TurnContext,
                                             file_consent_card_response: FileConsentCardResponse) -> None:
-        await self._adapter.say(turn_context, render("teams_export_declined.md"))
+        await self._adapter.say(turn_context, ui("teams_export_declined"))

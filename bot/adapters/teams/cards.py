@@ -18,6 +18,7 @@ from typing import Any
 from bot.adapters.teams.text import escape, limit, plain, to_card_markdown
 from bot.messages import Action, Citation, Form, Reply
 from bot.names import ActionId
+from bot.ui_text import ui
 from knowledge.model import Standard
 
 Card = dict[str, Any]
@@ -40,7 +41,7 @@ MAX_FALLBACK = 200
 def card(body: list[Card], actions: list[Card] | None = None) -> Card:
     """A card whose fallback text (shown by clients that can't render it) is its first line of text."""
     out: Card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "msteams": {"width": "Full"},
-                 "fallbackText": limit(plain(first_text(body)), MAX_FALLBACK) or "KSB Coach", "body": body}
+                 "fallbackText": limit(plain(first_text(body)), MAX_FALLBACK) or ui("fallback_text"), "body": body}
     if actions:
         out["actions"] = actions
     return out
@@ -83,7 +84,8 @@ def chunks(text: str, size: int = MAX_BLOCK) -> list[str]:
 
 def citation_block(citation: Citation) -> Card:
     duties = ", ".join(str(d) for d in citation.duties)
-    where = f" · duty {duties}" if len(citation.duties) == 1 else (f" · duties {duties}" if duties else "")
+    where = ui("citation_duty", duties=duties) if len(citation.duties) == 1 else \
+        (ui("citation_duties", duties=duties) if duties else "")
     return {"type": "Container", "style": "emphasis", "items": [
         text_block(f"**{escape(citation.id)}**{where}", spacing="None"),
         text_block(f"\u201c{escape(citation.text)}\u201d", isSubtle=True, spacing="Small"),
@@ -105,7 +107,7 @@ def reply_actions(reply: Reply) -> list[Action]:
     """The reply's own buttons, a form opener when it wants a form, then follow-up questions."""
     actions = list(reply.actions)
     if reply.form is not None and not any(a.action == ActionId.REFLECT_OPEN for a in actions):
-        actions.append(Action("Open the reflection form", ActionId.REFLECT_OPEN, dict(reply.form.prefill),
+        actions.append(Action(ui("label_open_form"), ActionId.REFLECT_OPEN, dict(reply.form.prefill),
                               style="primary"))
     return actions + [Action(f, ActionId.ASK, {"text": f}) for f in reply.followups]
 
@@ -145,29 +147,30 @@ def reflection_form(form: Form, standard: Standard, *, today: date, notice: str 
     """What you did, when, off-the-job hours and the KSBs it evidences (suggestions pre-selected)."""
     prefill = form.prefill
     picked = [str(k) for k in prefill.get("ksbs") or [] if standard.ksb(str(k)) is not None]
-    text_input: Card = {"type": "Input.Text", "id": "ksb_text", "label": "What did you do?", "isMultiline": True,
+    text_input: Card = {"type": "Input.Text", "id": "ksb_text", "label": ui("form_text_label"), "isMultiline": True,
                         "isRequired": True, "maxLength": 4000,
-                        "errorMessage": "Tell me what you did: a sentence or two is enough.",
-                        "placeholder": "This week I set up drift dashboards for…"}
+                        "errorMessage": ui("form_text_required"),
+                        "placeholder": ui("form_text_placeholder")}
     if prefill.get("text"):
         text_input["value"] = str(prefill["text"])[:4000]
-    hours: Card = {"type": "Input.Number", "id": "ksb_hours", "label": "Off-the-job hours", "min": 0, "max": 24}
+    hours: Card = {"type": "Input.Number", "id": "ksb_hours", "label": ui("form_hours_label"), "min": 0, "max": 24}
     if prefill.get("hours") not in (None, ""):
         hours["value"] = _number(prefill["hours"])
     choices = [{"title": limit(f"{k.id} \u2014 {k.text}", 90), "value": k.id}
                for kind in ("K", "S", "B") for k in standard.of_kind(kind)]
-    body: list[Card] = [text_block("**Log a reflection**", size="Medium")]
+    body: list[Card] = [text_block(ui("form_title_card"), size="Medium")]
     if notice:
         body.append(text_block(to_card_markdown(notice), isSubtle=True))
     body += [
         text_input,
-        {"type": "Input.Date", "id": "ksb_date", "label": "When", "max": today.isoformat(),
+        {"type": "Input.Date", "id": "ksb_date", "label": ui("form_date_label"), "max": today.isoformat(),
          "value": str(prefill.get("date") or today.isoformat())},
         hours,
-        {"type": "Input.ChoiceSet", "id": "ksb_ksbs", "label": "KSBs it evidences (leave empty for suggestions)",
+        {"type": "Input.ChoiceSet", "id": "ksb_ksbs", "label": ui("form_ksbs_label_card"),
          "isMultiSelect": True, "style": "compact", "choices": choices, "value": ",".join(picked)},
     ]
-    save = Action("Save", ActionId.REFLECT_SUBMIT, {k: v for k, v in prefill.items() if k == "prompt"}, style="primary")
+    save = Action(ui("label_save"), ActionId.REFLECT_SUBMIT, {k: v for k, v in prefill.items() if k == "prompt"},
+                  style="primary")
     return card(body, [action(save)])
 
 

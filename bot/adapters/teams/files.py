@@ -25,6 +25,7 @@ from bot.messages import Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ownership import OWNER, owner_of
 from bot.prompt_files import render
+from bot.ui_text import ui
 
 if TYPE_CHECKING:
     from bot.adapters.teams.adapter import TeamsAdapter
@@ -67,7 +68,7 @@ def export_offer(reply: Reply, incoming: Incoming) -> Activity | None:
     filename, content = found
     context = {**remake(reply, incoming), OWNER: owner_of(incoming.user)}
     card = Attachment(content_type=CONSENT_TYPE, name=filename, content={
-        "description": render("teams_export_offer.md", filename=filename),
+        "description": ui("teams_export_offer", filename=filename),
         "sizeInBytes": len(content), "acceptContext": context, "declineContext": context})
     return Activity(type=ActivityTypes.message, attachments=[card])
 
@@ -108,7 +109,7 @@ async def finish_export(adapter: TeamsAdapter, context: TurnContext, answer: Fil
         await upload(url, found[1])
     except (aiohttp.ClientError, TimeoutError):
         log.exception("teams export upload failed")
-        await adapter.say(context, render("teams_export_failed.md"))
+        await adapter.say(context, ui("teams_export_failed"))
         return
     card = Attachment(content_type=INFO_TYPE, content_url=info.content_url, name=info.name,
                       content={"uniqueId": info.unique_id, "fileType": info.file_type})

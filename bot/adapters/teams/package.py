@@ -20,6 +20,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from bot.config import Settings
+from bot.ui_text import ui
 
 MANIFEST_VERSION = "1.22"
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
@@ -27,16 +28,15 @@ ACCENT = "#1F6F5C"
 COLOR_SIZE = 192
 OUTLINE_SIZE = 32
 SCOPES = ["personal", "team", "groupChat"]
-COMMANDS = [
-    ("ask", "Ask about a KSB or duty: ask what counts for S24?"),
-    ("reflect", "Log a reflection on this week's work"),
-    ("progress", "Your coverage of the KSBs and off-the-job hours"),
-    ("export my data", "Everything I hold about you, as a file in our 1:1 chat"),
-    ("delete my data", "Delete everything I hold about you (asks to confirm)"),
-    ("help", "What I can do"),
-]
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _FIXED_TIME = (2024, 1, 1, 0, 0, 0)
+
+
+def commands() -> list[tuple[str, str]]:
+    """The command list Teams offers in the compose box: what to type, and what it does."""
+    return [("ask", ui("teams_command_ask")), ("reflect", ui("teams_command_reflect")),
+            ("progress", ui("teams_command_progress")), ("export my data", ui("teams_command_export")),
+            ("delete my data", ui("teams_command_delete")), ("help", ui("teams_command_help"))]
 
 
 class PackageError(ValueError):
@@ -49,7 +49,8 @@ def manifest(settings: Settings, *, standard_title: str = "") -> dict[str, Any]:
         raise PackageError("MICROSOFT_APP_ID must be the bot's Azure app (client) id, a GUID like "
                            "00000000-0000-0000-0000-000000000000")
     site = settings.teams_app_website.rstrip("/")
-    about = f" ({standard_title})" if standard_title else ""
+    about = ui("teams_app_about", title=standard_title) if standard_title else ""
+    name = settings.teams_app_name
     return {
         "$schema": SCHEMA_URL,
         "manifestVersion": MANIFEST_VERSION,
@@ -58,13 +59,10 @@ def manifest(settings: Settings, *, standard_title: str = "") -> dict[str, Any]:
         "developer": {"name": settings.teams_app_developer[:32], "websiteUrl": site,
                       "privacyUrl": f"{site}/privacy", "termsOfUseUrl": f"{site}/terms"},
         "name": {"short": settings.teams_app_name,
-                 "full": f"{settings.teams_app_name}: apprenticeship KSB coach"[:100]},
+                 "full": ui("teams_app_full_name", name=name)[:100]},
         "description": {
-            "short": "Answers, reflections and progress on your apprenticeship's KSBs"[:80],
-            "full": (f"{settings.teams_app_name} coaches apprentices on the knowledge, skills and behaviours (KSBs) "
-                     f"of their apprenticeship standard{about}. Ask what a KSB means and how to evidence it, log "
-                     "weekly reflections and get the KSBs they evidence suggested, and see your coverage and "
-                     "off-the-job hours. Every answer quotes the standard's own words.")[:4000],
+            "short": ui("teams_app_short")[:80],
+            "full": ui("teams_app_full", name=name, about=about)[:4000],
         },
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": ACCENT,
@@ -73,7 +71,7 @@ def manifest(settings: Settings, *, standard_title: str = "") -> dict[str, Any]:
             "scopes": SCOPES,
             "supportsFiles": True,
             "isNotificationOnly": False,
-            "commandLists": [{"scopes": SCOPES, "commands": [{"title": t, "description": d} for t, d in COMMANDS]}],
+            "commandLists": [{"scopes": SCOPES, "commands": [{"title": t, "description": d} for t, d in commands()]}],
         }],
         "validDomains": [],
     }
