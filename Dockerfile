@@ -53,11 +53,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=3000 \
     OPS_PORT=9090 \
     LOG_FORMAT=json
-# Pango, HarfBuzz's subsetter and a font for WeasyPrint's PDF exports (portfolio, review pack).
+# Pango, HarfBuzz's subsetter and the fonts of WeasyPrint's PDF exports (portfolio, review pack):
+# the documents' condensed face is in fonts-dejavu-extra.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
-       libharfbuzz-subset0 fonts-dejavu-core \
+       libharfbuzz-subset0 fonts-dejavu-core fonts-dejavu-extra \
     && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 ksb \
     && useradd --system --uid 10001 --gid ksb --home-dir /app --no-create-home \

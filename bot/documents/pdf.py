@@ -1,9 +1,10 @@
 """PDF from the document's own HTML, with WeasyPrint (Pango for text layout).
 
 WeasyPrint needs Pango and fonts from the system (Debian: libpango-1.0-0,
-libpangoft2-1.0-0, fonts-dejavu-core, and libharfbuzz-subset0, without which
-it subsets fonts with fontTools, slower); it is imported only when a PDF is
-asked for, so everything else runs without them. Documents embed their
+libpangoft2-1.0-0, fonts-dejavu-core, fonts-dejavu-extra for the condensed
+face, and libharfbuzz-subset0, without which it subsets fonts with fontTools,
+slower); it is imported only when a PDF is asked for, so everything else runs
+without them. Documents embed their
 pictures as data: URIs, so the fetcher allows nothing else: entry text can
 never make the renderer reach a file or the network.
 
