@@ -22,7 +22,6 @@ from bot.limits import MAX_INPUT, TurnLimiter, too_long
 from bot.messages import Action, Citation, Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ports import Composer, Retriever
-from bot.prompt_files import render
 from bot.search.retrieval import Retrieval
 from bot.ui_text import ui
 from knowledge.registry import Knowledge
@@ -119,9 +118,9 @@ class Coach:
         """The reply to one turn; `stream` (where the surface can show words as they come) gets the
         agent's status and tokens, and the returned reply is still the whole, checked answer."""
         if incoming.action != ActionId.ASK and self._limiter is not None and not self._limiter.allow(incoming):
-            return Reply(text=render("slow_down.md"), intent=IntentName.SLOW_DOWN)
+            return Reply(text=ui("slow_down"), intent=IntentName.SLOW_DOWN)
         if too_long(incoming):
-            return Reply(text=render("too_long.md", limit=str(MAX_INPUT)), intent=IntentName.ERROR)
+            return Reply(text=ui("too_long", limit=str(MAX_INPUT)), intent=IntentName.ERROR)
         refused = ownership.refusal(incoming)
         if refused is not None:
             return refused
@@ -142,7 +141,7 @@ class Coach:
             self.add_handlers(load())
             handler = self._handlers.get(key)
         if handler is None:
-            return Reply(text=render("unavailable.md"), intent=key)
+            return Reply(text=ui("unavailable"), intent=key)
         if routed is not None and self._agent is not None and self._agent.takes(key):
             reply = await self._agent.answer(incoming, intent, offline=functools.partial(handler, incoming, intent),
                                              stream=stream)
@@ -214,7 +213,7 @@ class Coach:
             metadata=dict(composition.metadata, retrieval=retrieval.mode, retrieved=retrieval.ids),
         )
         if len(intent.text.split()) >= LONG_TEXT_WORDS and not intent.text.rstrip().endswith("?"):
-            reply.actions.append(Action("Save this as a reflection", ActionId.REFLECT_SAVE, {"text": intent.text}))
+            reply.actions.append(Action(ui("label_save_as_reflection"), ActionId.REFLECT_SAVE, {"text": intent.text}))
         return reply
 
     async def search(self, text: str) -> Retrieval:
@@ -229,15 +228,15 @@ class Coach:
 
     async def _help(self, incoming: Incoming, intent: Intent) -> Reply:
         standard = self.knowledge.standard
-        text = render(
-            "help.md",
-            name=incoming.user.display_name or "there",
+        text = ui(
+            "help",
+            name=incoming.user.display_name or ui("greeting_name"),
             reference=standard.reference,
             title=standard.title,
             level=str(standard.level),
         )
         if "development" in standard.programme.status.lower():
-            text += "\n\n" + render("programme_version_note.md", reference=standard.reference,
+            text += "\n\n" + ui("programme_version_note", reference=standard.reference,
                                       count=str(len(standard.ksbs)))
         return Reply(text=text, followups=starting_points(), intent=IntentName.HELP)
 
@@ -249,4 +248,4 @@ class Coach:
         return clarify(intent)
 
     async def _others_data(self, incoming: Incoming, intent: Intent) -> Reply:
-        return Reply(text=render("others_data.md"), intent=IntentName.OTHERS_DATA)
+        return Reply(text=ui("others_data"), intent=IntentName.OTHERS_DATA)

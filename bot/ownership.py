@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 OWNER = "for"  # payload key: short, because Slack button values are capped at 2,000 characters
 BOUND_ACTIONS = frozenset({ActionId.DATA_DELETE_CONFIRM, ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE,
@@ -34,4 +34,4 @@ def refusal(incoming: Incoming) -> Reply | None:
     """The "isn't yours" reply when a bound button is clicked by someone else (or carries no owner)."""
     if incoming.action not in BOUND_ACTIONS or incoming.payload.get(OWNER) == owner_of(incoming.user):
         return None
-    return Reply(text=render("not_your_button.md"), intent=IntentName.NOT_YOURS)
+    return Reply(text=ui("not_your_button"), intent=IntentName.NOT_YOURS)

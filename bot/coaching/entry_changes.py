@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from bot.coaching.authz import Actor, check_own_entries
 from bot.coaching.directory import Directory
 from bot.messages import UserRef
-from bot.prompt_files import render
+from bot.ui_text import ui
 from knowledge.model import Standard
 from storage import audit, entries, tags
 from storage.db import SessionFactory
@@ -152,7 +152,7 @@ def check_entry_fields(*, work_date: date | None, hours: float | None, today: da
     if work_date is not None and work_date > today:
         raise ValueError(f"{work_date.isoformat()} is in the future")
     if work_date is not None and work_date < earliest_entry(today):
-        raise ValueError(render("reflect_date_too_early.md", date=work_date.isoformat(),
+        raise ValueError(ui("reflect_date_too_early", date=work_date.isoformat(),
                                 earliest=earliest_entry(today).isoformat()))
     if hours is not None and not 0 <= hours <= MAX_ENTRY_HOURS:
         raise ValueError(f"{hours:g} h is more than the {MAX_ENTRY_HOURS:g} h one entry can hold")

@@ -20,6 +20,7 @@ from bot.ports import Composer
 from bot.prompt_files import render
 from bot.search.lexical import Bm25, tokens
 from bot.search.retrieval import ksb_document
+from bot.ui_text import ui
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
@@ -99,15 +100,15 @@ def grounded_ideas(*, knowledge: Knowledge, weak_ids: Sequence[str],
         entry = _closest(knowledge, ksb.id, entries, scorer, bm25) if entries else None
         if not ideas:
             found.append(EvidenceIdea(ksb.id, "", None,
-                                      render("evidence_plain.md", id=ksb.id, ksb_text=ksb.text)))
+                                      ui("evidence_plain", id=ksb.id, ksb_text=ksb.text)))
             continue
         idea = _best_idea(ideas, entry)
         if entry is None:
-            text = render("evidence_idea.md", id=ksb.id, idea=idea.strip())
+            text = ui("evidence_idea", id=ksb.id, idea=idea.strip())
             found.append(EvidenceIdea(ksb.id, idea, None, text))
             continue
-        text = render("evidence_linked.md", id=ksb.id, quote=short_quote(entry.entry.text),
-                      date=entry.entry.work_date.isoformat(), idea=_as_clause(idea))
+        text = ui("evidence_linked", id=ksb.id, quote=short_quote(entry.entry.text),
+                  date=entry.entry.work_date.isoformat(), idea=_as_clause(idea))
         found.append(EvidenceIdea(ksb.id, idea, entry.entry.id, text))
     return found
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 RULE_CHANGE = date(2025, 8, 1)
-RULE_PROMPTS = {"standard-minimum": "otj_rule_standard_minimum.md",
-                "6h-per-week": "otj_rule_weekly.md", "override": "otj_rule_override.md"}
+RULE_TEXTS = {"standard-minimum": "standard_minimum", "6h-per-week": "weekly", "override": "override"}
 WEEKLY_HOURS = 6.0
 FULL_TIME_HOURS = 30.0
 LEAVE_WEEKS = 0.0
@@ -46,4 +45,4 @@ def otj_target(*, start: date, planned_epa: date, weekly_hours: float,
 
 def rule_in_words(target: OtjTarget) -> str:
     """The rule behind a target, as the apprentice reads it (a prompt file per rule)."""
-    return render(RULE_PROMPTS[target.rule])
+    return ui(f"otj_rule_{RULE_TEXTS[target.rule]}")

@@ -6,13 +6,13 @@ from bot.grounding import citations
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
 from bot.names import IntentName
-from bot.prompt_files import render
 from bot.search.refs import find_references
+from bot.ui_text import ui
 from knowledge.model import KIND_NAMES, Ksb, split_id
 from knowledge.registry import Knowledge
 
 MAX_COMPARED = 4
-PAIRINGS = {"KS": "compare_pair_KS.md", "BK": "compare_pair_KB.md", "BS": "compare_pair_SB.md"}
+PAIRINGS = {"KS": "KS", "BK": "KB", "BS": "SB"}  # sorted kinds -> the compare_pair_ text that relates them
 
 
 def _first_sentence(text: str) -> str:
@@ -32,33 +32,33 @@ class Comparison:
         known = [k for i in ids if (k := standard.ksb(i)) is not None][:MAX_COMPARED]
         unknown = [i for i in ids if standard.ksb(i) is None]
         if len(known) < 2:
-            parts = [render("compare_needs_two.md", reference=standard.reference)]
-            parts += [render("no_such_ksb.md", id=i, reference=standard.reference,
-                             kind=KIND_NAMES[split_id(i)[0]], range=standard.id_range(split_id(i)[0]))
+            parts = [ui("compare_needs_two", reference=standard.reference)]
+            parts += [ui("no_such_ksb", id=i, reference=standard.reference,
+                         kind=KIND_NAMES[split_id(i)[0]], range=standard.id_range(split_id(i)[0]))
                       for i in unknown]
             return Reply(text="\n\n".join(parts), citations=citations(standard, [k.id for k in known]),
                          intent=IntentName.UNKNOWN_ID if unknown else IntentName.COMPARE)
-        parts = [render("compare_intro.md", ids=" and ".join(k.id for k in known),
-                        reference=standard.reference),
+        parts = [ui("compare_intro", ids=" and ".join(k.id for k in known),
+                    reference=standard.reference),
                  self._kinds(known), self._duties(known), self._focus(known), self._overlap(known),
-                 render("compare_quotes.md", quotes="\n".join(f"{k.id}: \u201c{k.text}\u201d" for k in known))]
+                 ui("compare_quotes", quotes="\n".join(f"{k.id}: \u201c{k.text}\u201d" for k in known))]
         return Reply(text="\n\n".join(p for p in parts if p),
                      citations=citations(standard, [k.id for k in known]),
-                     followups=[f"How could I evidence {known[0].id}?", "Log a reflection", "How am I doing?"],
+                     followups=[ui("followup_evidence", id=known[0].id), ui("followup_log"), ui("followup_progress")],
                      intent=IntentName.COMPARE, metadata={"compared": [k.id for k in known]})
 
     def _kinds(self, ksbs: list[Ksb]) -> str:
         kinds = {k.kind for k in ksbs}
         if len(kinds) == 1:
             kind = ksbs[0].kind
-            return render("compare_same_kind.md", kind=KIND_NAMES[kind], meaning=render(f"kind_meaning_{kind}.md"))
+            return ui("compare_same_kind", kind=KIND_NAMES[kind], meaning=ui(f"kind_meaning_{kind}"))
         first, second = ksbs[0], next(k for k in ksbs if k.kind != ksbs[0].kind)
         pairing = "".join(sorted({first.kind, second.kind}))
-        return render("compare_mixed_kinds.md", first=first.id, second=second.id,
-                      first_kind=KIND_NAMES[first.kind], second_kind=KIND_NAMES[second.kind],
-                      first_meaning=render(f"kind_meaning_{first.kind}.md"),
-                      second_meaning=render(f"kind_meaning_{second.kind}.md"),
-                      pairing=render(PAIRINGS[pairing]))
+        return ui("compare_mixed_kinds", first=first.id, second=second.id,
+                  first_kind=KIND_NAMES[first.kind], second_kind=KIND_NAMES[second.kind],
+                  first_meaning=ui(f"kind_meaning_{first.kind}"),
+                  second_meaning=ui(f"kind_meaning_{second.kind}"),
+                  pairing=ui(f"compare_pair_{PAIRINGS[pairing]}"))
 
     def _duties(self, ksbs: list[Ksb]) -> str:
         standard = self.knowledge.standard
@@ -68,12 +68,13 @@ class Comparison:
             duty = standard.duty(shared[0])
             summary = self.knowledge.guidance.duties.get(shared[0], "") or (duty.text if duty else "")
             plain = _first_sentence(summary).rstrip(".")
-            return render("compare_shared_duty.md", duties=", ".join(str(d) for d in shared),
-                          summary=plain[:1].lower() + plain[1:])
+            return ui("compare_shared_duty", duties=", ".join(str(d) for d in shared),
+                      summary=plain[:1].lower() + plain[1:])
         placements = "; ".join(
-            f"{i} under duty {', '.join(str(d) for d in duties)}" if duties else f"{i} under no duty"
+            ui("compare_under_duty", id=i, duties=", ".join(str(d) for d in duties)) if duties
+            else ui("compare_under_no_duty", id=i)
             for i, duties in per.items())
-        return render("compare_other_duties.md", placements=placements)
+        return ui("compare_other_duties", placements=placements)
 
     def _focus(self, ksbs: list[Ksb]) -> str:
         lines = []
@@ -81,7 +82,7 @@ class Comparison:
             guide = self.knowledge.guidance.for_ksb(k.id)
             plain = _first_sentence(guide.explanation) if guide and guide.explanation else k.text
             lines.append(f"\u2022 {k.id}: {plain}")
-        return render("compare_focus.md", focus="\n".join(lines))
+        return ui("compare_focus", focus="\n".join(lines))
 
     def _overlap(self, ksbs: list[Ksb]) -> str:
         keyword_sets = []
@@ -90,5 +91,5 @@ class Comparison:
             keyword_sets.append({w.lower() for w in guide.keywords} if guide else set())
         shared = sorted(set.intersection(*keyword_sets))
         if shared:
-            return render("compare_overlap.md", terms=", ".join(shared[:5]))
-        return render("compare_no_overlap.md")
+            return ui("compare_overlap", terms=", ".join(shared[:5]))
+        return ui("compare_no_overlap")

@@ -6,29 +6,29 @@ from bot.conversation.rules import smalltalk_kind
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply
 from bot.names import ActionId, IntentName
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 ROUTABLE = frozenset({IntentName.QUESTION, IntentName.PROGRAMME, IntentName.NEXT_STEPS, IntentName.LOG,
                       IntentName.PROMPT_SETTINGS, IntentName.PROGRESS, IntentName.HELP, IntentName.SMALLTALK,
                       IntentName.TAGS})
-FOLLOWUPS = ["What should I focus on next?", "Log a reflection", "How am I doing?"]
 
 
 async def smalltalk(incoming: Incoming, intent: Intent) -> Reply:
     kind = smalltalk_kind(intent.text)
-    name = incoming.user.display_name or "there"
-    return Reply(text=render(f"smalltalk_{kind}.md", name=name), followups=FOLLOWUPS,
+    name = incoming.user.display_name or ui("greeting_name")
+    return Reply(text=ui(f"smalltalk_{kind}", name=name),
+                 followups=[ui("followup_next_steps"), ui("followup_log"), ui("followup_progress")],
                  intent=IntentName.SMALLTALK, metadata={"smalltalk": kind})
 
 
 def offtopic_text(reference: str) -> str:
-    return render("offtopic.md", reference=reference)
+    return ui("offtopic", reference=reference)
 
 
 def clarify(intent: Intent) -> Reply:
     """Ask which of the likely intents was meant; each button routes the same text to one of them."""
-    labels = [render(f"clarify_option_{name}.md") for name in intent.options]
+    labels = [ui(f"clarify_option_{name}") for name in intent.options]
     actions = [Action(label.capitalize(), ActionId.ROUTE, {"intent": name, "text": intent.text})
                for name, label in zip(intent.options, labels, strict=True)]
-    return Reply(text=render("clarify.md", options=" or ".join(labels)), actions=actions,
+    return Reply(text=ui("clarify", options=" or ".join(labels)), actions=actions,
                  intent=IntentName.CLARIFY, metadata={"options": list(intent.options)})

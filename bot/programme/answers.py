@@ -13,8 +13,8 @@ from datetime import date
 from string import Template
 
 from bot.coaching.otj import FULL_TIME_HOURS, RULE_CHANGE, WEEKLY_HOURS, otj_target
-from bot.prompt_files import render
 from bot.truncate import truncate
+from bot.ui_text import ui
 from knowledge.model import KIND_NAMES, Standard
 from knowledge.programme_facts import ProgrammeFact
 
@@ -70,14 +70,15 @@ def field_value(standard: Standard, field: str) -> dict[str, str] | None:
     if field == "level":
         return {"value": str(standard.level)} if standard.level else None
     if field == "duties":
-        lines = [f"Duty {d.number}: \u201c{truncate(d.text, DUTY_CHARS)}\u201d" for d in standard.duties]
+        lines = [ui("programme_duty_line", number=d.number, text=truncate(d.text, DUTY_CHARS)) for d in standard.duties]
         return {"value": "\n".join(lines), "count": str(len(lines))} if lines else None
     if field == "kind_headings":
         names = dict(programme.kind_headings) or {k: KIND_NAMES[k].capitalize() for k in "KSB" if standard.of_kind(k)}
-        parts = [f"{k} is \u201c{name}\u201d ({standard.id_range(k)})" for k, name in names.items()]
+        parts = [ui("programme_kind_heading", kind=k, name=name, range=standard.id_range(k))
+                 for k, name in names.items()]
         return {"value": ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)}
     if field == "status":
-        value = programme.status or (f"version {standard.version}" if standard.version else "")
+        value = programme.status or (ui("programme_version", version=standard.version) if standard.version else "")
         return {"value": value, "count": str(len(standard.ksbs)), "ranges": _ranges(standard)} if value else None
     raw = getattr(programme, field, None)
     if isinstance(raw, tuple):
@@ -94,9 +95,10 @@ def _applies(fact: ProgrammeFact, standard: Standard) -> bool:
 
 
 def _standard_source(standard: Standard, fact: ProgrammeFact) -> str:
-    version = "the version published while it was in development" if "development" in \
-        standard.programme.status.lower() else (f"version {standard.version}" if standard.version else "as loaded")
-    source = f"{standard.reference} {standard.title}, the standard's own text ({version})"
+    version = ui("programme_version_in_development") if "development" in standard.programme.status.lower() \
+        else (ui("programme_version", version=standard.version) if standard.version
+              else ui("programme_version_as_loaded"))
+    source = ui("programme_source", reference=standard.reference, title=standard.title, version=version)
     return f"{source}; {fact.also_source}" if fact.also_source else source
 
 
@@ -115,12 +117,12 @@ def build_answer(fact: ProgrammeFact, standard: Standard) -> ProgrammeAnswer | N
         values = field_value(standard, fact.field)
         if values is None:
             return None
-        body = render(f"programme_{_template_for(fact, standard)}.md", **(base | values))
+        body = ui(f"programme_{_template_for(fact, standard)}", **(base | values))
         source = _standard_source(standard, fact)
     else:
         body = Template(fact.answer).substitute(rule_values(standard))
-        source = fact.source + (f", applies from {fact.applies_from}" if fact.applies_from else "")
-    text = render("programme_answer.md", answer=body, source=source)
+        source = fact.source + (ui("programme_applies_from", date=fact.applies_from) if fact.applies_from else "")
+    text = ui("programme_answer", answer=body, source=source)
     views = (fact.title, *fact.asks)
     return ProgrammeAnswer(id=fact.id, title=fact.title, text=text, source=source,
                            applies_from=fact.applies_from, from_standard=bool(fact.field), views=views,

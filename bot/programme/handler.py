@@ -19,14 +19,14 @@ from bot.names import IntentName
 from bot.programme.answers import ProgrammeAnswer
 from bot.programme.matching import ProgrammeAnswers
 from bot.search.refs import find_references
+from bot.ui_text import ui
+
 
 # Next questions, keyed by the fact that answers them; the one just answered is left out.
-FOLLOWUPS = {"gateway": "What do I need for gateway?", "otj-counts": "What counts as off-the-job training?",
-             "": "How am I doing?"}
-
-
 def programme_reply(answer: ProgrammeAnswer, score: float) -> Reply:
-    followups = [text for fact, text in FOLLOWUPS.items() if fact != answer.id]
+    next_questions = {"gateway": ui("followup_gateway"), "otj-counts": ui("followup_otj"),
+                      "": ui("followup_progress")}
+    followups = [text for fact, text in next_questions.items() if fact != answer.id]
     return Reply(text=answer.text, intent=IntentName.PROGRAMME, followups=followups,
                  metadata={"programme": answer.id, "score": score, "source": answer.source,
                            "from_standard": answer.from_standard})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from bot.prompt_files import render
+from bot.ui_text import ui
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _TRACE = re.compile(r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(.*\)$|^\s*File \".+\", line \d+"
@@ -47,4 +47,4 @@ def noise_kind(text: str) -> Noise | None:
 def noise_hint(text: str) -> str:
     """The one-line hint for an entry that is not prose ("" for prose): what to write instead."""
     noise = noise_kind(text)
-    return render(f"tag_hint_{noise.value}.md") if noise else ""
+    return ui(f"tag_hint_{noise.value}") if noise else ""

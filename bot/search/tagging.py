@@ -22,13 +22,13 @@ import re
 from dataclasses import dataclass, field
 
 from bot.ports import TagSuggestion
-from bot.prompt_files import render
 from bot.search.activities import Activity, split_activities
 from bot.search.entry_noise import noise_kind
 from bot.search.lexical import Bm25, tokens
 from bot.search.refs import find_references
 from bot.search.retrieval import Fusion, HybridRetriever, lexical_documents
 from bot.search.spelling import Reader, english_words
+from bot.ui_text import ui
 from bot.work_pool import checkpoint
 from knowledge.documents import ACTIVITY
 from knowledge.glossary import load_glossary
@@ -236,20 +236,20 @@ class RetrievalTagger:
         assert ksb is not None
         excerpt = _excerpt(ksb.text, 90)
         if scored.named:
-            return render("tag_reason_named.md", id=scored.id, excerpt=excerpt)
+            return ui("tag_reason_named", id=scored.id, excerpt=excerpt)
         where = f"{scored.activity.label}: " if several else ""
         phrase, matched = self._keyword_words(scored.id, scored.activity.text)
         if not matched:
             phrase, matched = self._evidence_words(scored.id, scored.activity.text)
         if matched:
-            return render("tag_reason_words.md", where=where, phrase=phrase, id=scored.id,
-                          words=", ".join(f"\u201c{w}\u201d" for w in matched), excerpt=excerpt)
+            return ui("tag_reason_words", where=where, phrase=phrase, id=scored.id,
+                      words=", ".join(f"\u201c{w}\u201d" for w in matched), excerpt=excerpt)
         _, closest = self._profile(self._reader.read(scored.activity.text))
         guide = self._knowledge.guidance.for_ksb(scored.id)
         if guide and scored.id in closest and closest[scored.id] < len(guide.activities):
-            return render("tag_reason_like.md", where=where, phrase=_excerpt(scored.activity.text, 60),
-                          id=scored.id, typical=_excerpt(guide.activities[closest[scored.id]], 90))
-        return render("tag_reason_close.md", where=where, id=scored.id, excerpt=excerpt)
+            return ui("tag_reason_like", where=where, phrase=_excerpt(scored.activity.text, 60),
+                      id=scored.id, typical=_excerpt(guide.activities[closest[scored.id]], 90))
+        return ui("tag_reason_close", where=where, id=scored.id, excerpt=excerpt)
 
     def _keyword_words(self, ksb_id: str, activity: str) -> tuple[str, list[str]]:
         """The apprentice's words that hold the KSB's keyword phrases, and those phrases as the guidance spells them."""

@@ -19,7 +19,6 @@ from bot.coach import starting_points
 from bot.messages import Form, Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
 from bot.ownership import owner_of
-from bot.prompt_files import render
 from bot.ui_text import ui
 
 log = logging.getLogger(__name__)
@@ -103,7 +102,7 @@ async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> 
 
 def _thanks(reply: Reply) -> Reply:
     """The coach's acknowledgement of a vote, or our own line when it had nothing to say."""
-    if reply.intent in {IntentName.ERROR, ActionId.FEEDBACK} and reply.text and reply.text != render("unavailable.md"):
+    if reply.intent in {IntentName.ERROR, ActionId.FEEDBACK} and reply.text and reply.text != ui("unavailable"):
         return Reply(text=reply.text, intent=ActionId.FEEDBACK)
     return Reply(text=ui("slack_feedback_thanks"), intent=ActionId.FEEDBACK)
 
@@ -147,7 +146,7 @@ async def on_reflection_submitted(adapter: SlackAdapter, body: dict[str, Any], v
 
 async def home_sections(adapter: SlackAdapter, user: UserRef) -> list[tuple[str, Reply]]:
     """Evidence at a glance and prompt settings, each as the coach renders them for this user."""
-    unavailable = render("unavailable.md")
+    unavailable = ui("unavailable")
     parts: list[tuple[str, Reply]] = []
     for heading, action in ((ui("slack_home_evidence"), ActionId.HOME),
                             (ui("slack_home_prompt"), IntentName.PROMPT_SETTINGS)):

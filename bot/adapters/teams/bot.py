@@ -23,7 +23,6 @@ from bot.adapters.teams.files import finish_export
 from bot.adapters.teams.text import bot_mentions, from_teams
 from bot.messages import Incoming
 from bot.names import ActionId
-from bot.prompt_files import render
 from bot.ui_text import ui
 
 if TYPE_CHECKING:
@@ -89,7 +88,7 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         activity = turn_context.activity
         incoming = invoke_incoming(activity, invoke_value)
         if incoming is None:
-            return _card_response(note_card(render("unavailable.md")))
+            return _card_response(note_card(ui("unavailable")))
         if not await self._adapter.first_time(activity):
             return _card_response(note_card(ui("teams_working")))
         await self._adapter.note_conversation(activity)

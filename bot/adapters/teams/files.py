@@ -24,7 +24,6 @@ from bot.adapters.teams.conversations import user_of
 from bot.messages import Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ownership import OWNER, owner_of
-from bot.prompt_files import render
 from bot.ui_text import ui
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ async def finish_export(adapter: TeamsAdapter, context: TurnContext, answer: Fil
         log.warning("teams file consent refused: not an export")
         return
     if accepted.get(OWNER) != owner_of(user):
-        await adapter.say(context, render("not_your_button.md"))
+        await adapter.say(context, ui("not_your_button"))
         return
     if not adapter.destinations.upload_url(url):
         log.warning("teams upload url is not https; refused")
