@@ -41,7 +41,8 @@ from bot.grounding import citations, delimit, invented_ids, ordered_ids
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
 from bot.names import IntentName
-from bot.prompt_files import load, render
+from bot.prompt_files import render
+from bot.ui_text import catalogue, ui
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ def _text(message: AIMessageChunk) -> str:
 
 
 def _doing(calls: Sequence[Any]) -> str:
-    """The status line while tools run: each tool's phrase from prompts/agent_status.md, once each."""
-    phrases = dict(line.split(":", 1) for line in load("agent_status.md").splitlines() if ":" in line)
-    said = [phrases.get(str(c.get("name")), phrases.get("default", "")).strip() for c in calls]
+    """The status line while tools run: each tool's agent_status_ phrase (texts/ui.yaml), once each."""
+    said = [ui(f"agent_status_{c.get('name')}") if f"agent_status_{c.get('name')}" in catalogue().texts
+            else ui("agent_status_default") for c in calls]
     return "; ".join(dict.fromkeys(s for s in said if s))

@@ -269,6 +269,6 @@ class Toolkit:
     async def _propose_schedule(self, turn: Turn, change: str) -> str:
         if parse_change(change) is None:
             return ui("prompt_settings_unknown", word="prompts")
-        turn.proposals.append(Action(render("label_prompt_change.md", change=delimit(change.strip())),
+        turn.proposals.append(Action(ui("label_prompt_change", change=delimit(change.strip())),
                                      IntentName.PROMPT_SETTINGS, {"text": change.strip()}, style="primary"))
         return render("agent_proposed.md")

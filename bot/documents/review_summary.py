@@ -23,6 +23,7 @@ from bot.documents.review_doc import Summary, evidenced_in_period
 from bot.grounding import completion, delimit, invented_ids, mentioned_ids
 from bot.ports import Composer
 from bot.prompt_files import render
+from bot.ui_text import ui
 from knowledge.model import Standard
 
 log = logging.getLogger(__name__)
@@ -36,23 +37,23 @@ def grounded_summary(*, standard: Standard, progress: Progress, expected: float,
     went_well: list[str] = []
     for ksb_id, count, latest in evidenced_in_period(entries)[:WENT_WELL]:
         ksb = standard.ksb(ksb_id)
-        went_well.append(render("review_went_well.md", id=ksb_id, count=str(count),
-                                reflections="reflection" if count == 1 else "reflections",
+        went_well.append(ui("review_went_well", id=ksb_id, count=str(count),
+                                reflections=ui("review_reflection") if count == 1 else ui("review_reflections"),
                                 latest=latest.isoformat(), text=ksb.text if ksb else ""))
     if not went_well:
-        went_well.append(render("review_went_well_none.md"))
+        went_well.append(ui("review_went_well_none"))
     figures = {"logged": f"{progress.hours_logged:g}", "expected": f"{expected:g}",
                "period_hours": f"{round(sum(e.hours for e in entries), 2):g}"}
-    next_steps = [render("review_next_weakest.md", ids=", ".join(i.ksb_id for i in ideas))] \
+    next_steps = [ui("review_next_weakest", ids=", ".join(i.ksb_id for i in ideas))] \
         if ideas else []
     unconfirmed = sum(1 for e in entries if e.suggested and not e.confirmed)
     if unconfirmed:
-        next_steps.append(render("review_next_confirm.md", count=str(unconfirmed),
-                                 reflections="reflection" if unconfirmed == 1 else "reflections"))
+        next_steps.append(ui("review_next_confirm", count=str(unconfirmed),
+                                 reflections=ui("review_reflection") if unconfirmed == 1 else ui("review_reflections")))
     if progress.hours_logged >= expected:
-        went_well.append(render("review_hours_on_pace.md", **figures))
+        went_well.append(ui("review_hours_on_pace", **figures))
     else:
-        next_steps.append(render("review_hours_behind.md", **figures,
+        next_steps.append(ui("review_hours_behind", **figures,
                                  short=f"{round(expected - progress.hours_logged, 1):g}"))
     return Summary(tuple(went_well), tuple(next_steps), "grounded")
 

@@ -13,10 +13,10 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.ui_text import ui
 from knowledge.model import Standard
 
 SHADES = ("#e9ecef", "#c6dbef", "#6baed6", "#08519c")  # none, suggested, one, several
-LEGEND = ("no evidence", "suggested only", "1 confirmed", "2+ confirmed")
 CELL = 14
 GAP = 8  # between the K, S and B blocks
 NAME_WIDTH = 170
@@ -105,11 +105,13 @@ def render_grid(standard: Standard, rows: Sequence[GridRow], *, title: str = "")
             draw.rectangle((x, y, x + CELL - 2, y + CELL - 2), fill=shade)
     y = grid_bottom + 8
     if len(rows) > MAX_ROWS:
-        draw.text((PAD, y), f"+{len(rows) - MAX_ROWS} more apprentices not shown", fill=INK,
+        draw.text((PAD, y), ui("nudge_picture_more", count=len(rows) - MAX_ROWS), fill=INK,
                   font=small)
         y += 14
     x = PAD
-    for shade, words in zip(SHADES, LEGEND, strict=True):
+    legend = (ui("nudge_legend_none"), ui("nudge_legend_suggested"), ui("nudge_legend_one"),
+              ui("nudge_legend_several"))
+    for shade, words in zip(SHADES, legend, strict=True):
         draw.rectangle((x, y, x + CELL - 2, y + CELL - 2), fill=shade)
         draw.text((x + CELL + 2, y), words, fill=INK, font=small)
         x += CELL + 8 + int(small.getlength(words))

@@ -23,6 +23,7 @@ from bot.names import IntentName
 from bot.ports import Composer
 from bot.prompt_files import load, render
 from bot.scheduler.nudge_data import ApprenticeSummary
+from bot.ui_text import ui
 from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
@@ -35,20 +36,20 @@ def starters(summary: ApprenticeSummary, knowledge: Knowledge) -> tuple[str, str
     name = summary.name
     options: list[str] = []
     if summary.quiet_days is not None:
-        options.append(render("nudge_starter_quiet.md", days=str(summary.quiet_days), name=name))
+        options.append(ui("nudge_starter_quiet", days=str(summary.quiet_days), name=name))
     gap = round(summary.expected_by_now - summary.hours_total, 1)
     if gap >= 1:
-        options.append(render("nudge_starter_hours.md", name=name, gap=f"{gap:g}"))
+        options.append(ui("nudge_starter_hours", name=name, gap=f"{gap:g}"))
     duty = summary.weakest_duty
     if duty is not None:
-        options.append(render("nudge_starter_duty.md", number=str(duty.number), name=name,
+        options.append(ui("nudge_starter_duty", number=str(duty.number), name=name,
                               covered=str(duty.covered), total=str(duty.total)))
     for ksb_id in summary.weakest_ksbs:
         ksb = knowledge.standard.ksb(ksb_id)
         if ksb is not None:
-            options.append(render("nudge_starter_ksb.md", ksb_id=ksb.id, ksb_text=ksb.text,
+            options.append(ui("nudge_starter_ksb", ksb_id=ksb.id, ksb_text=ksb.text,
                                   name=name))
-    options.append(render("nudge_starter_review.md", name=name))
+    options.append(ui("nudge_starter_review", name=name))
     return options[0], options[1]
 
 
@@ -65,20 +66,16 @@ def summary_figures(s: ApprenticeSummary) -> Figures:
                    percents=(abs(s.coverage_change),), name=s.name)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def apprentice_block(summary: ApprenticeSummary, knowledge: Knowledge) -> str:
     first, second = starters(summary, knowledge)
-    quiet = " " + render("nudge_quiet.md", days=str(summary.quiet_days)) \
+    quiet = " " + ui("nudge_quiet", days=str(summary.quiet_days)) \
         if summary.quiet_days is not None else ""
     duty = summary.weakest_duty
-    duty_text = (f"duty {duty.number}, {duty.covered} of {duty.total} KSBs evidenced"
-                 if duty else "none")
-    return render(
-        "nudge_apprentice.md", name=summary.name, quiet=quiet,
-        entries=_plural(summary.entries_week, "entry").replace("entrys", "entries"),
+    duty_text = ui("nudge_duty", number=duty.number, covered=duty.covered, total=duty.total) if duty \
+        else ui("nudge_no_duty")
+    return ui(
+        "nudge_apprentice", name=summary.name, quiet=quiet,
+        entries=ui("nudge_entry" if summary.entries_week == 1 else "nudge_entries", count=summary.entries_week),
         hours=f"{summary.hours_week:g}", weekly=f"{summary.weekly_target:g}",
         total=f"{summary.hours_total:g}", target=f"{summary.target_total:g}",
         expected=f"{summary.expected_by_now:g}", coverage=f"{summary.coverage:g}",
@@ -96,8 +93,9 @@ def cited(text: str, summaries: Sequence[ApprenticeSummary], knowledge: Knowledg
 def grounded_nudge(*, manager: str, summaries: Sequence[ApprenticeSummary],
                    knowledge: Knowledge, day: date) -> Reply:
     body = "\n\n".join(apprentice_block(s, knowledge) for s in summaries)
-    text = render("nudge_summary.md", name=manager or "there", day=day.isoformat(),
-                  count=_plural(len(summaries), "apprentice"), body=body)
+    text = ui("nudge_summary", name=manager or ui("greeting_name"), day=day.isoformat(),
+              count=ui("nudge_count_apprentice" if len(summaries) == 1 else "nudge_count_apprentices",
+                       count=len(summaries)), body=body)
     return Reply(text=text, citations=cited(text, summaries, knowledge), intent=IntentName.MANAGER_NUDGE,
                  metadata={"kind": "nudge", "composer": "grounded"})
 
@@ -141,7 +139,7 @@ async def llm_nudge(*, composer: Composer, manager: str, summaries: Sequence[App
         return None
     if not claims_hold(text, [summary_figures(s) for s in summaries], purpose="manager nudge"):
         return None
-    body = render("nudge_llm.md", name=manager or "there", day=day.isoformat(), body=text)
+    body = ui("nudge_llm", name=manager or ui("greeting_name"), day=day.isoformat(), body=text)
     return Reply(text=body, citations=cited(text, summaries, knowledge), intent=IntentName.MANAGER_NUDGE,
                  metadata={"kind": "nudge", "composer": "llm"})
 

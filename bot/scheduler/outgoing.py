@@ -21,6 +21,7 @@ from bot.scheduler.due import NUDGE, Occurrence
 from bot.scheduler.nudge_data import ApprenticeSummary, load_summaries
 from bot.scheduler.nudges import compose_nudge
 from bot.scheduler.weekly_prompts import plan_prompts
+from bot.ui_text import ui
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
 from storage.schedule import Recipient
@@ -68,10 +69,10 @@ def prepare_prompts(sessions: SessionFactory, knowledge: Knowledge, batch: Seque
 def grid_picture(knowledge: Knowledge, summaries: Sequence[ApprenticeSummary],
                  day: date) -> Picture:
     rows = [GridRow(s.name, s.strengths) for s in summaries]
-    title = f"KSB evidence by apprentice, week to {day.isoformat()}"
+    title = ui("nudge_picture_title", day=day.isoformat())
     png = render_grid(knowledge.standard, rows, title=title)
     return Picture(png=png, filename=f"ksb-coverage-{day.isoformat()}.png", title=title,
-                   alt="Grid of KSB evidence strength, one row per apprentice")
+                   alt=ui("nudge_picture_alt"))
 
 
 async def prepare_nudges(sessions: SessionFactory, knowledge: Knowledge,

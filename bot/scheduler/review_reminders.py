@@ -32,7 +32,6 @@ from bot.documents.review_doc import ReviewPack, review_due
 from bot.messages import Action, Reply
 from bot.names import ActionId, IntentName
 from bot.ports import Sender
-from bot.prompt_files import render
 from bot.scheduler.budget import SendBudget, scope_of
 from bot.scheduler.clock import Clock
 from bot.scheduler.go_ahead import ClaimCheck
@@ -112,12 +111,12 @@ def reminder_reply(delivery: Delivery) -> Reply:
     values = {"due": delivery.reminder.due.isoformat(), "interval": str(c.interval_weeks),
               "since": (c.last_held or c.start_date).isoformat()}
     if delivery.for_manager:
-        name = delivery.apprentice_name or render("review_reminder_someone.md")
-        return Reply(text=render("review_reminder_manager.md", name=name, **values), intent=REVIEW,
+        name = delivery.apprentice_name or ui("review_reminder_someone")
+        return Reply(text=ui("review_reminder_manager", name=name, **values), intent=REVIEW,
                      actions=[Action(ui("label_review_pack", name=name), ActionId.REVIEW_PACK_FOR,
                                      {"apprentice_id": c.person_id})])
-    return Reply(text=render("review_reminder.md", **values), intent=REVIEW,
-                 actions=[Action(render("label_my_review_pack.md"), IntentName.REVIEW_PACK)])
+    return Reply(text=ui("review_reminder", **values), intent=REVIEW,
+                 actions=[Action(ui("label_my_review_pack"), IntentName.REVIEW_PACK)])
 
 
 class ReviewReminders:
@@ -186,7 +185,7 @@ class ReviewReminders:
         redo = ({"action": ActionId.REVIEW_PACK_FOR.value, "payload": {"apprentice_id": apprentice_id}}
                 if delivery.for_manager else {"action": IntentName.REVIEW_PACK.value, "payload": {}})
         reply.metadata["export"] = export_metadata(file, redo=redo)
-        reply.text = f"{reply.text}\n\n{render('review_reminder_attached.md', filename=file.filename)}"
+        reply.text = f"{reply.text}\n\n{ui('review_reminder_attached', filename=file.filename)}"
 
     async def _deliver(self, delivery: Delivery, claim: Claim, now: datetime) -> bool:
         reply = reminder_reply(delivery)

@@ -19,7 +19,7 @@ from bot.coaching.progress import THIN_EVIDENCE, elapsed_share, weakness
 from bot.grounding import citations
 from bot.messages import Action, Reply
 from bot.names import ActionId, IntentName
-from bot.prompt_files import load, render
+from bot.ui_text import ui
 from knowledge.model import Ksb, Standard
 from knowledge.registry import Knowledge
 from storage.enrolments import default_enrolment
@@ -101,7 +101,7 @@ def choose_ksb(weak: Sequence[Weak], order: Sequence[str], last_ksb_id: str | No
 
 
 def _questions(kind: str) -> tuple[str, str, str]:
-    lines = [line.strip() for line in load(f"prompt_question_{kind.lower()}.md").splitlines()
+    lines = [line.strip() for line in ui(f"prompt_question_{kind.lower()}").splitlines()
              if line.strip()]
     return lines[0], lines[1], lines[2]
 
@@ -110,17 +110,17 @@ def weekly_prompt(*, knowledge: Knowledge, ksb: Ksb, name: str, week: str) -> Re
     """The prompt message itself: text, the quoted KSB as a citation, and three buttons."""
     what, so_what, now_what = _questions(ksb.kind)
     guide = knowledge.guidance.for_ksb(ksb.id)
-    idea = "\n" + render("prompt_idea.md", idea=guide.evidence[0]) + "\n" \
+    idea = "\n" + ui("prompt_idea", idea=guide.evidence[0]) + "\n" \
         if guide and guide.evidence else ""
-    text = render("prompt_weekly.md", name=name or "there", ksb_id=ksb.id,
-                  kind_name=ksb.kind_name, ksb_text=ksb.text, what=what, so_what=so_what,
-                  now_what=now_what, idea=idea)
+    text = ui("prompt_weekly", name=name or ui("greeting_name"), ksb_id=ksb.id,
+              kind_name=ksb.kind_name, ksb_text=ksb.text, what=what, so_what=so_what,
+              now_what=now_what, idea=idea)
     payload = {"week": week, "ksb": ksb.id}
     actions = [
-        Action("Log a reflection", ActionId.REFLECT_OPEN,
+        Action(ui("followup_log"), ActionId.REFLECT_OPEN,
                {"text": "", "ksbs": [ksb.id], "prompt": ksb.id}, style="primary"),
-        Action("Snooze a week", ActionId.PROMPT_SNOOZE, payload),
-        Action("Skip", ActionId.PROMPT_SKIP, payload),
+        Action(ui("label_snooze_week"), ActionId.PROMPT_SNOOZE, payload),
+        Action(ui("label_skip"), ActionId.PROMPT_SKIP, payload),
     ]
     return Reply(text=text, citations=citations(knowledge.standard, [ksb.id]), actions=actions,
                  intent=IntentName.WEEKLY_PROMPT, metadata={"kind": "prompt", "week": week,
