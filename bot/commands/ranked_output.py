@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.commands.input_checks import BadInput, check_text
+from bot.ui_text import ui
 
 EXIT_BAD_INPUT = 2
 Rank = Callable[[str, int], list[dict[str, Any]]]  # (text, top) -> [{"id", "score", ...}]
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace, *, make_rank: Callable[[], Rank], describe: Ca
     `hint`'s one line instead of `empty`, and in JSON as a "hint" field.
     """
     if args.top < 1:
-        print("ksb-coach: --top must be at least 1", file=sys.stderr)
+        print(ui("cli_top_too_small"), file=sys.stderr)
         return EXIT_BAD_INPUT
     text = ""
     if args.text != "-":

@@ -27,6 +27,7 @@ from bot.intents import Intent
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import ActionId
 from bot.ports import Tagger, TagSuggestion
+from bot.ui_text import ui
 from storage.db import current_revisions, head_revisions, upgrade
 
 EXIT_BAD_INPUT = 2
@@ -73,7 +74,7 @@ async def _submit(services: Services, incoming: Incoming, text: str) -> Reply:
 def _print_reply(reply: Reply) -> None:
     print(reply.text)
     if reply.citations:
-        print("\nFrom the standard:")
+        print(ui("cli_citations"))
         for c in reply.citations:
             print(f"  {c.id}: \u201c{c.text}\u201d")
 
@@ -102,9 +103,9 @@ def cmd_log(ctx: Context) -> int:
     if ctx.args.pending:
         views = [v for v in views if v.ids("suggested")]
         if not views:
-            print("No entries have suggestions waiting for a decision.")
+            print(ui("cli_log_nothing_pending"))
     elif not views:
-        print("No reflections yet. Try: ksb-coach reflect \"this week I ...\"")
+        print(ui("cli_log_empty"))
     marks = {"confirmed": "\u2713", "suggested": "?"}
     for view in views:
         e = view.entry
@@ -118,7 +119,7 @@ def cmd_log(ctx: Context) -> int:
 def cmd_tags(ctx: Context) -> int:
     every = [k.lower() for k in ctx.args.ksbs] == ["all"]
     if every and ctx.args.change == "add":
-        print("ksb-coach tags: 'add' needs KSB ids; 'all' works with confirm and remove", file=sys.stderr)
+        print(ui("cli_tags_usage"), file=sys.stderr)
         return EXIT_BAD_INPUT
     with open_services(ctx) as services:
         try:

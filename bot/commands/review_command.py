@@ -9,6 +9,7 @@ import sys
 from bot.commands.reflection_args import Context
 from bot.commands.reflections import EXIT_BAD_INPUT, local_user, open_services, write_document
 from bot.documents.review_doc import BadPeriod
+from bot.ui_text import ui
 
 
 def cmd_review(ctx: Context) -> int:
@@ -22,17 +23,15 @@ def cmd_review(ctx: Context) -> int:
                     actor=actor, person_id=actor.id, interval_weeks=args.every,
                     remind_days_before=args.remind_days,
                     enabled=None if args.reminders is None else args.reminders == "on")
-                print(f"reviews every {setting.interval_weeks} weeks, reminded "
-                      f"{setting.remind_days_before} days before "
-                      f"({'on' if setting.enabled else 'off'})")
+                print(ui("cli_reviews_set", weeks=setting.interval_weeks, days=setting.remind_days_before,
+                         state="on" if setting.enabled else "off"))
                 return 0
             if args.record:
                 review = services.reviews.record(actor=actor, person_id=actor.id,
                                                  held_on=args.held or today, today=today,
                                                  actions=args.agree, done=args.done)
-                print(f"recorded the review of {review.held_on.isoformat()} "
-                      f"(period from {review.period_start.isoformat()}) with "
-                      f"{len(args.agree)} agreed actions")
+                print(ui("cli_review_recorded", held=review.held_on.isoformat(),
+                         start=review.period_start.isoformat(), count=len(args.agree)))
                 return 0
             _, file = asyncio.run(services.reviews.pack_file(
                 actor=actor, person_id=actor.id, fmt=args.format, today=today,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
+from bot.ui_text import ui
 
 if TYPE_CHECKING:
     from bot.scheduler.clock import Clock
@@ -93,22 +94,22 @@ def cmd_preview(args: argparse.Namespace, settings: Settings) -> int:
         with database.session() as session:
             ids = find_person_ids(session, key=args.person)
         if not ids:
-            print(f"ksb-coach: nobody matches {args.person!r}", file=sys.stderr)
+            print(ui("cli_nobody_matches", person=repr(args.person)), file=sys.stderr)
             return EXIT_BAD_INPUT
         items = [item for pid in ids for item in asyncio.run(preview(scheduler, pid))]
     finally:
         database.dispose()
     if not items:
-        print("nothing is scheduled for them (not an apprentice, and no apprentices linked)")
+        print(ui("cli_nothing_scheduled"))
     for item in items:
-        state = "due now" if item.due_now else "next"
-        sent = " (already sent)" if item.already_sent else ""
-        print(f"== {item.kind} for {item.name or 'person'} (id {item.person_id}), {state}: "
-              f"{when(item.when)} {item.timezone}{sent}")
+        state = ui("cli_due_now") if item.due_now else ui("cli_due_next")
+        sent = ui("cli_already_sent") if item.already_sent else ""
+        print(ui("cli_scheduled_item", kind=item.kind, name=item.name or ui("cli_someone"), person_id=item.person_id,
+                 state=state, when=when(item.when), timezone=item.timezone, sent=sent))
         if item.reply is not None:
             print(render_plain(item.reply))
             if item.reply.actions:
-                print("Buttons: " + " | ".join(a.label for a in item.reply.actions))
+                print(ui("cli_buttons", labels=" | ".join(a.label for a in item.reply.actions)))
         if item.picture is not None:
             print(f"[picture: {item.picture.filename}, {len(item.picture.png)} bytes]")
             if args.png:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.ui_text import ui
 
 DEFAULT_OUT = Path("ksb-coach-teams.zip")
 
@@ -32,9 +33,7 @@ def cmd_teams_package(args: argparse.Namespace, settings: Settings) -> int:
     except PackageError as exc:
         print(f"ksb-coach: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {out} (bot {settings.microsoft_app_id}, app version {settings.teams_app_version}); "
-          "upload it in Teams: Apps > Manage your apps > Upload an app")
+    print(ui("cli_teams_wrote", out=out, bot=settings.microsoft_app_id, version=settings.teams_app_version))
     if "example.com" in settings.teams_app_website:
-        print("note: TEAMS_APP_WEBSITE is still the example address; set your own before publishing",
-              file=sys.stderr)
+        print(ui("cli_teams_example_site"), file=sys.stderr)
     return 0
