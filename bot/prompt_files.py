@@ -1,4 +1,5 @@
-"""Prompts and message templates live as files in `prompts/`; this reads and fills them."""
+"""The texts a model reads (system and user prompts, tool results) are files in `prompts/`; this reads
+and fills them. The texts people see are in `texts/ui.yaml` (`bot.ui_text`)."""
 
 from __future__ import annotations
 
