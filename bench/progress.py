@@ -20,7 +20,7 @@ from bot.coaching.evidence import suggest_evidence
 from bot.coaching.progress import ProgressService
 from bot.coaching.reflections import Reflections
 from bot.config import Settings
-from bot.handlers.progress import EVIDENCE_WINDOW
+from bot.handlers.progress_replies import EVIDENCE_WINDOW
 from bot.ports import TagSuggestion
 from bot.wiring import load_knowledge
 from knowledge.registry import Knowledge

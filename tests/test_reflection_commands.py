@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import reflection_args, reflections
+from bot.commands import reflection_args, reflection_commands
 from knowledge.registry import Knowledge
 from storage.db import head_revisions, is_current
 from tests.conftest import make_settings
@@ -82,7 +82,7 @@ def test_bad_input_gets_a_message_not_a_traceback(run: Run,
 
 def test_local_user(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USER", "sam")
-    user = reflections.local_user()
+    user = reflection_commands.local_user()
     assert (user.platform, user.workspace_id, user.user_id) == ("console", "local", "sam")
 
 

@@ -1,6 +1,6 @@
 """The reflection commands' arguments (`reflect | log | tags | progress | export | db`), without their work.
 
-Kept apart from `bot/commands/reflections.py`, which loads storage and the
+Kept apart from `bot/commands/reflection_commands.py`, which loads storage and the
 documents, so that `ksb-coach --help` and unrelated commands start fast.
 """
 
@@ -40,7 +40,7 @@ def retrieval_tagger(settings: Settings) -> Tagger:
 def register(sub: Any, settings_factory: SettingsFactory, *,
              tagger_factory: TaggerFactory = retrieval_tagger) -> None:
     def run(command: str) -> Any:
-        implementation = deferred("bot.commands.reflections", command)
+        implementation = deferred("bot.commands.reflection_commands", command)
         return lambda args: implementation(Context(args, settings_factory(), tagger_factory))
 
     reflect = sub.add_parser("reflect", help="save a reflection and suggest the KSBs it evidences")

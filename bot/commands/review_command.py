@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from bot.commands.reflection_args import Context
-from bot.commands.reflections import EXIT_BAD_INPUT, local_user, open_services, write_document
+from bot.commands.reflection_commands import EXIT_BAD_INPUT, local_user, open_services, write_document
 from bot.documents.review_doc import BadPeriod
 from bot.ui_text import ui
 

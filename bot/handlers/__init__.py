@@ -11,10 +11,10 @@ from bot.coaching.reflections import Reflections
 from bot.conversation.context import Memory
 from bot.handlers.common import Services, guarded
 from bot.handlers.data import DataRequests
-from bot.handlers.entry_changes import EntryChangeHandlers
+from bot.handlers.entry_edits import EntryEdits
 from bot.handlers.home import Home
 from bot.handlers.navigation import Navigation
-from bot.handlers.progress import ProgressReplies
+from bot.handlers.progress_replies import ProgressReplies
 from bot.handlers.prompt_settings import People, PromptSettingsHandlers
 from bot.handlers.reflect import Reflecting
 from bot.handlers.review import Reviews
@@ -40,7 +40,7 @@ def make_services(*, session_factory: SessionFactory, knowledge: Knowledge, tagg
 
 def handlers_for(services: Services) -> dict[str, Handler]:
     """Every storage-backed handler against the intent or action id it answers: the one place they are named."""
-    reflecting, changes, progress = Reflecting(services), EntryChangeHandlers(services), ProgressReplies(services)
+    reflecting, changes, progress = Reflecting(services), EntryEdits(services), ProgressReplies(services)
     data, reviews, navigation, home = DataRequests(services), Reviews(services), Navigation(services), Home(services)
     routes: dict[IntentName | ActionId, Handler] = {
         IntentName.REFLECT: reflecting.reflect,

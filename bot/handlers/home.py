@@ -12,7 +12,7 @@ import asyncio
 from bot.coaching.evidence import short_quote
 from bot.documents.portfolio_doc import coverage_picture
 from bot.handlers.common import Services
-from bot.handlers.entry_changes import tag_actions
+from bot.handlers.entry_edits import tag_actions
 from bot.handlers.navigation import log_line
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply

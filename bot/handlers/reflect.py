@@ -10,7 +10,7 @@ from bot.coaching.entry_changes import MAX_ENTRY_HOURS, check_entry_fields
 from bot.coaching.reflection_words import read_date, read_hours
 from bot.coaching.reflections import Recorded
 from bot.handlers.common import Services, user_text
-from bot.handlers.entry_changes import saved, tag_actions
+from bot.handlers.entry_edits import saved, tag_actions
 from bot.intents import Intent
 from bot.messages import Action, Form, Incoming, Reply
 from bot.names import ActionId, IntentName

@@ -69,7 +69,7 @@ def _problem(exc: Exception, intent: str) -> Reply:
     return Reply(text=ui("tag_problem", problem=str(exc).strip("'\"")), intent=intent)
 
 
-class EntryChangeHandlers:
+class EntryEdits:
     """Tag buttons, typed tag changes and typed corrections of an entry's date or hours."""
 
     def __init__(self, services: Services) -> None:

@@ -21,8 +21,8 @@ from bot.commands.input_checks import BadInput, check_text
 from bot.commands.reflection_args import Context
 from bot.documents.files import DocumentFile
 from bot.handlers import Services, handlers_for, make_services
-from bot.handlers.entry_changes import change_text
-from bot.handlers.progress import progress_reply
+from bot.handlers.entry_edits import change_text
+from bot.handlers.progress_replies import progress_reply
 from bot.intents import Intent
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import ActionId
