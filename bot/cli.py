@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
@@ -18,10 +18,10 @@ from bot.commands import (
     serve_command,
     teams_command,
 )
+from bot.commands.reflection_args import SettingsFactory
 from bot.config import Settings, describe_config_error
 from knowledge.registry import UnknownStandard
 
-SettingsFactory = Callable[[], Settings]
 COMMAND_GROUPS = [knowledge_commands, reflection_args, review_args, run_command, serve_command, schedule_command,
                   teams_command]
 

@@ -24,7 +24,7 @@ TaggerFactory = Callable[["Settings"], "Tagger"]
 
 
 @dataclass(frozen=True)
-class Context:
+class CommandContext:
     args: argparse.Namespace
     settings: Settings
     tagger_factory: TaggerFactory
@@ -41,7 +41,7 @@ def register(sub: Any, settings_factory: SettingsFactory, *,
              tagger_factory: TaggerFactory = retrieval_tagger) -> None:
     def run(command: str) -> Any:
         implementation = deferred("bot.commands.reflection_commands", command)
-        return lambda args: implementation(Context(args, settings_factory(), tagger_factory))
+        return lambda args: implementation(CommandContext(args, settings_factory(), tagger_factory))
 
     reflect = sub.add_parser("reflect", help="save a reflection and suggest the KSBs it evidences")
     reflect.add_argument("text", nargs="?", default="-", help="the reflection, or - for stdin")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.coaching.authz import Forbidden
 from bot.commands.input_checks import BadInput, check_text
-from bot.commands.reflection_args import Context
+from bot.commands.reflection_args import CommandContext
 from bot.documents.files import DocumentFile
 from bot.handlers import Services, handlers_for, make_services
 from bot.handlers.entry_edits import change_text
@@ -53,7 +53,7 @@ class LazyTagger:
 
 
 @contextmanager
-def open_services(ctx: Context) -> Iterator[Services]:
+def open_services(ctx: CommandContext) -> Iterator[Services]:
     from bot.wiring import load_knowledge, make_composer, open_settings_database
 
     settings, tagger_factory = ctx.settings, ctx.tagger_factory
@@ -79,7 +79,7 @@ def _print_reply(reply: Reply) -> None:
             print(f"  {c.id}: \u201c{c.text}\u201d")
 
 
-def cmd_reflect(ctx: Context) -> int:
+def cmd_reflect(ctx: CommandContext) -> int:
     raw = sys.stdin.read() if ctx.args.text == "-" else ctx.args.text
     try:
         text = check_text(raw)
@@ -96,7 +96,7 @@ def cmd_reflect(ctx: Context) -> int:
     return 0 if reply.metadata.get("entry_id") else EXIT_BAD_INPUT
 
 
-def cmd_log(ctx: Context) -> int:
+def cmd_log(ctx: CommandContext) -> int:
     with open_services(ctx) as services:
         actor = asyncio.run(services.actor(local_user()))
         views = services.reflections.entries(actor=actor, person_id=actor.id)
@@ -116,7 +116,7 @@ def cmd_log(ctx: Context) -> int:
     return 0
 
 
-def cmd_tags(ctx: Context) -> int:
+def cmd_tags(ctx: CommandContext) -> int:
     every = [k.lower() for k in ctx.args.ksbs] == ["all"]
     if every and ctx.args.change == "add":
         print(ui("cli_tags_usage"), file=sys.stderr)
@@ -134,14 +134,14 @@ def cmd_tags(ctx: Context) -> int:
     return 0
 
 
-def cmd_progress(ctx: Context) -> int:
+def cmd_progress(ctx: CommandContext) -> int:
     with open_services(ctx) as services:
         _, _, text = asyncio.run(progress_reply(services, Incoming(user=local_user())))
     print(text)
     return 0
 
 
-def cmd_export(ctx: Context) -> int:
+def cmd_export(ctx: CommandContext) -> int:
     with open_services(ctx) as services:
         actor = asyncio.run(services.actor(local_user()))
         _, file = services.portfolio.export(actor=actor, person_id=actor.id, fmt=ctx.args.format,
@@ -161,13 +161,13 @@ def write_document(file: DocumentFile, out: Path | None) -> int:
     return 0
 
 
-def cmd_db_upgrade(ctx: Context) -> int:
+def cmd_db_upgrade(ctx: CommandContext) -> int:
     upgrade(ctx.settings.effective_database_url)
     print(f"database at {', '.join(sorted(current_revisions(ctx.settings.effective_database_url)))}")
     return 0
 
 
-def cmd_db_status(ctx: Context) -> int:
+def cmd_db_status(ctx: CommandContext) -> int:
     current = current_revisions(ctx.settings.effective_database_url)
     heads = head_revisions()
     state = "current" if current == heads else "needs `ksb-coach db upgrade`"

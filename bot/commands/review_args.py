@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.commands import deferred
-from bot.commands.reflection_args import Context, SettingsFactory, retrieval_tagger
+from bot.commands.reflection_args import CommandContext, SettingsFactory, retrieval_tagger
 from bot.documents.formats import REVIEW_FORMATS
 
 
@@ -40,4 +40,4 @@ def register(sub: Any, settings_factory: SettingsFactory) -> None:
                         help="set how many days before a review the reminder comes (default 7)")
     review.add_argument("--reminders", choices=["on", "off"], help="turn review reminders on or off")
     implementation = deferred("bot.commands.review_command", "cmd_review")
-    review.set_defaults(func=lambda args: implementation(Context(args, settings_factory(), retrieval_tagger)))
+    review.set_defaults(func=lambda args: implementation(CommandContext(args, settings_factory(), retrieval_tagger)))

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.commands.reflection_args import Context
+from bot.commands.reflection_args import CommandContext
 from bot.commands.reflection_commands import EXIT_BAD_INPUT, local_user, open_services, write_document
 from bot.documents.review_doc import BadPeriod
 from bot.ui_text import ui
 
 
-def cmd_review(ctx: Context) -> int:
+def cmd_review(ctx: CommandContext) -> int:
     args = ctx.args
     try:
         with open_services(ctx) as services:
