@@ -11,7 +11,6 @@ Slack event or Teams turn that had already arrived.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import signal
@@ -29,6 +28,7 @@ from bot.observability import METRICS_KEY, Metrics
 from bot.observability.instrument import instrument_coach
 from bot.observability.metrics import CONTENT_TYPE_LATEST
 from bot.observability.middleware import make_middleware
+from bot.periodic import Lifetime
 from knowledge.index import KsbIndex
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Mount = Callable[[web.Application, Coach, Settings], Awaitable[None] | None]
-Lifetime = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SETTINGS_KEY = web.AppKey("settings", Settings)
 COACH_KEY = web.AppKey("coach", Coach)
 
@@ -48,7 +47,7 @@ async def _metrics(request: web.Request) -> web.Response:
                         headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def _guarded(handler: Handler, token: str) -> Handler:
+def _guarded(handler: RouteHandler, token: str) -> RouteHandler:
     """`handler` behind `Authorization: Bearer <token>` when a token is set (compared in constant time)."""
     if not token:
         return handler

@@ -56,10 +56,11 @@ from knowledge.registry import Knowledge, StandardRegistry
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from bot.periodic import Lifetime
     from bot.scheduler.clock import Clock
     from bot.scheduler.senders import RoutingSender
     from bot.scheduler.tick import Scheduler
-    from bot.server import Lifetime, Mount
+    from bot.server import Mount
     from storage.db import Database, DatabaseOptions, SessionFactory
     from storage.standards import DatabaseStandards
 
