@@ -2,19 +2,23 @@
 
 A card or message in a channel can be clicked by anyone who sees it, and the
 click arrives as that person. A destructive or personal button (delete
-everything, tag changes) therefore carries its owner; the coach refuses a
-click from anyone else before any handler runs, so nothing changes.
+everything, tag changes, a weekly prompt's Snooze and Skip, a manager's review
+pack button) therefore carries its owner; the coach refuses a click from anyone
+else before any handler runs, so nothing changes. Replies are bound by the coach
+(`bind`); proactive messages by the scheduler, for the person they go to (`bind_to`).
 """
 
 from __future__ import annotations
 
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
+from bot.ports import Address
 from bot.ui_text import ui
 
 OWNER = "for"  # payload key: short, because Slack button values are capped at 2,000 characters
 BOUND_ACTIONS = frozenset({ActionId.DATA_DELETE_CONFIRM, ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE,
-                           ActionId.TAG_ADD, ActionId.REFLECT_SAVE})  # save: someone's pasted words
+                           ActionId.TAG_ADD, ActionId.REFLECT_SAVE,  # save: someone's pasted words
+                           ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP, ActionId.REVIEW_PACK_FOR})
 
 
 def owner_of(user: UserRef) -> str:
@@ -28,6 +32,11 @@ def bind(reply: Reply, user: UserRef) -> Reply:
         if action.action in BOUND_ACTIONS:
             action.payload[OWNER] = owner_of(user)
     return reply
+
+
+def bind_to(reply: Reply, to: Address) -> Reply:
+    """Stamp a proactive message's bound buttons with the person it is sent to."""
+    return bind(reply, UserRef(to.platform, to.workspace_id, to.user_id))
 
 
 def refusal(incoming: Incoming) -> Reply | None:

@@ -9,6 +9,7 @@ from bot.coaching.directory import Directory
 from bot.handlers import prompt_handlers
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId, IntentName
+from bot.ownership import OWNER, owner_of
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.due import Defaults
 from bot.scheduler.settings import PromptSettings
@@ -88,7 +89,8 @@ async def test_not_understood(sessions: SessionFactory, knowledge: Knowledge) ->
 async def test_snooze_holds_back_the_next_prompt(sessions: SessionFactory,
                                                   knowledge: Knowledge) -> None:
     reply = await _coach(sessions, knowledge).handle(
-        Incoming(user=ADA, action=ActionId.PROMPT_SNOOZE, payload={"week": "2025-W43", "ksb": "S24"}))
+        Incoming(user=ADA, action=ActionId.PROMPT_SNOOZE,
+                 payload={"week": "2025-W43", "ksb": "S24", OWNER: owner_of(ADA)}))  # as shown to her
     assert "Friday 24 October" in reply.text and "Friday 31 October" in reply.text
     row = setting(sessions, _person_id(sessions))
     assert row is not None and row.snoozed_until == date(2025, 10, 24)
@@ -96,7 +98,8 @@ async def test_snooze_holds_back_the_next_prompt(sessions: SessionFactory,
 
 async def test_skip_is_recorded(sessions: SessionFactory, knowledge: Knowledge) -> None:
     reply = await _coach(sessions, knowledge).handle(
-        Incoming(user=ADA, action=ActionId.PROMPT_SKIP, payload={"week": "2025-W43", "ksb": "S24"}))
+        Incoming(user=ADA, action=ActionId.PROMPT_SKIP,
+                 payload={"week": "2025-W43", "ksb": "S24", OWNER: owner_of(ADA)}))  # as shown to her
     assert "skipped" in reply.text and "Friday 24 October" in reply.text
     with sessions() as session:
         [event] = audit.events_by_action(session, action="prompt.skipped")

@@ -11,6 +11,7 @@ from bot.coaching.team import TeamService
 from bot.intents import classify
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId, IntentName
+from bot.ownership import OWNER, owner_of
 from knowledge.registry import Knowledge
 from storage import people
 from storage.db import SessionFactory
@@ -84,7 +85,8 @@ async def test_my_team_lists_only_linked_apprentices_with_a_button_each(
     assert "• Priya Patel: 0 of 65 KSBs" in reply.text and "last entry none yet" in reply.text
     assert "next review due 2025-11-24" in reply.text  # 12 weeks after the 2025-09-01 start
     assert [(a.action, a.payload) for a in reply.actions] == [
-        (ActionId.REVIEW_PACK_FOR, {"apprentice_id": alice}), (ActionId.REVIEW_PACK_FOR, {"apprentice_id": priya})]
+        (ActionId.REVIEW_PACK_FOR, {"apprentice_id": alice, OWNER: owner_of(MO)}),
+        (ActionId.REVIEW_PACK_FOR, {"apprentice_id": priya, OWNER: owner_of(MO)})]  # bound to the manager
 
 
 async def test_manager_pack_from_the_button_has_no_entry_text(sessions: SessionFactory,
@@ -92,7 +94,7 @@ async def test_manager_pack_from_the_button_has_no_entry_text(sessions: SessionF
     alice, _priya, sam, _mo = _team(sessions)
     coach = _coach(sessions, knowledge)
     reply = await coach.handle(Incoming(user=MO, action=ActionId.REVIEW_PACK_FOR,
-                                        payload={"apprentice_id": alice}))
+                                        payload={"apprentice_id": alice, OWNER: owner_of(MO)}))
     assert reply.metadata["export"]["redo"] == {"action": ActionId.REVIEW_PACK_FOR,
                                                 "payload": {"apprentice_id": alice}}
     content = _text(reply.metadata["export"]["content"])
@@ -100,7 +102,7 @@ async def test_manager_pack_from_the_button_has_no_entry_text(sessions: SessionF
     assert "Set up drift dashboards" not in content and "S24" in content
     assert "not Alice's own words" in reply.text
     refused = await coach.handle(Incoming(user=MO, action=ActionId.REVIEW_PACK_FOR,
-                                          payload={"apprentice_id": sam}))
+                                          payload={"apprentice_id": sam, OWNER: owner_of(MO)}))
     assert refused.intent == "forbidden" and "export" not in refused.metadata
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.messages import Reply
+from bot.ownership import bind_to
 from bot.ports import Address, Composer, Picture
 from bot.scheduler.coverage_png import GridRow, render_grid
 from bot.scheduler.due import NUDGE, Occurrence
@@ -63,7 +64,8 @@ def prepare_prompts(sessions: SessionFactory, knowledge: Knowledge, batch: Seque
     with sessions() as session:
         plans = plan_prompts(session, knowledge=knowledge, recipients=recipients,
                              weeks={r.person_id: o.week for r, o in batch}, today=today)
-    return {pid: Outgoing(to[pid], plan.reply, ksb_id=plan.ksb_id) for pid, plan in plans.items()}
+    return {pid: Outgoing(to[pid], bind_to(plan.reply, to[pid]), ksb_id=plan.ksb_id)
+            for pid, plan in plans.items()}
 
 
 def grid_picture(knowledge: Knowledge, summaries: Sequence[ApprenticeSummary],

@@ -31,6 +31,7 @@ from bot.documents.files import CHAT_DOCUMENT_FORMAT, DocumentFile, export_metad
 from bot.documents.review_doc import ReviewPack, review_due
 from bot.messages import Action, Reply
 from bot.names import ActionId, IntentName
+from bot.ownership import bind_to
 from bot.ports import Sender
 from bot.scheduler.budget import SendBudget, scope_of
 from bot.scheduler.clock import Clock
@@ -191,6 +192,7 @@ class ReviewReminders:
         reply = reminder_reply(delivery)
         await self._attach(reply, delivery, now.date())
         where = await self._sessions.run(addresses, self._sessions, [delivery.to])
+        bind_to(reply, where[delivery.to.person_id])
         go_ahead = ClaimCheck(sessions=self._sessions, clock=self._clock, claim=claim, budget=self._budget,
                               scope=scope_of(delivery.to.platform, delivery.to.workspace_id))
         if not await go_ahead():

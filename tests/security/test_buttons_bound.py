@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
+from sqlmodel import select
+
+from bot.adapters.teams.sender import TeamsSender
 from bot.messages import Incoming
 from bot.names import ActionId, IntentName
+from bot.scheduler.clock import FixedClock
+from bot.scheduler.senders import RoutingSender
+from bot.scheduler.tick import Scheduler
 from knowledge.registry import Knowledge
-from storage.db import SessionFactory
+from storage import audit, people
+from storage.db import Database, SessionFactory
+from storage.models import AuditEvent, Person
 from tests.fakes.keyword_tagger import KeywordTagger
 from tests.test_entry_changes import ALICE, BOB, count_entries
 from tests.test_reflections import make_coach
+from tests.test_schedule_support import add_person, setting, slack_scheduler, utc
 from tests.test_slack_interactive import REFLECTION, as_message
-from tests.test_slack_support import TEAM, SlackHarness, blocks_text, buttons, message_event
+from tests.test_slack_support import TEAM, USER, SlackHarness, blocks_text, buttons, message_event
 from tests.test_teams_endpoint import stored_entries
 from tests.test_teams_support import TeamsHarness, card_actions
 
@@ -40,7 +50,7 @@ async def test_someone_elses_delete_button_erases_nothing_slack(slack: SlackHarn
     await slack.settle()
     value, message = [(v, m) for m in slack.posted() for _, a, _, v in buttons(m["blocks"])
                       if a == ActionId.DATA_DELETE_CONFIRM][-1]
-    slack.fake.calls.clear()
+    slack.fake.clear()
     respond = f"{slack.fake.url}/api/respond"
     payload = clicked_by(intruder, value=value, channel=message["channel"], message=as_message(message))
     payload["response_url"] = respond
@@ -55,7 +65,7 @@ async def test_someone_elses_tag_button_is_refused_with_a_reason_slack(slack: Sl
     await slack.settle()
     [saved] = slack.posted()
     value = next(v for _, a, _, v in buttons(saved["blocks"]) if a == ActionId.TAG_CONFIRM)
-    slack.fake.calls.clear()
+    slack.fake.clear()
     payload = clicked_by("U666", value=value, channel=saved["channel"], message=as_message(saved))
     payload["response_url"] = f"{slack.fake.url}/api/respond"
     await slack.interact(payload)
@@ -92,3 +102,118 @@ async def test_someone_elses_save_this_as_a_reflection_button_saves_nothing(
     assert other.intent == IntentName.NOT_YOURS and count_entries(sessions, BOB) == 0
     own = await coach.handle(Incoming(user=ALICE, action=save.action, payload=dict(save.payload)))
     assert own.intent == "reflect" and count_entries(sessions, ALICE) == 1
+
+
+PROMPT_DUE = utc(2026, 12, 4, 15, 1)  # a Friday, 15:01 in London: the default weekly prompt is due
+CHANNEL_INVOKE = {"user_id": "29:user2", "aad_object_id": "aad-2",
+                  "conversation_id": "19:chan@thread.tacv2;messageid=1", "conversation_type": "channel"}
+
+
+def person_id(database: Database, user_id: str) -> int | None:
+    with database.session() as session:
+        found = session.exec(select(Person).where(Person.user_id == user_id)).first()
+        return None if found is None else found.id
+
+
+def skips(database: Database) -> list[AuditEvent]:
+    with database.session() as session:
+        return audit.events_by_action(session, action="prompt.skipped")
+
+
+async def slack_click(slack: SlackHarness, user: str, value: str, message: dict[str, Any]) -> str:
+    """`user` clicks a button of `message` in its channel; everything the bot then said, as JSON."""
+    slack.fake.clear()
+    payload = clicked_by(user, value=value, channel=message["channel"], message=as_message(message))
+    payload["response_url"] = f"{slack.fake.url}/api/respond"
+    await slack.interact(payload)
+    await slack.settle()
+    return json.dumps([c.params for c in slack.fake.calls])
+
+
+async def test_someone_elses_weekly_prompt_buttons_change_nothing_slack(
+        slack: SlackHarness, slack_database: Database, knowledge: Knowledge) -> None:
+    """The scheduler's prompt carries its person: a Snooze or Skip clicked by anyone else snoozes nobody."""
+    ada = add_person(slack_database.session, USER)
+    report = await slack_scheduler(slack_database.session, knowledge, slack.fake, FixedClock(PROMPT_DUE)).tick()
+    assert report.prompts.sent == 1
+    [prompt] = [m for m in slack.posted() if any(a == ActionId.PROMPT_SNOOZE for _, a, _, _ in buttons(m["blocks"]))]
+    value = {a: v for _, a, _, v in buttons(prompt["blocks"])}
+    for action in (ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP):
+        said = await slack_click(slack, "U666", value[action], prompt)
+        assert NOT_YOURS in said and "Snoozed" not in said and "skipped" not in said
+    intruder = person_id(slack_database, "U666")
+    assert intruder is None or setting(slack_database.session, intruder) is None
+    assert skips(slack_database) == []
+    said = await slack_click(slack, USER, value[ActionId.PROMPT_SNOOZE], prompt)
+    own = setting(slack_database.session, ada)
+    assert "Snoozed" in said and own is not None and own.snoozed_until is not None
+
+
+async def test_someone_elses_weekly_prompt_buttons_change_nothing_teams(
+        teams: TeamsHarness, knowledge: Knowledge) -> None:
+    await teams.post(teams.activity("hello"))  # aad-1 talks to the bot: enrolled, with a chat to prompt in
+    sender = TeamsSender(settings=teams.settings, database=teams.database)
+    scheduler = Scheduler(sessions=teams.database.session, knowledge=knowledge, clock=FixedClock(PROMPT_DUE),
+                          sender=RoutingSender({"teams": sender}))
+    assert (await scheduler.tick()).prompts.sent == 1
+    [prompt] = [c for c in teams.cards() if "Snooze" in json.dumps(c)]
+    verbs = {a["verb"]: a for a in card_actions(prompt) if a["type"] == "Action.Execute"}
+
+    def clicked(action: str, **who: str) -> dict[str, Any]:
+        data = verbs[action]["data"]
+        return teams.activity("", activity_type="invoke", **who, value={
+            "action": {"type": "Action.Execute", "verb": action, "data": data}, "trigger": "manual"})
+
+    for action in (ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP):
+        status, body = await teams.post(clicked(action, **CHANNEL_INVOKE))
+        assert status == 200 and NOT_YOURS in json.dumps(body) and "Snoozed" not in json.dumps(body)
+    intruder = person_id(teams.database, "aad-2")
+    assert intruder is None or setting(teams.database.session, intruder) is None
+    assert skips(teams.database) == []
+    _, body = await teams.post(clicked(ActionId.PROMPT_SNOOZE))
+    own = setting(teams.database.session, person_id(teams.database, "aad-1") or 0)
+    assert "Snoozed" in json.dumps(body) and own is not None and own.snoozed_until is not None
+
+
+def managed_team(database: Database, *, platform: str, manager: str, co_manager: str) -> None:
+    """An apprentice with two managers: each may see her pack, but only through their own buttons."""
+    workspace = "T1" if platform == "slack" else "tenant-1"
+    with database.session() as session:
+        found = [people.ensure_person(session, platform=platform, workspace_id=workspace, user_id=user,
+                                      display_name=name, standard_ref="ST1398", today=date(2026, 9, 1))
+                 for user, name in ((manager, "Mo"), (co_manager, "Cy"), ("U-PRIYA", "Priya"))]
+        session.commit()
+        *managers, priya = [p.id for p in found if p.id is not None]
+        for manager_id in managers:
+            people.set_role(session, person_id=manager_id, role="manager")
+            people.link(session, manager_id=manager_id, apprentice_id=priya)
+        session.commit()
+
+
+async def test_someone_elses_review_pack_button_sends_no_pack_slack(
+        slack: SlackHarness, slack_database: Database) -> None:
+    managed_team(slack_database, platform="slack", manager="UMO", co_manager="UCY")
+    await slack.event(message_event("my team", user="UMO", channel="D7"))
+    await slack.settle()
+    [(value, message)] = [(v, m) for m in slack.posted() for _, a, _, v in buttons(m["blocks"])
+                          if a == ActionId.REVIEW_PACK_FOR]
+    said = await slack_click(slack, "UCY", value, message)
+    assert NOT_YOURS in said and slack.fake.uploads == {}
+    said = await slack_click(slack, "UMO", value, message)
+    assert NOT_YOURS not in said and len(slack.fake.uploads) == 1  # her manager's own click still works
+
+
+async def test_someone_elses_review_pack_button_sends_no_pack_teams(teams: TeamsHarness) -> None:
+    managed_team(teams.database, platform="teams", manager="aad-1", co_manager="aad-2")
+    await teams.post(teams.activity("my team"))
+    [button] = [a for c in teams.cards() for a in card_actions(c) if "Review pack" in a.get("title", "")]
+    before = len(teams.messages())
+    await teams.post(teams.activity("", value=button["data"], **CHANNEL_INVOKE))
+    await teams.settle()
+    said = json.dumps(teams.messages()[before:])
+    assert NOT_YOURS in said and "file.consent" not in said
+    before = len(teams.messages())
+    await teams.post(teams.activity("", value=button["data"]))
+    await teams.settle()
+    said = json.dumps(teams.messages()[before:])
+    assert NOT_YOURS not in said and "file.consent" in said

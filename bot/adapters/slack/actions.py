@@ -98,6 +98,8 @@ async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> 
         await adapter.deliver(user, channel, reply, thread_ts=thread_ts)
     else:
         await adapter.deliver(user, channel, reply, thread_ts=thread_ts, feedback_id=incoming.event_id)
+    if reply.intent != IntentName.NOT_YOURS:  # a button's export (a manager's review pack) as a file too
+        await adapter.deliver_export(user, reply, channel=channel, thread_ts=thread_ts)
 
 
 def _thanks(reply: Reply) -> Reply:

@@ -98,7 +98,7 @@ async def finish_export(adapter: TeamsAdapter, context: TurnContext, answer: Fil
         log.warning("teams upload url is not https; refused")
         return
     extra = accepted.get("payload") if isinstance(accepted.get("payload"), dict) else {}
-    payload = {**extra, "text": str(accepted.get("text") or "")}
+    payload = {**extra, "text": str(accepted.get("text") or ""), OWNER: owner_of(user)}  # checked above
     reply = await adapter.ask(Incoming(user=user, action=intent, payload=payload))
     found = export_of(reply)
     if found is None:
