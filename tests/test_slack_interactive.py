@@ -212,6 +212,29 @@ async def test_app_home_shows_coverage_waiting_suggestions_latest_entries_and_a_
     assert len(slack.posted("files.completeUploadExternal")) == 2  # the picture changed: a new upload
 
 
+async def test_app_home_buttons_say_which_entry_they_change(slack: SlackHarness) -> None:
+    """Two entries suggesting the same KSBs: each button names its entry, as the waiting list does."""
+    await slack.command("/reflect", REFLECTION)
+    await slack.command("/reflect", "Also: " + REFLECTION)
+    await slack.settle()
+    await slack.event({"type": "app_home_opened", "user": USER, "channel": "D1", "tab": "home",
+                       "event_ts": "1700000700.000700"})
+    await slack.settle()
+    view = validated_view(slack.posted("views.publish")[-1])
+    tag_buttons = [(label, p) for label, a, p, _ in buttons(view["blocks"])
+                   if a in (ActionId.TAG_CONFIRM, ActionId.TAG_REMOVE)]
+    assert len({p["entry_id"] for _, p in tag_buttons}) == 2
+    shared = {p["ksb"] for _, p in tag_buttons if p["entry_id"] == tag_buttons[0][1]["entry_id"]} & \
+        {p["ksb"] for _, p in tag_buttons if p["entry_id"] != tag_buttons[0][1]["entry_id"]}
+    assert shared  # the same KSB waits on both entries
+    labels = [label for label, _ in tag_buttons]
+    assert len(set(labels)) == len(labels)  # no two buttons look alike
+    listed = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
+    for label, payload in tag_buttons:
+        assert label.endswith(f"#{payload['entry_id']}") and payload["ksb"] in label
+        assert f"#{payload['entry_id']}" in listed  # the entry the label names is listed with its text
+
+
 async def test_tag_rows_are_per_person(slack: SlackHarness, slack_database: Database) -> None:
     """Another user's click on my tag buttons changes nothing of mine."""
     await slack.command("/reflect", REFLECTION)

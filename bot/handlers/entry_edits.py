@@ -20,12 +20,21 @@ from bot.names import ActionId, IntentName
 from bot.ui_text import ui
 
 
-def tag_actions(entry_id: int, waiting: list[str]) -> list[Action]:
-    """A confirm and a remove button for each suggestion still waiting for a decision."""
+def tag_actions(entry_id: int, waiting: list[str], *, name_entry: bool = False) -> list[Action]:
+    """A confirm and a remove button for each suggestion still waiting for a decision.
+
+    `name_entry` puts the entry's number in the labels, for views listing several entries
+    (the App Home): two entries suggesting S24 would otherwise show two identical "Confirm S24".
+    """
+    def labels(ksb: str) -> tuple[str, str]:
+        if name_entry:
+            return (ui("label_confirm_entry", id=ksb, entry=str(entry_id)),
+                    ui("label_remove_entry", id=ksb, entry=str(entry_id)))
+        return ui("label_confirm", id=ksb), ui("label_remove", id=ksb)
+
     return [a for ksb in waiting for a in (
-        Action(ui("label_confirm", id=ksb), ActionId.TAG_CONFIRM, {"entry_id": entry_id, "ksb": ksb},
-               style="primary"),
-        Action(ui("label_remove", id=ksb), ActionId.TAG_REMOVE, {"entry_id": entry_id, "ksb": ksb}))]
+        Action(labels(ksb)[0], ActionId.TAG_CONFIRM, {"entry_id": entry_id, "ksb": ksb}, style="primary"),
+        Action(labels(ksb)[1], ActionId.TAG_REMOVE, {"entry_id": entry_id, "ksb": ksb}))]
 
 
 def change_text(change: TagChange) -> str:

@@ -40,7 +40,8 @@ class Home:
         waiting_lines = [ui("home_pending_line", id=str(v.entry.id), date=v.entry.work_date.isoformat(),
                             ksbs=", ".join(w), text=short_quote(v.entry.text, 100)).strip()
                          for v, w in pending]
-        actions = [a for v, w in pending if v.entry.id is not None for a in tag_actions(v.entry.id, w)]
+        actions = [a for v, w in pending if v.entry.id is not None
+                   for a in tag_actions(v.entry.id, w, name_entry=True)]
         text = ui("home", covered=str(progress.covered), total=str(progress.total),
                   pending="\n".join(waiting_lines) or ui("home_nothing_pending").strip(),
                   entries="\n".join(log_line(v) for v in views[:HOME_ENTRIES])
