@@ -87,6 +87,20 @@ class Coach:
         self._agent: TurnAgent | None = None
         # Few retrieval threads: more would fight the event loop for the GIL and delay acks.
         self._cpu = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieval")
+        self._closers: list[Callable[[], None]] = []
+
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Something the coach's handlers run on (the heavy-work pool, a database it opened), stopped by `close`."""
+        self._closers.append(close)
+
+    def close(self) -> None:
+        """Stop every thread the coach and its handlers started, in the order registered; blocks until they end.
+
+        `serve` calls it once the server has drained, so a stopped server leaves no worker behind."""
+        closers, self._closers = self._closers, []
+        for close in closers:
+            close()
+        self._cpu.shutdown(wait=True, cancel_futures=True)
 
     def add_handlers(self, handlers: Mapping[str, Handler]) -> None:
         self._handlers.update(handlers)

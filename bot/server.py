@@ -160,4 +160,5 @@ async def serve(*, settings: Settings, coach: Coach, host: str, port: int, mount
         await runner.cleanup()
         if ops_runner is not None:
             await ops_runner.cleanup()
+        await asyncio.to_thread(coach.close)  # heavy work, retrieval and database threads: none outlives serve
         log.warning("stopped")

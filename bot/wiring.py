@@ -177,15 +177,23 @@ def make_composer(settings: Settings) -> Composer:
                        stream=settings.llm_stream)
 
 
+def make_work_pool(settings: Settings) -> WorkPool:
+    """The process's one pool for heavy work (tagging): HEAVY_WORK_THREADS, _QUEUE and _PER_PERSON."""
+    return WorkPool(workers=settings.heavy_work_threads, max_queued=settings.heavy_work_queue,
+                    per_owner=settings.heavy_work_per_person)
+
+
 def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
                database: Database | None = None, with_storage: bool = True,
-               on_demand: bool = False) -> Coach:
+               on_demand: bool = False, pool: WorkPool | None = None) -> Coach:
     """The coach with every part the settings call for.
 
     With storage (the default) the reflection, progress, data-rights and
     prompt-settings handlers are plugged in, on a database migrated now, or
     `on_demand` (one-shot commands) by the first turn that needs one; the index
     is then likewise made current by the first search rather than up front.
+    The heavy-work `pool` (made here when not given) and a database opened here
+    are the coach's to stop: `Coach.close`, which `serve` calls on the way out.
     """
     retriever = retriever or make_retriever(settings, build=not on_demand)
     # With the agent, the model's part of a chat turn is the agent: the handlers it calls as tools
@@ -199,17 +207,27 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
     if not with_storage:
         add_agent(settings, coach)
         return coach
-    load = partial(storage_handlers, settings, knowledge=knowledge, retriever=retriever, composer=composer)
+    pool = pool or make_work_pool(settings)
+    coach.on_close(partial(pool.shutdown, wait=True))
+    load = partial(storage_handlers, settings, knowledge=knowledge, retriever=retriever, composer=composer,
+                   pool=pool)
     if database is None and on_demand:
-        coach.add_handlers_on_demand(lambda: load(database=open_settings_database(settings)))
+        coach.add_handlers_on_demand(lambda: load(database=_owned_database(settings, coach)))
         add_agent(settings, coach)
         return coach
-    database = database or open_settings_database(settings)
+    database = database or _owned_database(settings, coach)
     memory = conversation_memory(database, knowledge)
     coach.add_handlers(load(database=database, memory=memory))
     coach.add_memory(memory)
     add_agent(settings, coach, database=database, memory=memory)
     return coach
+
+
+def _owned_database(settings: Settings, coach: Coach) -> Database:
+    """A database the coach opened itself: disposed (its work pool's threads ended) when the coach closes."""
+    database = open_settings_database(settings)
+    coach.on_close(partial(database.dispose, wait=True))
+    return database
 
 
 def add_agent(settings: Settings, coach: Coach, *, database: Database | None = None,
@@ -263,7 +281,7 @@ def add_programme(coach: Coach, answers: ProgrammeAnswers) -> None:
 
 
 def storage_handlers(settings: Settings, *, database: Database, knowledge: Knowledge,
-                     retriever: HybridRetriever, composer: Composer,
+                     retriever: HybridRetriever, composer: Composer, pool: WorkPool,
                      memory: Memory | None = None) -> Mapping[str, Handler]:
     """The stateful handlers: reflections, progress, data rights, reviews and prompt settings."""
     from bot.handlers import storage_handlers as coaching_handlers
@@ -271,9 +289,7 @@ def storage_handlers(settings: Settings, *, database: Database, knowledge: Knowl
     handlers = dict(coaching_handlers(
         session_factory=database.session, knowledge=knowledge,
         tagger=RetrievalTagger(retriever=retriever), composer=composer, scorer=retriever.score_all,
-        working_day=settings.working_day_hours, memory=memory,
-        pool=WorkPool(workers=settings.heavy_work_threads, max_queued=settings.heavy_work_queue,
-                      per_owner=settings.heavy_work_per_person),
+        working_day=settings.working_day_hours, memory=memory, pool=pool,
     ))
     handlers.update(prompt_settings_handlers(settings, sessions=database.session, knowledge=knowledge))
     return handlers
@@ -358,13 +374,15 @@ def make_schedule(settings: Settings, *, database: Database, clock: Clock | None
                           clock=clock)
 
 
-def retag_pending_context(settings: Settings, *, database: Database, retriever: HybridRetriever) -> Lifetime:
-    """`serve` retries, every RETAG_INTERVAL seconds, the reflections saved while tagging could not run."""
+def retag_pending_context(settings: Settings, *, database: Database, retriever: HybridRetriever,
+                          pool: WorkPool) -> Lifetime:
+    """`serve` retries, every RETAG_INTERVAL seconds, the reflections saved while tagging could not run,
+    on the coach's heavy-work `pool`, so retagging queues with everyone's tagging instead of beside it."""
     from bot.coaching.reflections import Reflections
     from bot.periodic import every
 
     reflections = Reflections(session_factory=database.session, knowledge=retriever.index.knowledge,
-                              tagger=RetrievalTagger(retriever=retriever))
+                              tagger=RetrievalTagger(retriever=retriever), pool=pool)
 
     async def retag() -> None:
         done = await reflections.retag_pending()
@@ -398,9 +416,11 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
     try:
         retriever = make_retriever(settings, build=False)
         wait_for("Chroma", retriever.index.load, within=settings.startup_wait)
-        coach = make_coach(settings, database=database, retriever=retriever)
+        pool = make_work_pool(settings)  # the coach stops it when serve ends (Coach.close)
+        coach = make_coach(settings, database=database, retriever=retriever, pool=pool)
         metrics = Metrics()
-        background: list[Lifetime] = [retag_pending_context(settings, database=database, retriever=retriever)]
+        background: list[Lifetime] = [retag_pending_context(settings, database=database, retriever=retriever,
+                                                            pool=pool)]
         if settings.scheduler:  # weekly prompts and nudges, claimed in the database per send
             background.append(scheduler_context(settings, database=database, knowledge=coach.knowledge,
                                                 composer=make_composer(settings),
@@ -410,4 +430,4 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
                           mounts=platform_mounts(settings, database=database), background=background,
                           metrics=metrics, database=database))
     finally:
-        database.dispose()
+        database.dispose(wait=True)

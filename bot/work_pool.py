@@ -151,8 +151,10 @@ class WorkPool:
         except RuntimeError:  # the caller's loop is closed: nobody is waiting any more
             pass
 
-    def shutdown(self) -> None:
-        """Cancel what waits and what runs (at its next checkpoint); used when the server stops."""
+    def shutdown(self, *, wait: bool = False) -> None:
+        """Cancel what waits and what runs (at its next checkpoint); with `wait`, until its threads have ended.
+
+        The coach runs it when `serve` stops (`Coach.close`), so no worker outlives the server."""
         with self._lock:
             waiting = [j for q in self._queues.values() for j in q]
             self._queues.clear()
@@ -165,7 +167,7 @@ class WorkPool:
                 job.loop.call_soon_threadsafe(_settle, job.future, None, Cancelled())
             except RuntimeError:  # that loop is closed already
                 pass
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor.shutdown(wait=wait, cancel_futures=True)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:

@@ -212,8 +212,9 @@ class Database:
     def is_current(self) -> bool:
         return is_current(self.engine)
 
-    def dispose(self) -> None:
-        self.session.work.shutdown()
+    def dispose(self, *, wait: bool = False) -> None:
+        """Stop the work pool (with `wait`, once its threads have ended) and close every connection."""
+        self.session.work.shutdown(wait=wait)
         self.engine.dispose()
 
     def __enter__(self) -> Self:

@@ -165,8 +165,9 @@ class DatabaseWork:
             if not held:
                 self._held.pop(thread, None)
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, *, wait: bool = False) -> None:
+        """Queued work is dropped; with `wait`, until running work (cut at its deadline) has ended."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def _shut_down(dbapi_connection: Any) -> None:

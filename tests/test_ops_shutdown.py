@@ -1,4 +1,5 @@
-"""SIGTERM drains: `ksb-coach serve` as a real process finishes an in-flight request, then exits 0.
+"""SIGTERM drains: `ksb-coach serve` as a real process finishes an in-flight request, then exits 0;
+and a stopped `serve` leaves none of its worker threads running.
 
 The slow request is a real one: /readyz while the database sits behind a
 proxy that accepts connections and never answers, so the check runs until
@@ -7,9 +8,12 @@ READINESS_TIMEOUT. SIGTERM arrives while it is in flight.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,12 +23,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
+from bot.messages import Incoming, UserRef
 from bot.search.retrieval import HybridRetriever
+from bot.server import serve
+from bot.wiring import make_coach
 from storage.db import upgrade
+from tests.conftest import make_settings
 from tests.test_ops_database import pg_database  # noqa: F401 - fixture
 from tests.test_ops_proxy import TcpProxy
 
@@ -112,3 +121,39 @@ def test_sigterm_lets_the_in_flight_request_finish_then_exits_0(
     status, body = result[0]
     assert status == 503 and '"database"' in body  # answered, not cut off
     assert "stopped" in tail
+
+
+WORKERS = ("heavy", "database", "retrieval")  # the heavy-work pool, the database's pool, the coach's own
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_serve_leaves_no_worker_thread_running(tmp_path: Path, retriever: HybridRetriever) -> None:
+    """Every pool the coach runs on (tagging, its database, routing) is stopped when serve stops."""
+    before = set(threading.enumerate())
+    port = free_port()
+    settings = make_settings(tmp_path, host="127.0.0.1", port=port, scheduler=False)
+    coach = make_coach(settings, retriever=retriever)  # opens its own database and heavy-work pool
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(settings=settings, coach=coach, host="127.0.0.1", port=port, mounts=[],
+                                       stop=stop))
+    try:
+        for _ in range(600):  # warm-up, then listening
+            with contextlib.suppress(aiohttp.ClientConnectionError):
+                async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz"):
+                    break
+            await asyncio.sleep(0.1)
+        ada = UserRef(platform="console", workspace_id="local", user_id="ada")
+        saved = await coach.handle(Incoming(user=ada, text="reflect: yesterday I spent 2h setting up drift "
+                                                           "alerts and a dashboard for the pricing model"))
+        assert saved.intent == "reflect"
+        started = [t for t in threading.enumerate() if t not in before and t.name.startswith(WORKERS)]
+        assert {t.name.split("_")[0] for t in started} == set(WORKERS)  # each pool did run something
+    finally:
+        stop.set()
+        await server
+    assert [t.name for t in started if t.is_alive()] == []
