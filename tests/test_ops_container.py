@@ -186,6 +186,9 @@ def test_probes_port_scaling_and_grace(app: dict[str, Any]) -> None:
     assert "Startup" in probes and probes["Liveness"]["port"] == probes["Startup"]["port"] == port
     # /readyz is on the internal OPS_PORT: the external ingress only reaches the chat port
     assert probes["Readiness"]["port"] == int(env["OPS_PORT"]) != port
+    ingress = app["properties"]["configuration"]["ingress"]
+    ops = [m for m in ingress.get("additionalPortMappings") or [] if m["targetPort"] == int(env["OPS_PORT"])]
+    assert [m["external"] for m in ops] == [False]  # scrapers in the environment reach it; the internet doesn't
     scale = app["properties"]["template"]["scale"]
     assert 1 <= scale["minReplicas"] <= scale["maxReplicas"]
     grace = app["properties"]["template"]["terminationGracePeriodSeconds"]
