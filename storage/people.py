@@ -35,7 +35,8 @@ def ensure_person(session: Session, *, platform: str, workspace_id: str, user_id
     """
     display_name = _storable(display_name, 200)
     timezone = _storable(timezone, 64)
-    person = find_person(session, platform=platform, workspace_id=workspace_id, user_id=user_id)
+    person = find_person(session, platform=platform, workspace_id=workspace_id, user_id=user_id) \
+        or _grid_adoption(session, platform=platform, workspace_id=workspace_id, user_id=user_id)
     if person is None:
         def insert() -> Person:
             new = Person(platform=platform, workspace_id=workspace_id, user_id=user_id,
@@ -55,6 +56,25 @@ def ensure_person(session: Session, *, platform: str, workspace_id: str, user_id
         session.add(person)
         session.flush()
     return person
+
+
+def _grid_adoption(session: Session, *, platform: str, workspace_id: str, user_id: str) -> Person | None:
+    """A Slack Enterprise Grid user (organisation id `E…`) first seen under the organisation, who was
+    stored under a team id before: that row, filed under the organisation now, instead of a new person.
+
+    Migration 0005_slack_grid_people merged everyone it could place; this catches those it could not
+    (no row under the organisation yet, so it did not know the organisation's id).
+    """
+    if platform != "slack" or not workspace_id.startswith("E"):
+        return None
+    earlier = session.exec(select(Person).where(Person.platform == platform, Person.user_id == user_id,
+                                                col(Person.workspace_id).not_like("E%"))
+                           .order_by(col(Person.id))).first()
+    if earlier is not None:
+        earlier.workspace_id = workspace_id
+        session.add(earlier)
+        session.flush()
+    return earlier
 
 
 def set_role(session: Session, *, person_id: int, role: str) -> Person:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
+from datetime import time as clock_time
 from urllib.parse import urlencode
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from storage.db import Database
-from storage.models import Person
+from storage import audit
+from storage.audit import record
+from storage.conversation_refs import find_reference, save_reference
+from storage.db import Database, SessionFactory, make_engine, upgrade
+from storage.entries import add_entry, list_entries
+from storage.models import Enrolment, ManagerLink, Person, PromptSetting
+from storage.people import ensure_person, find_person, link
+from storage.schedule import save_setting
+from storage.tags import set_tag
 from tests.test_slack_interactive import REFLECTION
 from tests.test_slack_support import USER, SlackHarness, message_event
 
@@ -41,3 +50,82 @@ async def test_an_enterprise_grid_user_is_one_person_across_payload_shapes(
     with slack_database.session() as session:
         found = session.exec(select(Person).where(Person.user_id == USER)).all()
     assert [(p.platform, p.workspace_id) for p in found] == [("slack", ORG)]
+
+
+PARENTS = ("0003_agent_turns", "0003_sends_budget", "0004_sends_review_recipients", "idx_added_standard")
+START = date(2026, 9, 1)
+
+
+def _stored(session: Session, user_id: str, workspace: str, *, role: str = "apprentice",
+            entries: int = 0, prompt_day: int | None = None, name: str = "") -> int:
+    """A person row as the code of its time wrote it (directly: ensure_person would now adopt it)."""
+    person = Person(platform="slack", workspace_id=workspace, user_id=user_id, display_name=name or user_id,
+                    role=role)
+    session.add(person)
+    session.flush()
+    assert person.id is not None
+    session.add(Enrolment(person_id=person.id, standard_ref="ST1398", start_date=START,
+                          planned_epa_date=date(2028, 9, 1)))
+    for n in range(entries):
+        entry = add_entry(session, person_id=person.id, text=f"{user_id} entry {n} in {workspace}",
+                          work_date=START, otj_hours=1.0)
+        assert entry.id is not None
+        set_tag(session, entry_id=entry.id, ksb_id="S24", source="confirmed")
+    if prompt_day is not None:
+        save_setting(session, person_id=person.id, weekday=prompt_day, local_time=clock_time(15), enabled=True,
+                     snoozed_until=None, last_ksb_id=None)
+    session.flush()
+    return person.id
+
+
+def test_grid_people_stored_under_team_ids_are_merged_under_the_organisation(database_url: str) -> None:
+    """On SQLite and PostgreSQL: the migration joins a Grid user's team-id rows and their new org row."""
+    engine = make_engine(database_url)
+    try:
+        for parent in PARENTS:
+            upgrade(engine, parent)
+        with Session(engine) as session:
+            ada = _stored(session, "UADA", "T0CHANNEL", entries=2, prompt_day=4)  # her history (events)
+            ada_home = _stored(session, "UADA", "T0HOME", entries=1)  # a click before the fix
+            ada_new = _stored(session, "UADA", ORG, entries=1, prompt_day=0, name="Ada Okafor")  # since the fix
+            save_reference(session, person_id=ada_new, platform="slack", reference={"channel": "D1"})
+            record(session, action="entry.saved", actor_id=ada_new, subject_id=ada_new)
+            mo = _stored(session, "UMO", "T0CHANNEL", role="manager")  # not back since: no org row of his
+            for apprentice in (ada, ada_new):
+                link(session, manager_id=mo, apprentice_id=apprentice)
+            other = Person(platform="teams", workspace_id="tenant-1", user_id="UADA")  # another platform
+            session.add(other)
+            session.commit()
+        upgrade(engine, "heads")
+        with Session(engine) as session:
+            slack_people = session.exec(select(Person).where(Person.platform == "slack")).all()
+            assert sorted((p.id, p.workspace_id, p.user_id) for p in slack_people) == [
+                (ada, ORG, "UADA"), (mo, ORG, "UMO")]
+            kept = find_person(session, platform="slack", workspace_id=ORG, user_id="UADA")
+            assert kept is not None and kept.id == ada and kept.display_name == "Ada Okafor"
+            assert len(list_entries(session, person_id=ada)) == 4  # every entry, from every row
+            assert len(session.exec(select(Enrolment).where(Enrolment.person_id == ada)).all()) == 1
+            assert session.get(PromptSetting, ada) is not None and session.get(PromptSetting, ada_new) is None
+            assert find_reference(session, person_id=ada, platform="slack") is not None
+            [event] = audit.events_by_action(session, action="entry.saved")
+            assert (event.actor_id, event.subject_id) == (ada, ada)
+            links = session.exec(select(ManagerLink)).all()
+            assert [(x.manager_id, x.apprentice_id) for x in links] == [(mo, ada)]
+            assert all(session.get(Person, gone) is None for gone in (ada_home, ada_new))
+            assert session.exec(select(Person).where(Person.platform == "teams")).one().user_id == "UADA"
+    finally:
+        engine.dispose()
+
+
+def test_a_grid_user_first_seen_under_the_organisation_keeps_their_team_id_row(sessions: SessionFactory) -> None:
+    """Where the migration could not know the organisation (no one back yet), the first message adopts the row."""
+    with sessions() as session:
+        earlier = _stored(session, "UBEA", "T0CHANNEL", entries=1)
+        session.commit()
+    with sessions() as session:
+        person = ensure_person(session, platform="slack", workspace_id=ORG, user_id="UBEA", standard_ref="ST1398",
+                               today=START)
+        session.commit()
+        assert (person.id, person.workspace_id) == (earlier, ORG)
+        assert ensure_person(session, platform="slack", workspace_id="T0OTHERORG", user_id="UCAL",
+                             standard_ref="ST1398", today=START).id != earlier  # plain workspaces: unchanged
