@@ -114,3 +114,40 @@ async def test_a_full_queue_is_refused_at_once() -> None:
     gate.set()
     assert await first is True
     assert await other == "b1" and await queued == "a2"
+
+
+class GatedTagger:
+    """Tags only once the test opens the gate: a sender whose work never ends until we say so."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.started: list[str] = []
+
+    def suggest(self, text: str, *, top: int = 3) -> list[TagSuggestion]:
+        self.started.append(text)
+        while not self.gate.wait(STEP):
+            checkpoint()
+        return [TagSuggestion("S24", 0.9, "drift monitoring")]
+
+
+async def test_a_slow_senders_work_never_holds_up_anyone_elses_answer(
+        sessions: SessionFactory, knowledge: Knowledge) -> None:
+    """Others' answers don't wait on a slow sender at all (so not for a second either): the slow sender's
+    tagging is held shut until after they are answered, and holding it shut stalls nobody else."""
+    tagger = GatedTagger()
+    handlers = storage_handlers(session_factory=sessions, knowledge=knowledge, tagger=tagger,
+                                composer=ScriptedComposer(), tagging_timeout=60.0, today=lambda: TODAY,
+                                pool=WorkPool(workers=2, per_owner=8))
+    coach = Coach(knowledge=knowledge, retriever=NoRetriever(), composer=ScriptedComposer(), handlers=handlers)
+    slow = [asyncio.create_task(coach.handle(Incoming(user=HEAVY, text=f"reflect: entry {i}. {LONG}")))
+            for i in range(8)]
+    while len(tagger.started) < 2:  # both workers are busy with the slow sender's entries
+        await asyncio.sleep(0.01)
+    try:
+        answers = await asyncio.wait_for(asyncio.gather(  # a guard against a hang, not a timing
+            *(coach.handle(Incoming(user=OTHER, text="how am I doing?")) for _ in range(3))), timeout=60)
+        assert not any(t.done() for t in slow)  # answered while every slow entry still waited on the gate
+        assert [a.intent for a in answers] == ["progress"] * 3
+    finally:
+        tagger.gate.set()
+    assert all(r.metadata.get("entry_id") for r in await asyncio.gather(*slow))
