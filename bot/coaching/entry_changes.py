@@ -153,7 +153,7 @@ def check_entry_fields(*, work_date: date | None, hours: float | None, today: da
         raise ValueError(f"{work_date.isoformat()} is in the future")
     if work_date is not None and work_date < earliest_entry(today):
         raise ValueError(ui("reflect_date_too_early", date=work_date.isoformat(),
-                                earliest=earliest_entry(today).isoformat()))
+                            earliest=earliest_entry(today).isoformat()))
     if hours is not None and not 0 <= hours <= MAX_ENTRY_HOURS:
         raise ValueError(f"{hours:g} h is more than the {MAX_ENTRY_HOURS:g} h one entry can hold")
 

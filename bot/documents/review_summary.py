@@ -38,8 +38,8 @@ def grounded_summary(*, standard: Standard, progress: Progress, expected: float,
     for ksb_id, count, latest in evidenced_in_period(entries)[:WENT_WELL]:
         ksb = standard.ksb(ksb_id)
         went_well.append(ui("review_went_well", id=ksb_id, count=str(count),
-                                reflections=ui("review_reflection") if count == 1 else ui("review_reflections"),
-                                latest=latest.isoformat(), text=ksb.text if ksb else ""))
+                            reflections=ui("review_reflection") if count == 1 else ui("review_reflections"),
+                            latest=latest.isoformat(), text=ksb.text if ksb else ""))
     if not went_well:
         went_well.append(ui("review_went_well_none"))
     figures = {"logged": f"{progress.hours_logged:g}", "expected": f"{expected:g}",
@@ -49,12 +49,12 @@ def grounded_summary(*, standard: Standard, progress: Progress, expected: float,
     unconfirmed = sum(1 for e in entries if e.suggested and not e.confirmed)
     if unconfirmed:
         next_steps.append(ui("review_next_confirm", count=str(unconfirmed),
-                                 reflections=ui("review_reflection") if unconfirmed == 1 else ui("review_reflections")))
+                             reflections=ui("review_reflection") if unconfirmed == 1 else ui("review_reflections")))
     if progress.hours_logged >= expected:
         went_well.append(ui("review_hours_on_pace", **figures))
     else:
         next_steps.append(ui("review_hours_behind", **figures,
-                                 short=f"{round(expected - progress.hours_logged, 1):g}"))
+                             short=f"{round(expected - progress.hours_logged, 1):g}"))
     return Summary(tuple(went_well), tuple(next_steps), "grounded")
 
 

@@ -135,7 +135,7 @@ class EntryEdits:
             hours = parse_hours(correction.value, working_day=self.s.working_day)
         if work_date is None and hours is None:
             return Reply(text=ui("reflect_correction_unread", field=correction.field,
-                                     value=correction.value), intent=IntentName.REFLECT)
+                                 value=correction.value), intent=IntentName.REFLECT)
         try:
             done = await self.s.changes.correct(actor=actor, entry_id=entry_id, work_date=work_date,
                                                 hours=hours, today=today)

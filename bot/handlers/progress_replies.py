@@ -48,7 +48,7 @@ def _readiness(p: Progress) -> str:
     missing = []
     if r.missing_ksbs:
         missing.append(ui("progress_missing_ksbs", count=str(len(r.missing_ksbs)),
-                              ids=_some(r.missing_ksbs)))
+                          ids=_some(r.missing_ksbs)))
     if r.hours_short:
         missing.append(ui("progress_missing_hours", hours=f"{r.hours_short:g}"))
     return ui("progress_not_ready", missing="; ".join(missing))

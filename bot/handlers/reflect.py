@@ -66,7 +66,7 @@ def saved_text(recorded: Recorded, fields: Fields, *, reference: str, hint: str 
         notes.append(ui("reflect_confirmed_line", ids=", ".join(recorded.confirmed)))
     if recorded.ignored:
         notes.append(ui("reflect_ignored_line", ids=", ".join(recorded.ignored),
-                            reference=reference))
+                        reference=reference))
     if fields.read:
         notes.append(ui("reflect_read", what=" and ".join(fields.read)))
     elif fields.typed:

@@ -43,12 +43,12 @@ def starters(summary: ApprenticeSummary, knowledge: Knowledge) -> tuple[str, str
     duty = summary.weakest_duty
     if duty is not None:
         options.append(ui("nudge_starter_duty", number=str(duty.number), name=name,
-                              covered=str(duty.covered), total=str(duty.total)))
+                          covered=str(duty.covered), total=str(duty.total)))
     for ksb_id in summary.weakest_ksbs:
         ksb = knowledge.standard.ksb(ksb_id)
         if ksb is not None:
             options.append(ui("nudge_starter_ksb", ksb_id=ksb.id, ksb_text=ksb.text,
-                                  name=name))
+                              name=name))
     options.append(ui("nudge_starter_review", name=name))
     return options[0], options[1]
 
