@@ -23,7 +23,7 @@ def register(sub: Any, settings_factory: Callable[[], Settings]) -> None:
     index.add_argument("--force", action="store_true", help="re-embed even when nothing changed")
     index.add_argument("--write-shipped", action="store_true",
                        help="developers: write the bundled standards' vectors into knowledge/vectors/ "
-                       "(after editing a bundled standard or its guidance)")
+                            "(after editing a bundled standard or its guidance)")
     index.set_defaults(func=lambda a: cmd_index(a, settings_factory()))
 
     standards = sub.add_parser("standards", help="list or add apprenticeship standards")
