@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from bot.ui_text import ui
 from storage.models import Person
 from storage.people import is_linked
 
@@ -35,7 +36,7 @@ class Actor:
 def check_own_entries(actor: Actor, *, owner_id: int) -> None:
     """Entry text is private: only its author reads or changes it, whatever their role."""
     if actor.id != owner_id:
-        raise Forbidden("you can only see and change your own reflections")
+        raise Forbidden(ui("forbidden_own_reflections"))
 
 
 def check_summary(session: Session, actor: Actor, *, apprentice_id: int) -> None:
@@ -45,31 +46,31 @@ def check_summary(session: Session, actor: Actor, *, apprentice_id: int) -> None
     if actor.role == "manager" and is_linked(session, manager_id=actor.id,
                                              apprentice_id=apprentice_id):
         return
-    raise Forbidden("you can only see summaries for apprentices linked to you")
+    raise Forbidden(ui("forbidden_not_linked"))
 
 
 def check_team(actor: Actor) -> None:
     """Only managers have a team; it holds the apprentices linked to them and no one else."""
     if actor.role != "manager":
-        raise Forbidden("only a line manager has a team: the apprentices linked to them")
+        raise Forbidden(ui("forbidden_no_team"))
 
 
 def check_own_data(actor: Actor, *, person_id: int) -> None:
     """Export and erasure are rights of the data subject alone."""
     if actor.id != person_id:
-        raise Forbidden("only the person themself can export or delete their data")
+        raise Forbidden(ui("forbidden_others_data"))
 
 
 def check_manage_links(actor: Actor) -> None:
     if actor.role != "admin":
-        raise Forbidden("only an admin can link managers and apprentices")
+        raise Forbidden(ui("forbidden_link"))
 
 
 def check_manage_enrolment(actor: Actor) -> None:
     if actor.role != "admin":
-        raise Forbidden("only an admin can change enrolments")
+        raise Forbidden(ui("forbidden_enrolments"))
 
 
 def check_manage_roles(actor: Actor) -> None:
     if actor.role != "admin":
-        raise Forbidden("only an admin can change roles")
+        raise Forbidden(ui("forbidden_roles"))

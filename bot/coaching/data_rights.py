@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.coaching.authz import Actor, check_own_data
+from bot.ui_text import ui
 from storage import audit, personal_data
 from storage.db import SessionFactory
 
@@ -34,7 +35,7 @@ class DataRights:
         """Erase every row of theirs in one transaction; returns rows removed per table."""
         check_own_data(actor, person_id=person_id)
         if not confirmed:
-            raise ConfirmationRequired("deleting your data needs your explicit confirmation")
+            raise ConfirmationRequired(ui("error_delete_unconfirmed"))
         with self._sessions() as session:
             counts = personal_data.erase(session, person_id=person_id)
             audit.record(session, action=personal_data.ERASED_ACTION,

@@ -87,14 +87,14 @@ class EntryChanges:
         for raw in ids:
             ksb = self._standard.ksb(raw.strip())
             if ksb is None:
-                raise ValueError(f"{self._standard.reference} has no {raw.strip().upper()}")
+                raise ValueError(ui("error_no_such_ksb", reference=self._standard.reference, id=raw.strip().upper()))
             if ksb.id not in known:
                 known.append(ksb.id)
         return known
 
     def _owned(self, actor: Actor, entry: Entry | None, entry_id: int) -> Entry:
         if entry is None:
-            raise LookupError(f"you have no entry #{entry_id}")
+            raise LookupError(ui("error_no_such_entry", id=entry_id))
         check_own_entries(actor, owner_id=entry.person_id)
         return entry
 
@@ -150,12 +150,12 @@ def check_entry_fields(*, work_date: date | None, hours: float | None, today: da
     """What an entry's date and hours must be, for a new entry and a correction alike: not a future
     day, not before any apprenticeship could have started, not more than a day's hours."""
     if work_date is not None and work_date > today:
-        raise ValueError(f"{work_date.isoformat()} is in the future")
+        raise ValueError(ui("error_future_date", date=work_date.isoformat()))
     if work_date is not None and work_date < earliest_entry(today):
         raise ValueError(ui("reflect_date_too_early", date=work_date.isoformat(),
                             earliest=earliest_entry(today).isoformat()))
     if hours is not None and not 0 <= hours <= MAX_ENTRY_HOURS:
-        raise ValueError(f"{hours:g} h is more than the {MAX_ENTRY_HOURS:g} h one entry can hold")
+        raise ValueError(ui("error_too_many_hours", hours=f"{hours:g}", most=f"{MAX_ENTRY_HOURS:g}"))
 
 
 def snippet(text: str, words: int = 8) -> str:
@@ -177,5 +177,5 @@ class OwnEntries:
     async def snippet(self, user: UserRef, entry_id: int) -> str:
         actor = await self._directory.existing_actor(user)
         if actor is None:
-            raise LookupError(f"you have no entry #{entry_id}")
+            raise LookupError(ui("error_no_such_entry", id=entry_id))
         return await self._changes.owned_snippet(actor=actor, entry_id=entry_id)

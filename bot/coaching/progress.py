@@ -11,6 +11,7 @@ from datetime import date
 
 from bot.coaching.authz import Actor, check_summary
 from bot.coaching.otj import OtjTarget, otj_target
+from bot.ui_text import ui
 from knowledge.model import Standard
 from knowledge.registry import Knowledge
 from storage.db import SessionFactory
@@ -138,7 +139,7 @@ class ProgressService:
             check_summary(session, actor, apprentice_id=apprentice_id)
             enrolment = get_enrolment(session, person_id=apprentice_id)
             if enrolment is None:
-                raise LookupError("this person has no enrolment")
+                raise LookupError(ui("error_no_enrolment"))
             return compute_progress(
                 standard=self._knowledge.standard,
                 stats=ksb_stats(session, person_id=apprentice_id), enrolment=enrolment,

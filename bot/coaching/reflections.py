@@ -22,6 +22,7 @@ from bot.coaching.authz import Actor, check_own_entries
 from bot.coaching.entry_changes import MAX_ENTRY_HOURS
 from bot.ports import Tagger, TagSuggestion
 from bot.search.entry_noise import noise_kind
+from bot.ui_text import ui
 from bot.work_pool import PoolFull, WorkPool
 from knowledge.registry import Knowledge
 from storage import audit, entries, tags
@@ -67,9 +68,9 @@ class Reflections:
         """Commit the entry, then tag it; tagging trouble degrades the result, not the data."""
         text = text.strip()
         if not text:
-            raise ValueError("the reflection is empty")
+            raise ValueError(ui("error_reflection_empty"))
         if not 0 <= hours <= MAX_ENTRY_HOURS:
-            raise ValueError(f"off-the-job hours must be between 0 and {MAX_ENTRY_HOURS:g}")
+            raise ValueError(ui("error_hours_range", most=f"{MAX_ENTRY_HOURS:g}"))
         known, ignored = self._split_known(confirmed)
         entry_id = await self._sessions.run(self._save, actor, text, work_date or date.today(), hours, known)
         suggestions, problem = await self._suggest(text, owner=str(actor.id))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.coaching.reflection_words import parse_date
+from bot.ui_text import ui
 
 RECORD = re.compile(
     r"^\s*record\s+(?:(?:my|our|the|a|this)\s+)?(?:progress\s+)?review\b"
@@ -96,12 +97,11 @@ def read_review(text: str, *, today: date) -> ReviewNotes | None:
         elif kind == "held":
             held = parse_date(value.split("\n")[0].strip(" ."), today=today)
             if held is None:
-                raise BadReviewRecord(f"I couldn't read {value.strip()!r} as the day the review was held "
-                                      "(try 2026-12-01 or \"yesterday\").")
+                raise BadReviewRecord(ui("error_review_held", value=repr(value.strip())))
         else:
             comments[kind] = (comments.get(kind, "") + "\n" + value).strip()[:MAX_COMMENT]
     if len(actions) > MAX_ACTIONS:
-        raise BadReviewRecord(f"That's {len(actions)} agreed actions; a review agrees at most {MAX_ACTIONS}.")
+        raise BadReviewRecord(ui("error_review_actions", count=len(actions), most=MAX_ACTIONS))
     return ReviewNotes(name=(match.group("name") or "").strip(" '\"“”‘’"), held_on=held,
                        actions=tuple(a[:MAX_ACTION] for a in actions), done=tuple(dict.fromkeys(done)),
                        all_done=all_done, comments=comments)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.ui_text import ui
+
 MAX_CHARS = 4000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -15,9 +17,9 @@ class BadInput(ValueError):
 def check_text(text: str) -> str:
     stripped = text.strip()
     if not stripped:
-        raise BadInput("empty text: type a question, e.g. 'what counts for S24?'")
+        raise BadInput(ui("cli_text_empty"))
     if len(stripped) > MAX_CHARS:
-        raise BadInput(f"text too long: {len(stripped):,} characters (the limit is {MAX_CHARS:,})")
+        raise BadInput(ui("cli_text_too_long", count=f"{len(stripped):,}", most=f"{MAX_CHARS:,}"))
     if _CONTROL.search(stripped):
-        raise BadInput("text contains control characters; send plain text")
+        raise BadInput(ui("cli_text_control"))
     return stripped

@@ -12,6 +12,7 @@ from datetime import date
 from bot.coaching.otj import rule_in_words
 from bot.coaching.progress import Progress, compute_progress
 from bot.coaching.reflections import EntryView
+from bot.ui_text import ui
 from knowledge.registry import Knowledge
 from storage import entries, people, tags
 from storage.db import SessionFactory
@@ -39,7 +40,7 @@ def load_record(sessions: SessionFactory, knowledge: Knowledge, *, person_id: in
         person = people.get_person(session, person_id=person_id)
         enrolment = get_enrolment(session, person_id=person_id)
         if person is None or enrolment is None:
-            raise LookupError("this person has no enrolment")
+            raise LookupError(ui("error_no_enrolment"))
         rows = entries.list_entries(session, person_id=person_id, newest_first=False)
         found = tags.tags_for(session, entry_ids=[r.id for r in rows if r.id is not None])
         progress = compute_progress(

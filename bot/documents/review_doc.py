@@ -15,6 +15,7 @@ from bot.coaching.evidence import EvidenceIdea
 from bot.coaching.progress import KsbProgress, Progress
 from bot.documents.entries import DocEntry, in_period
 from bot.documents.portfolio_doc import StandardInfo, expected_hours
+from bot.ui_text import ui
 from storage.models import ProgressReview, ReviewAction
 
 
@@ -30,11 +31,9 @@ class Period:
     @classmethod
     def checked(cls, start: date, end: date, *, today: date) -> Period:
         if end < start:
-            raise BadPeriod(f"the review period ends ({end.isoformat()}) before it starts "
-                            f"({start.isoformat()})")
+            raise BadPeriod(ui("error_period_backwards", end=end.isoformat(), start=start.isoformat()))
         if end > today:
-            raise BadPeriod(f"the review period ends in the future ({end.isoformat()}); "
-                            f"a review looks back, so end it on {today.isoformat()} or earlier")
+            raise BadPeriod(ui("error_period_future", end=end.isoformat(), today=today.isoformat()))
         return cls(start, end)
 
 

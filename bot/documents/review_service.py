@@ -22,6 +22,7 @@ from bot.documents.review_doc import Period, ReviewPack, build_review_pack, revi
 from bot.documents.review_files import review_file
 from bot.documents.review_summary import review_summary
 from bot.ports import Composer
+from bot.ui_text import ui
 from knowledge.registry import Knowledge
 from storage import audit, reviews
 from storage.db import SessionFactory
@@ -135,7 +136,7 @@ class ReviewService:
         with self._sessions() as session:
             enrolment = get_enrolment(session, person_id=person_id)
             if enrolment is None:
-                raise LookupError("this person has no enrolment")
+                raise LookupError(ui("error_no_enrolment"))
             start = history.last.held_on if history.last else enrolment.start_date
             period = Period.checked(start, held_on, today=today)
             reviews.mark_done(session, person_id=person_id, action_ids=list(done), on=held_on)
