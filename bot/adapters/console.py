@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bot.coach import Coach
 from bot.messages import Action, Incoming, Reply, UserRef
+from bot.names import ActionId
 from bot.ui_text import ui
 
 
@@ -40,7 +41,7 @@ def render_plain(reply: Reply, *, streamed: bool = False) -> str:
 
 def render_choices(reply: Reply) -> list[Action]:
     """Follow-ups and actions as one numbered list the user can pick from."""
-    choices = [Action(label=f, action="ask", payload={"text": f}) for f in reply.followups]
+    choices = [Action(label=f, action=ActionId.ASK, payload={"text": f}) for f in reply.followups]
     return list(reply.actions) + choices
 
 
