@@ -6,7 +6,7 @@ from typing import Any
 
 
 class ProgressBar:
-    """A `knowledge.index.Progress`: starts a new bar whenever the stage (what is happening) changes."""
+    """A `knowledge.index.BuildProgress`: starts a new bar whenever the stage (what is happening) changes."""
 
     def __init__(self) -> None:
         self._bar: Any = None

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 INDEX_SCHEMA = "5"
 EMBED_BATCH = 32
 LOAD_BATCH = 256
-Progress = Callable[[str, int, int], None]
+BuildProgress = Callable[[str, int, int], None]
 """Told (what is happening, done, total) as a build goes; the CLI draws it as a progress bar."""
 BuildLock = Callable[[], AbstractContextManager[None]]
 """Held while a collection is built and the pointer switched: one builder at a time across replicas."""
@@ -133,7 +133,7 @@ class KsbIndex:
 
     def __init__(self, *, knowledge: Knowledge, embeddings: Embedder, embedder_name: str,
                  target: ChromaTarget, collection_prefix: str = "ksb", shipped: Path | None = None,
-                 progress: Progress | None = None, build_lock: BuildLock = no_lock,
+                 progress: BuildProgress | None = None, build_lock: BuildLock = no_lock,
                  grace: float = GRACE_SECONDS) -> None:
         self.knowledge = knowledge
         self._embeddings = embeddings
@@ -244,7 +244,7 @@ class KsbIndex:
             return False
 
     # --- building -----------------------------------------------------------
-    def build(self, *, force: bool = False, progress: Progress | None = None) -> bool:
+    def build(self, *, force: bool = False, progress: BuildProgress | None = None) -> bool:
         """Make the collection current unless it is; True when it (re)built.
 
         `force` re-embeds every text, trusting no stored or shipped vector, and
@@ -263,7 +263,7 @@ class KsbIndex:
                 self._rebuild(force=force, report=report)
                 return True
 
-    def _rebuild(self, *, force: bool, report: Progress) -> None:
+    def _rebuild(self, *, force: bool, report: BuildProgress) -> None:
         self._drop_snapshots()
         vectors = {} if force else {**self._shipped_vectors(), **self._collection_vectors(), **self._memory_vectors()}
         missing = sorted({d.text for d in self._docs if d.key not in vectors})
@@ -355,7 +355,7 @@ class KsbIndex:
             return False
         return bool(collection.count() == len(self._docs))
 
-    def _embed(self, texts: list[str], report: Progress) -> dict[str, list[float]]:
+    def _embed(self, texts: list[str], report: BuildProgress) -> dict[str, list[float]]:
         out: dict[str, list[float]] = {}
         what = f"Embedding {len(texts):,} documents with {self._embedder_name}"
         for start in range(0, len(texts), EMBED_BATCH):
