@@ -124,7 +124,7 @@ _CLAUSES = re.compile(r"(?<=[.!?;\n])\s+|\n|,\s+(?:but|and|so|while|although|tho
 
 
 @dataclass(frozen=True)
-class Claim:
+class UnsupportedClaim:
     """One statement about a person that their figures do not support."""
 
     clause: str
@@ -196,7 +196,7 @@ def _named(clause: str, people: Sequence[Figures]) -> list[Figures]:
     return found
 
 
-def unsupported_claims(text: str, people: Figures | Sequence[Figures] | None) -> list[Claim]:
+def unsupported_claims(text: str, people: Figures | Sequence[Figures] | None) -> list[UnsupportedClaim]:
     """Every claim in `text` about coverage, completion, hours or gateway readiness that the
     figures contradict; empty means the text may be shown.
 
@@ -211,7 +211,7 @@ def unsupported_claims(text: str, people: Figures | Sequence[Figures] | None) ->
     else:
         group = list(people) or [None]
     known = [f for f in group if f is not None]
-    found: list[Claim] = []
+    found: list[UnsupportedClaim] = []
     current: list[Figures | None] = group
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
         named = _named(sentence, known)
@@ -222,7 +222,7 @@ def unsupported_claims(text: str, people: Figures | Sequence[Figures] | None) ->
             if not clause or _CONDITION.search(clause):
                 continue
             for f in current:
-                found += [Claim(clause, kind, f.name if f else "") for kind in _false_in(clause, f)]
+                found += [UnsupportedClaim(clause, kind, f.name if f else "") for kind in _false_in(clause, f)]
     return found
 
 
