@@ -189,7 +189,7 @@ class ScheduledSend(SQLModel, table=True):
     attempts: int = 0
 
 
-class SendBudget(SQLModel, table=True):
+class SendBudgetRow(SQLModel, table=True):
     """Sends made in the current second per workspace/tenant (`scope`), shared by every replica,
     and when a platform's 429 asked everyone to hold off (epoch seconds)."""
 
@@ -278,5 +278,5 @@ class AddedStandard(SQLModel, table=True):
 ALL_TABLES: tuple[type[SQLModel], ...] = (
     Person, ManagerLink, Enrolment, Entry, EntryTag, AuditEvent, AnswerFeedback,
     ProcessedEvent, ConversationRef, PromptSetting, ScheduledSend, ProgressReview, ReviewAction,
-    ReviewSetting, ConversationContext, SendBudget, AddedStandard,
+    ReviewSetting, ConversationContext, SendBudgetRow, AddedStandard,
 )

@@ -24,7 +24,7 @@ from storage.models import (
     Person,
     PromptSetting,
     ScheduledSend,
-    SendBudget,
+    SendBudgetRow,
     utcnow,
 )
 
@@ -33,7 +33,7 @@ SETTING = PromptSetting.__table__  # type: ignore[attr-defined]
 PERSON = Person.__table__  # type: ignore[attr-defined]
 LINK = ManagerLink.__table__  # type: ignore[attr-defined]
 REF = ConversationRef.__table__  # type: ignore[attr-defined]
-BUDGET = SendBudget.__table__  # type: ignore[attr-defined]
+BUDGET = SendBudgetRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
