@@ -63,6 +63,9 @@ async def test_prompt_settings_in_plain_words_change_the_setting(coach: Coach) -
     assert moved.intent == IntentName.PROMPT_SETTINGS and "Monday at 09:00" in moved.text
     stopped = await say(coach, "stop sending me the weekly reminders")
     assert stopped.intent == IntentName.PROMPT_SETTINGS and stopped.metadata["enabled"] is False
+    asked = await say(coach, "when does my weekly prompt come?")
+    assert asked.intent == IntentName.PROMPT_SETTINGS and "reflection prompt: off" in asked.text
+    assert "didn't catch" not in asked.text
 
 
 async def test_follow_ups_use_context_any_replica_can_read(index_dir: Path, retriever: HybridRetriever,

@@ -81,11 +81,6 @@ async def test_managers_set_their_nudge(sessions: SessionFactory, knowledge: Kno
     assert row is not None and (row.weekday, row.local_time) == (1, time(8))
 
 
-async def test_not_understood(sessions: SessionFactory, knowledge: Knowledge) -> None:
-    reply = await _coach(sessions, knowledge).handle(Incoming(user=ADA, text="prompts 9:75"))
-    assert "didn't catch that" in reply.text
-
-
 async def test_snooze_holds_back_the_next_prompt(sessions: SessionFactory,
                                                   knowledge: Knowledge) -> None:
     reply = await _coach(sessions, knowledge).handle(
@@ -105,3 +100,29 @@ async def test_skip_is_recorded(sessions: SessionFactory, knowledge: Knowledge) 
         [event] = audit.events_by_action(session, action="prompt.skipped")
     assert event.subject_id == _person_id(sessions) and event.detail == {"week": "2025-W43",
                                                                          "ksb": "S24"}
+
+
+async def test_a_question_about_the_setting_shows_it(sessions: SessionFactory, knowledge: Knowledge) -> None:
+    coach = _coach(sessions, knowledge)
+    await coach.handle(Incoming(user=ADA, text="prompts thursday 4:30pm"))
+    for question in ("when does my weekly prompt come?", "what are my prompt settings", "are my prompts paused?",
+                     "show my reminder settings"):
+        reply = await coach.handle(Incoming(user=ADA, action=IntentName.PROMPT_SETTINGS, payload={"text": question}))
+        assert "every Thursday at 16:30 (America/New_York)" in reply.text, question
+        assert "didn't catch" not in reply.text, question
+    await coach.handle(Incoming(user=ADA, text="prompts off"))
+    paused = await coach.handle(Incoming(user=ADA, action=IntentName.PROMPT_SETTINGS,
+                                         payload={"text": "are my prompts paused?"}))
+    assert "reflection prompt: off" in paused.text
+
+
+async def test_a_change_not_understood_says_so_and_changes_nothing(sessions: SessionFactory,
+                                                                   knowledge: Knowledge) -> None:
+    coach = _coach(sessions, knowledge)
+    await coach.handle(Incoming(user=ADA, text="prompts thursday 4:30pm"))
+    for unclear in ("prompts 9:75", "move my prompts to 25pm"):
+        reply = await coach.handle(Incoming(user=ADA, action=IntentName.PROMPT_SETTINGS, payload={"text": unclear}))
+        assert reply.text.startswith("I didn't catch a change there"), unclear
+        assert "every Thursday at 16:30" in reply.text, unclear
+    row = setting(sessions, _person_id(sessions))
+    assert row is not None and (row.weekday, row.local_time) == (3, time(16, 30))

@@ -2,7 +2,8 @@
 
 They work the same from a typed message ("prompts friday 4pm"), a button, or
 the Slack App Home, which asks for PROMPT_SETTINGS with empty text to draw the
-current setting.
+current setting. Any message they don't read as a change shows the current
+setting too (the agent's `prompt_settings` tool reads it so).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
 from bot.scheduler.due import NUDGE, WEEKDAYS, Occurrence
-from bot.scheduler.settings import PromptSettings, SettingsView, parse_change
+from bot.scheduler.settings import PromptSettings, SettingsView, parse_change, tries_to_change
 from bot.ui_text import ui
 from storage import audit
 from storage.db import SessionFactory
@@ -71,11 +72,13 @@ class PromptSettingsHandlers:
 
     async def change(self, incoming: Incoming, intent: Intent) -> Reply:
         actor = await self.people.actor(incoming.user)
-        change = parse_change(intent.text or str(incoming.payload.get("text", "")))
-        if change is None:
-            view = await self.people.sessions.run(self.settings.view, actor.id)
-            return Reply(text=ui("prompt_settings_unknown", word=_word(view)),
-                         intent=IntentName.PROMPT_SETTINGS)
+        text = intent.text or str(incoming.payload.get("text", ""))
+        change = parse_change(text)
+        if change is None:  # a question about the setting ("when does my prompt come?") or a change not understood
+            shown = describe(await self.people.sessions.run(self.settings.view, actor.id))
+            if tries_to_change(text):
+                shown.text = ui("prompt_settings_unclear") + "\n\n" + shown.text
+            return shown
         view = await self.people.sessions.run(self.settings.change, actor.id, change)
         return describe(view)
 

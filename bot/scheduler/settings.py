@@ -74,6 +74,15 @@ def parse_change(text: str) -> Change | None:
     return None
 
 
+_CHANGE_WORDS = re.compile(r"\d|\b(change|move|set|switch|make|put|turn|shift|every|at)\b", re.I)
+
+
+def tries_to_change(text: str) -> bool:
+    """A message `parse_change` did not understand still asked for a change when it names a time or a
+    changing verb ("move my prompts to 25pm"); "when does my prompt come?" only asks what the setting is."""
+    return bool(_CHANGE_WORDS.search(text) or _DAY.search(text))
+
+
 @dataclass(frozen=True)
 class SettingsView:
     """Someone's setting as they would want to read it."""
