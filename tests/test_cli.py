@@ -65,6 +65,33 @@ def test_ask_answers_from_the_standard(index: Path) -> None:
     assert reply["cited"] == ["S24"] and reply["metadata"]["composer"] == "grounded"
 
 
+async def test_ask_prints_the_models_words_as_they_come(index: Path) -> None:
+    import asyncio
+
+    from tests.fakes import Chunks, FakeOpenAI, ToolCall, ToolCalls
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SLACK_", "MICROSOFT_"))}
+    gate = asyncio.Event()
+    async with FakeOpenAI() as fake:
+        fake.script(ToolCalls.of(ToolCall("ksb_lookup", {"ids": ["S24"]})),
+                    Chunks(("S24 asks you to ", "watch for data drift."), gate=gate))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "ask", "what counts for S24?",
+            env={**env, "DATA_DIR": str(index), "OPENAI_BASE_URL": f"{fake.url}/v1", "LLM_TIMEOUT": "60"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        assert process.stdout is not None and process.stderr is not None
+        first = await asyncio.wait_for(process.stdout.read(len("S24 asks you to ")), 90)
+        assert first == b"S24 asks you to "  # on screen while the model still holds the rest
+        assert process.returncode is None
+        gate.set()
+        rest, errors = await asyncio.wait_for(asyncio.gather(process.stdout.read(), process.stderr.read()), 90)
+        assert await process.wait() == 0, errors
+    shown = (first + rest).decode()
+    assert shown.startswith("S24 asks you to watch for data drift.\n\nFrom the standard:")
+    assert shown.count("watch for data drift") == 1 and "S24" in shown.split("From the standard:")[1]
+    assert "(Looking up the standard…)" in errors.decode()
+
+
 def test_standards_add(tmp_path: Path) -> None:
     result = run(tmp_path, "standards", "add", str(FIXTURE))
     assert result.returncode == 0 and "ST9999" in result.stdout

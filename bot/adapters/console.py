@@ -46,20 +46,27 @@ def render_choices(reply: Reply) -> list[Action]:
 
 
 class ConsoleStream:
-    """Prints the agent's words as they come, after a status line while its tools run."""
+    """Prints the agent's words as they come, after a status line while its tools run.
 
-    def __init__(self, out: TextIO) -> None:
+    The chat prefixes the words with "coach> " and shows the status inline; the one-shot
+    `ask` prints bare words on stdout (scripts read it) and its status on `statuses`.
+    """
+
+    def __init__(self, out: TextIO, *, prompt: str = "\ncoach> ", statuses: TextIO | None = None) -> None:
         self._out = out
+        self._prompt = prompt
+        self._statuses = statuses
         self.text = ""
 
     async def status(self, text: str) -> None:
         if not self.text:
-            self._out.write(f"\n  ({text}…)")
-            self._out.flush()
+            where = self._statuses or self._out
+            where.write(f"\n  ({text}…)" if self._statuses is None else f"({text}…)\n")
+            where.flush()
 
     async def token(self, text: str) -> None:
         if not self.text:
-            self._out.write("\ncoach> ")
+            self._out.write(self._prompt)
         self.text += text
         self._out.write(text)
         self._out.flush()
@@ -67,11 +74,11 @@ class ConsoleStream:
     def rest(self, reply: Reply) -> str:
         """What to print once the reply is complete: its tail when the streamed words stood, else all of it."""
         if not self.text:
-            return "\ncoach> " + render_plain(reply)
+            return self._prompt + render_plain(reply)
         if self.text.strip() == reply.text.strip():
             tail = render_plain(reply, streamed=True)
             return "\n\n" + tail if tail else ""
-        return "\n\n" + ui("console_replaced") + "\ncoach> " + render_plain(reply)
+        return "\n\n" + ui("console_replaced") + (self._prompt or "\n") + render_plain(reply)
 
 
 class ConsoleChat:

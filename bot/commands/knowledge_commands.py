@@ -169,19 +169,21 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     except BadInput as exc:
         print(f"ksb-coach: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from bot.adapters.console import console_conversation, console_user, render_plain
+    from bot.adapters.console import ConsoleStream, console_conversation, console_user
     from bot.adapters.json_lines import reply_json
     from bot.messages import Incoming
     from bot.wiring import make_coach
 
     coach = make_coach(settings, on_demand=True)
     user = console_user()
-    reply = asyncio.run(coach.handle(Incoming(user=user, text=text,
-                                              conversation_id=console_conversation(user))))
-    if args.json:
-        print(reply_json(reply))
-    else:
-        print(render_plain(reply))
+    incoming = Incoming(user=user, text=text, conversation_id=console_conversation(user))
+    if args.json:  # one JSON object: nothing streams
+        print(reply_json(asyncio.run(coach.handle(incoming))))
+        return 0
+    # with a model, its words print as they come (the status on stderr); the checked reply ends it
+    stream = ConsoleStream(sys.stdout, prompt="", statuses=sys.stderr)
+    reply = asyncio.run(coach.handle(incoming, stream=stream))
+    print(stream.rest(reply), flush=True)
     return 0
 
 

@@ -174,6 +174,14 @@ class FakeServer:
         except TimeoutError:
             pass
 
+    async def held(self, gate: asyncio.Event) -> None:
+        """Wait for a test to open `gate`, or for shutdown."""
+        closing = asyncio.ensure_future(self._closing.wait())
+        opened = asyncio.ensure_future(gate.wait())
+        await asyncio.wait({closing, opened}, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (closing, opened):
+            waiter.cancel()
+
     # --- lifecycle ------------------------------------------------------
     @property
     def url(self) -> str:

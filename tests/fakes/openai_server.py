@@ -6,6 +6,7 @@ SSE parsing, timeouts and error mapping are exercised exactly as in production.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -15,7 +16,7 @@ import struct
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -51,10 +52,15 @@ class ToolCalls:
 
 @dataclass(frozen=True)
 class Chunks:
-    """A streamed answer cut exactly here, `gap` seconds apart (plain responses join them)."""
+    """A streamed answer cut exactly here, `gap` seconds apart (plain responses join them).
+
+    `gate`: the parts after the first wait until the test sets it, so a test can look at a
+    client while it holds only the first words (never by timing).
+    """
 
     parts: tuple[str, ...]
     gap: float = 0.0
+    gate: asyncio.Event | None = field(default=None, compare=False)
 
     @property
     def text(self) -> str:
@@ -264,9 +270,12 @@ class FakeOpenAI(FakeServer):
         if usage is not None:
             events.append({**head, "object": "chat.completion.chunk", "choices": [],
                            "usage": usage})
+        gate = content.gate if isinstance(content, Chunks) else None
         for n, event in enumerate(events):
             if gap and 1 < n < len(events) - 1:
                 await self.pause(gap)
+            if gate is not None and n == 2:
+                await self.held(gate)
             await resp.write(f"data: {json.dumps(event)}\n\n".encode())
         await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()
