@@ -115,9 +115,57 @@ async def test_teams_streams_in_a_one_to_one_chat_and_ends_with_the_card(
     stream_ids = {e.get("streamId") for a in streaming[1:] for e in a["entities"] if e["type"] == "streaminfo"}
     assert len(stream_ids) == 1 and None not in stream_ids
     final = streaming[-1]
-    assert final["type"] == "message"
+    [final_info] = [e for e in final["entities"] if e["type"] == "streaminfo"]
+    assert final["type"] == "message" and final_info["streamId"] in stream_ids
+    assert "streamSequence" not in final_info  # Microsoft: the final message carries no sequence number
+    assert final["text"] == "".join(PARTS)  # the final message carries the (checked) answer as its text
     card = final["attachments"][0]["content"]
-    assert "watch for data drift" in card_text(card) and "S24" in card_text(card)
+    assert "watch for data drift" not in card_text(card)  # not twice: the card holds citations and buttons
+    assert "S24" in card_text(card) and "How could I evidence S24?" in str(card)
+    assert streaming.index(final) == len(streaming) - 1 and len([a for a in sent if a["type"] == "message"]) == 1
+
+
+async def test_teams_replaces_streamed_words_that_fail_the_check_in_the_final_text(
+        retriever: HybridRetriever, tmp_path: Path, fake_connector: FakeBotConnector, model: FakeOpenAI) -> None:
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True, **llm(model))
+    model.script(ToolCalls.of(ToolCall("ksb_lookup", {"ids": ["S24"]})),
+                 Chunks(("S24 and ", "S31 are ", "what you need.")))
+    teams = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
+    try:
+        await teams.post(teams.activity("what counts for S24?"))
+        await teams.settle()
+    finally:
+        await teams.close()
+    [final] = [a for a in fake_connector.activities("conv1") if a["type"] == "message"]
+    assert final["entities"][-1]["streamType"] == "final"
+    assert "S31" not in final["text"] and "S24" in final["text"]  # the offline answer replaced the words
+    assert final["text"] != "S24 and S31 are what you need."
+
+
+async def test_teams_out_of_time_mid_stream_ends_the_stream_then_answers_proactively(
+        retriever: HybridRetriever, tmp_path: Path, fake_connector: FakeBotConnector, model: FakeOpenAI) -> None:
+    import asyncio
+
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True, teams_reply_deadline=6.0, **llm(model))
+    gate = asyncio.Event()
+    model.script(ToolCalls.of(ToolCall("ksb_lookup", {"ids": ["S24"]})), Chunks(PARTS, gate=gate))
+    teams = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
+    try:
+        await teams.post(teams.activity("what counts for S24?"))  # returns once the deadline has passed
+        in_turn = fake_connector.activities("conv1")
+        gate.set()  # the model finishes after the turn is over
+        await teams.settle()
+    finally:
+        await teams.close()
+    infos = [next((e for e in a.get("entities") or [] if e.get("type") == "streaminfo"), None) for a in in_turn]
+    kinds = [i["streamType"] for i in infos if i]
+    assert kinds[0] == "informative" and "streaming" in kinds and kinds[-1] == "final"
+    ending = in_turn[[i is not None and i["streamType"] == "final" for i in infos].index(True)]
+    assert ending["type"] == "message" and "Still working on that" in ending["text"]
+    later = fake_connector.activities("conv1")[len(in_turn):]
+    assert not any(e.get("type") == "streaminfo" for a in later for e in a.get("entities") or [])
+    [answer] = [a for a in later if a["type"] == "message"]
+    assert "watch for data drift" in card_text(answer["attachments"][0]["content"])
 
 
 async def test_teams_group_chats_get_one_final_card(

@@ -181,10 +181,22 @@ class TeamsAdapter(Backgrounded):
         work = asyncio.ensure_future(self.answer(incoming, context.activity, stream=stream))
         if await self._wait_typing(context, work, stream=stream):
             messages = work.result()
-            await context.send_activities(stream.final(messages) if stream is not None else messages)
+            if stream is None or not stream.open or not messages:
+                await context.send_activities(messages)
+                return
+            ending, *rest = stream.final(messages)
+            try:
+                await context.send_activity(ending)
+            except Exception:  # e.g. Teams' two-minute streaming limit: the answer still goes, as plain cards
+                log.warning("teams stream could not end with the answer; sent as a new message", exc_info=True)
+                rest = messages
+            if rest:
+                await context.send_activities(rest)
             return
+        # out of time: an open stream ends with the note (never left dangling), and the answer follows
         reference = TurnContext.get_conversation_reference(context.activity)
-        await context.send_activity(card_message(note_card(ui("teams_working"))))
+        if stream is None or not await stream.close(ui("teams_working")):
+            await context.send_activity(card_message(note_card(ui("teams_working"))))
         self.spawn(self._deliver_later(work, reference))
 
     async def _wait_typing(self, context: TurnContext, work: asyncio.Future[Any], *,
