@@ -52,7 +52,7 @@ class TurnAgent(Protocol):
     def takes(self, intent: str) -> bool: ...
 
     async def answer(self, incoming: Incoming, intent: Intent, *, offline: Callable[[], Awaitable[Reply]],
-                     stream: Stream | None = None) -> Reply: ...
+                     context: Context = EMPTY_CONTEXT, stream: Stream | None = None) -> Reply: ...
 
 
 class Coach:
@@ -79,6 +79,7 @@ class Coach:
             IntentName.SMALLTALK: smalltalk,
             IntentName.OFFTOPIC: self._offtopic,
             IntentName.CLARIFY: self._clarify,
+            IntentName.AIMED_AT_MODEL: self._aimed_at_model,
             ActionId.ASK: self._ask_action,
         }
         self._handlers.update(handlers or {})
@@ -139,6 +140,7 @@ class Coach:
         if refused is not None:
             return refused
         routed: Routed | None = None
+        context = EMPTY_CONTEXT
         if incoming.action == ActionId.ROUTE:
             intent = self._picked(incoming)
             key = intent.name
@@ -146,7 +148,8 @@ class Coach:
             intent = Intent(incoming.action, str(incoming.payload.get("text", "")))
             key = incoming.action
         else:
-            routed = await self._route(incoming)
+            context = await self._context(incoming)  # loaded once: the router and the agent's thread share it
+            routed = await self._route(incoming, context)
             intent = routed.intent
             key = intent.name
         handler = self._handlers.get(key)
@@ -158,7 +161,7 @@ class Coach:
             return Reply(text=ui("unavailable"), intent=key)
         if routed is not None and self._agent is not None and self._agent.takes(key):
             reply = await self._agent.answer(incoming, intent, offline=functools.partial(handler, incoming, intent),
-                                             stream=stream)
+                                             context=context, stream=stream)
         else:
             reply = await handler(incoming, intent)
         reply.intent = reply.intent or key
@@ -167,8 +170,7 @@ class Coach:
         await self._remember(incoming, reply)
         return ownership.bind(reply, incoming.user)
 
-    async def _route(self, incoming: Incoming) -> Routed:
-        context = await self._context(incoming)
+    async def _route(self, incoming: Incoming, context: Context) -> Routed:
         # The example model embeds the text: CPU work, kept off the event loop like retrieval.
         return await asyncio.get_running_loop().run_in_executor(self._cpu, functools.partial(
             self._router.route, incoming.text, context=context, available=self._available()))
@@ -257,6 +259,11 @@ class Coach:
     async def _offtopic(self, incoming: Incoming, intent: Intent) -> Reply:
         return Reply(text=offtopic_text(self.knowledge.standard.reference), followups=self._followups([]),
                      intent=IntentName.OFFTOPIC)
+
+    async def _aimed_at_model(self, incoming: Incoming, intent: Intent) -> Reply:
+        """Instructions aimed at a model ("ignore your rules…"): one plain answer, whichever mode answers."""
+        return Reply(text=render("aimed_at_model.md", reference=self.knowledge.standard.reference),
+                     followups=self._followups([]), intent=IntentName.AIMED_AT_MODEL)
 
     async def _clarify(self, incoming: Incoming, intent: Intent) -> Reply:
         return clarify(intent)

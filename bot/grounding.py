@@ -5,7 +5,8 @@
 - A KSB id is whatever `mentioned_ids` finds ("S24", "s 24", "K07" -> "K7").
 - Model output may name only ids it was given (`invented_ids` is what it made up).
 - A reply cites KSBs with the standard's exact words (`citations`).
-- A model call is bounded in time and any failure means the grounded text (`completion`).
+- A model call is bounded in time and any failure means the grounded text (`completion`);
+  an answer replaced says why with one `FallbackReason` (`fallback_metadata`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from collections.abc import Iterable
 
 from bot.messages import Citation
+from bot.names import FallbackReason
 from bot.ports import Composer
 from knowledge.model import Standard
 
@@ -42,6 +44,11 @@ def mentioned_ids(text: str) -> set[str]:
 def invented_ids(text: str, allowed: Iterable[str]) -> set[str]:
     """The ids `text` names that it was not given: a model answer with any is rejected."""
     return mentioned_ids(text) - set(allowed)
+
+
+def fallback_metadata(reason: FallbackReason, detail: str = "") -> dict[str, str]:
+    """What a reply answered offline instead of by the model carries: the reason label and its particulars."""
+    return {"fallback": reason.value, "composer": "grounded", **({"fallback_detail": detail} if detail else {})}
 
 
 def citations(standard: Standard, ids: Iterable[str]) -> list[Citation]:

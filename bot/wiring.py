@@ -219,7 +219,7 @@ def make_coach(settings: Settings, *, retriever: HybridRetriever | None = None,
     memory = conversation_memory(database, knowledge)
     coach.add_handlers(load(database=database, memory=memory))
     coach.add_memory(memory)
-    add_agent(settings, coach, database=database, memory=memory)
+    add_agent(settings, coach, database=database)
     return coach
 
 
@@ -230,8 +230,7 @@ def _owned_database(settings: Settings, coach: Coach) -> Database:
     return database
 
 
-def add_agent(settings: Settings, coach: Coach, *, database: Database | None = None,
-              memory: Memory | None = None) -> None:
+def add_agent(settings: Settings, coach: Coach, *, database: Database | None = None) -> None:
     """The tool-using agent, when a model is configured and LLM_AGENT is on; its tools are the coach's own."""
     if not settings.agent_enabled:
         return
@@ -253,11 +252,10 @@ def add_agent(settings: Settings, coach: Coach, *, database: Database | None = N
                                   progress=ProgressService(session_factory=database.session, knowledge=coach.knowledge))
     toolkit = Toolkit(knowledge=coach.knowledge, handler_for=coach.handler_for, search=coach.search, entries=entries,
                       figures=figures)
-    context = (lambda incoming: memory.load(incoming.user, incoming.conversation_id)) if memory else None
     coach.use_agent(Agent(model=make_chat_model(settings), toolkit=toolkit, knowledge=coach.knowledge,
                           timeout=settings.llm_timeout, max_tool_calls=settings.agent_max_tool_calls,
                           history_tokens=settings.agent_history_tokens,
-                          prices=Prices(settings.llm_input_cost, settings.llm_output_cost), context=context))
+                          prices=Prices(settings.llm_input_cost, settings.llm_output_cost)))
 
 
 def make_programme(settings: Settings, knowledge: Knowledge | None = None,

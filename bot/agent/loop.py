@@ -5,7 +5,8 @@ non-empty, names no KSB id that a tool of this turn did not return, and claims
 nothing about the person (coverage, completion, hours, gateway readiness) that
 their computed figures contradict (`bot.claims`). Otherwise, and on a timeout, an
 error, a malformed or unknown tool call or too many tool calls, the offline
-coach's reply to the same message is sent, with the reason in `metadata["fallback"]`.
+coach's reply to the same message is sent, with the reason (a `FallbackReason`,
+the LLM composer's too) in `metadata["fallback"]`.
 """
 
 from __future__ import annotations
@@ -31,16 +32,15 @@ from langchain_core.tools import BaseTool
 from pydantic import ValidationError
 
 from bot.agent.history import thread_messages
-from bot.agent.injection import looks_like_injection
 from bot.agent.stream import Stream
 from bot.agent.tools import Toolkit, Turn
 from bot.claims import claims_hold
 from bot.coach import followups_for
-from bot.conversation.context import Context
-from bot.grounding import citations, delimit, invented_ids, ordered_ids
+from bot.conversation.context import EMPTY_CONTEXT, Context
+from bot.grounding import citations, delimit, fallback_metadata, invented_ids, ordered_ids
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
-from bot.names import IntentName
+from bot.names import FallbackReason, IntentName
 from bot.prompt_files import render
 from bot.ui_text import catalogue, ui
 from knowledge.registry import Knowledge
@@ -53,11 +53,15 @@ AGENT_INTENTS = frozenset({IntentName.QUESTION, IntentName.PROGRAMME, IntentName
                            IntentName.NEXT_STEPS, IntentName.LOG, IntentName.TAGS, IntentName.PROMPT_SETTINGS,
                            IntentName.CLARIFY})
 Offline = Callable[[], Awaitable[Reply]]
-ContextLoader = Callable[[Incoming], Awaitable[Context]]
 
 
 class Fallback(Exception):
     """The turn cannot be the model's: the reason goes to the metadata, the offline reply to the person."""
+
+    def __init__(self, reason: FallbackReason, detail: str = "") -> None:
+        super().__init__(f"{reason} {detail}".strip())
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass
@@ -96,8 +100,7 @@ class Agent:
     """Runs a turn with the model and the toolkit; the coach hands it the offline reply as a thunk."""
 
     def __init__(self, *, model: BaseChatModel, toolkit: Toolkit, knowledge: Knowledge, timeout: float,
-                 max_tool_calls: int = 6, history_tokens: int = 1200, prices: Prices | None = None,
-                 context: ContextLoader | None = None) -> None:
+                 max_tool_calls: int = 6, history_tokens: int = 1200, prices: Prices | None = None) -> None:
         self._model = model
         self._toolkit = toolkit
         self._knowledge = knowledge
@@ -105,7 +108,6 @@ class Agent:
         self._max_calls = max_tool_calls
         self._history_tokens = history_tokens
         self._prices = prices or Prices()
-        self._context = context
         self._bound: Any = None  # the model with the tools' schemas: the same every turn, so bound once
 
     def _with_tools(self, tools: list[BaseTool]) -> Any:
@@ -117,23 +119,22 @@ class Agent:
         return intent in AGENT_INTENTS
 
     async def answer(self, incoming: Incoming, intent: Intent, *, offline: Offline,
-                     stream: Stream | None = None) -> Reply:
+                     context: Context = EMPTY_CONTEXT, stream: Stream | None = None) -> Reply:
+        """`context` is the one the coach routed the turn with: its stored turns are the thread."""
         usage = Usage()
         started = time.perf_counter()
         turn, tools = self._toolkit.for_turn(incoming)
         try:
-            if looks_like_injection(incoming.text):
-                raise Fallback("injection")
-            text = await self._run(incoming, intent, turn, tools, usage, stream)
+            text = await self._run(incoming, intent, context, turn, tools, usage, stream)
             reply = self._reply(text, turn, intent)
             if not claims_hold(text, await self._toolkit.figures(turn), purpose="agent answer"):
-                raise Fallback("claims")
+                raise Fallback(FallbackReason.CLAIMS)
         except Fallback as exc:
-            reply = await self._fell_back(offline, str(exc))
+            reply = await self._fell_back(offline, exc.reason, exc.detail)
         except TimeoutError:
-            reply = await self._fell_back(offline, "timeout")
+            reply = await self._fell_back(offline, FallbackReason.TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - HTTP, connection and parsing errors alike
-            reply = await self._fell_back(offline, f"error: {type(exc).__name__}")
+            reply = await self._fell_back(offline, FallbackReason.ERROR, type(exc).__name__)
         reply.metadata["usage"] = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                                    "cost": self._prices.cost(usage), "steps": usage.steps,
                                    "model_seconds": round(usage.model_seconds, 4),
@@ -142,19 +143,18 @@ class Agent:
         reply.metadata["tools"] = list(turn.used)
         return reply
 
-    async def _fell_back(self, offline: Offline, reason: str) -> Reply:
-        log.warning("agent answer replaced by the offline reply: %s", reason)
+    async def _fell_back(self, offline: Offline, reason: FallbackReason, detail: str = "") -> Reply:
+        log.warning("agent answer replaced by the offline reply: %s %s", reason, detail)
         reply = await offline()
-        reply.metadata.update({"fallback": reason, "composer": "grounded"})
+        reply.metadata.update(fallback_metadata(reason, detail))
         return reply
 
-    async def _run(self, incoming: Incoming, intent: Intent, turn: Turn, tools: list[BaseTool], usage: Usage,
-                   stream: Stream | None) -> str:
-        context = await self._context(incoming) if self._context is not None else None
+    async def _run(self, incoming: Incoming, intent: Intent, context: Context, turn: Turn, tools: list[BaseTool],
+                   usage: Usage, stream: Stream | None) -> str:
         standard = self._knowledge.standard
         messages: list[BaseMessage] = [
             SystemMessage(content=render("agent_system.md", reference=standard.reference, title=standard.title)),
-            *thread_messages(context.turns if context else (), budget=self._history_tokens),
+            *thread_messages(context.turns, budget=self._history_tokens),
             *_user_message(incoming.text, intent.text),
         ]
         bound = self._with_tools(tools)
@@ -169,12 +169,12 @@ class Agent:
             message = step.message
             usage.add(message)
             if message.invalid_tool_calls or not _whole_arguments(message):
-                raise Fallback("malformed")
+                raise Fallback(FallbackReason.MALFORMED)
             if not message.tool_calls:
                 return _text(message)
             calls += len(message.tool_calls)
             if calls > self._max_calls:
-                raise Fallback("tool limit")
+                raise Fallback(FallbackReason.TOOL_LIMIT)
             if stream is not None:
                 await stream.status(_doing(message.tool_calls))
             messages.append(AIMessage(content=message.content, tool_calls=message.tool_calls))
@@ -197,19 +197,19 @@ class Agent:
     async def _call(self, by_name: dict[str, BaseTool], call: Any) -> str:
         tool = by_name.get(str(call.get("name")))
         if tool is None:
-            raise Fallback("malformed")
+            raise Fallback(FallbackReason.MALFORMED)
         try:
             result = await tool.ainvoke(call.get("args") or {})
         except (ValidationError, TypeError, ValueError) as exc:
-            raise Fallback("malformed") from exc
+            raise Fallback(FallbackReason.MALFORMED) from exc
         return str(result)
 
     def _reply(self, text: str, turn: Turn, intent: Intent) -> Reply:
         if not text:
-            raise Fallback("empty")
+            raise Fallback(FallbackReason.EMPTY)
         invented = invented_ids(text, turn.returned_ids)
         if invented:
-            raise Fallback("invented ids " + ",".join(sorted(invented)))
+            raise Fallback(FallbackReason.INVENTED_IDS, ",".join(sorted(invented)))
         cited = [i for i in ordered_ids(text) if i in turn.returned_ids]
         name = intent.name if intent.name in AGENT_INTENTS else IntentName.QUESTION
         if turn.personal and name in {IntentName.QUESTION, IntentName.PROGRAMME, IntentName.COMPARE,

@@ -22,7 +22,8 @@ from pydantic import SecretStr
 from bot.claims import claims_hold
 from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
-from bot.grounding import delimit, invented_ids
+from bot.grounding import delimit, fallback_metadata, invented_ids
+from bot.names import FallbackReason
 from bot.ports import Composition
 from bot.prompt_files import load, render
 from bot.search.retrieval import Retrieval
@@ -33,7 +34,12 @@ _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
 class RejectedAnswer(ValueError):
-    """The model's output broke a grounding rule."""
+    """The model's output broke a grounding rule: `reason` is the label, `detail` the particulars."""
+
+    def __init__(self, reason: FallbackReason, detail: str = "") -> None:
+        super().__init__(f"{reason} {detail}".strip())
+        self.reason = reason
+        self.detail = detail
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
@@ -64,18 +70,18 @@ def parse_answer(raw: str, allowed: set[str]) -> tuple[str, list[str]]:
     try:
         data = json.loads(_FENCE.sub("", raw.strip()))
     except json.JSONDecodeError as exc:
-        raise RejectedAnswer("malformed") from exc
+        raise RejectedAnswer(FallbackReason.MALFORMED) from exc
     if not isinstance(data, dict) or not isinstance(data.get("answer"), str):
-        raise RejectedAnswer("malformed")
+        raise RejectedAnswer(FallbackReason.MALFORMED)
     answer = data["answer"].strip()
     cited = [str(c).upper().replace(" ", "") for c in data.get("cited") or []]
     if not answer or not cited:
-        raise RejectedAnswer("uncited")
+        raise RejectedAnswer(FallbackReason.UNCITED)
     invented = (set(cited) - allowed) | invented_ids(answer, allowed)
     if invented:
-        raise RejectedAnswer("invented ids " + ",".join(sorted(invented)))
+        raise RejectedAnswer(FallbackReason.INVENTED_IDS, ",".join(sorted(invented)))
     if not claims_hold(answer, None, purpose="answer"):  # it was shown no one's figures
-        raise RejectedAnswer("unsupported claim")
+        raise RejectedAnswer(FallbackReason.CLAIMS)
     return answer, list(dict.fromkeys(cited))
 
 
@@ -115,17 +121,17 @@ class LlmComposer:
             raw = await asyncio.wait_for(self._call(load("answer_system.md"), user), self._timeout)
             text, cited = parse_answer(raw, allowed)
         except TimeoutError:
-            return self._fell_back(grounded, "timeout")
+            return self._fell_back(grounded, FallbackReason.TIMEOUT)
         except RejectedAnswer as exc:
-            return self._fell_back(grounded, str(exc))
+            return self._fell_back(grounded, exc.reason, exc.detail)
         except Exception as exc:  # noqa: BLE001 - HTTP errors, connection errors, bad payloads
-            return self._fell_back(grounded, f"error: {type(exc).__name__}")
+            return self._fell_back(grounded, FallbackReason.ERROR, type(exc).__name__)
         ideas = {i: grounded.evidence_ideas[i] for i in cited if i in grounded.evidence_ideas}
         return Composition(text=text, cited=cited, evidence_ideas=ideas, metadata={"composer": self.name})
 
-    def _fell_back(self, grounded: Composition, reason: str) -> Composition:
-        log.warning("llm answer rejected, grounded fallback: %s", reason)
-        grounded.metadata.update({"fallback": reason, "composer": "grounded"})
+    def _fell_back(self, grounded: Composition, reason: FallbackReason, detail: str = "") -> Composition:
+        log.warning("llm answer rejected, grounded fallback: %s %s", reason, detail)
+        grounded.metadata.update(fallback_metadata(reason, detail))
         return grounded
 
     def _context(self, retrieval: Retrieval, knowledge: Knowledge) -> str:

@@ -1,7 +1,8 @@
 """Decide what a message asks for: certain rules first, then the closest labelled examples.
 
 The rules in `bot.intents` (reflections, data rights, tag commands, …) and
-`bot.conversation.rules` stay: they are cheap and exact. A message naming
+`bot.conversation.rules` stay: they are cheap and exact. Text aimed at a model
+(`bot.conversation.aimed_at_model`) goes to its one reply, with or without a model. A message naming
 KSB ids never needs the embedder. Everything else is compared with the
 labelled examples; a close call between two intents becomes a clarifying
 question instead of a guess.
@@ -13,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.conversation.aimed_at_model import aimed_at_model
 from bot.conversation.context import Context
 from bot.conversation.rules import asks_to_compare, is_smalltalk, refers_back
 from bot.intents import Intent, classify
@@ -53,6 +55,8 @@ class Router:
         if stripped and is_smalltalk(stripped) and IntentName.SMALLTALK in available:
             return Routed(Intent(IntentName.SMALLTALK, stripped), "rule")
         base = classify(stripped)
+        if base.name != IntentName.REFLECT and aimed_at_model(stripped):  # a reflection is data, saved as written
+            return Routed(Intent(IntentName.AIMED_AT_MODEL, stripped), "rule")
         if base.name != IntentName.QUESTION:
             return Routed(base, "rule")
         refs = find_references(stripped)

@@ -17,7 +17,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from bot.names import ActionId, IntentName
+from bot.names import ActionId, FallbackReason, IntentName
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -96,7 +96,7 @@ class Metrics:
     def llm_fallback(self, reason: str) -> None:
         """Reasons are bucketed so invented ids or exception names never explode cardinality."""
         self.llm_fallbacks.labels(reason=fallback_bucket(reason)).inc()
-        if reason == "timeout":
+        if reason == FallbackReason.TIMEOUT:
             self.llm_timeouts.inc()
 
     # --- things other modules report ------------------------------------------
@@ -143,9 +143,8 @@ def outcome_of(status: int) -> str:
 
 
 def fallback_bucket(reason: str) -> str:
-    if reason.startswith("invented ids"):
-        return "invented_ids"
-    if reason.startswith("error"):
-        return "error"
-    known = {"timeout", "malformed", "uncited", "empty", "tool limit", "injection", "claims"}
-    return reason.replace(" ", "_") if reason in known else "other"
+    """A `FallbackReason` is its own label; anything else (never expected) is "other", not a new series."""
+    return reason if reason in _REASONS else "other"
+
+
+_REASONS = frozenset(FallbackReason)

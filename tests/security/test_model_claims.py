@@ -49,7 +49,7 @@ async def test_an_answer_claiming_every_ksb_is_met_is_replaced(retriever: Hybrid
                     json.dumps({"answer": "Drift dashboards count [S24].", "cited": ["S24"]}))
         lying = await coach.handle(Incoming(user=USER, text="what counts for S24?"))
         honest = await coach.handle(Incoming(user=USER, text="what counts for S24?"))
-    assert lying.metadata["composer"] == "grounded" and lying.metadata["fallback"] == "unsupported claim"
+    assert lying.metadata["composer"] == "grounded" and lying.metadata["fallback"] == "claims"
     assert "ready for gateway" not in lying.text
     assert honest.metadata["composer"] == "llm"
 
