@@ -262,7 +262,7 @@ class Coach:
 
     async def _aimed_at_model(self, incoming: Incoming, intent: Intent) -> Reply:
         """Instructions aimed at a model ("ignore your rules…"): one plain answer, whichever mode answers."""
-        return Reply(text=render("aimed_at_model.md", reference=self.knowledge.standard.reference),
+        return Reply(text=ui("aimed_at_model", reference=self.knowledge.standard.reference),
                      followups=self._followups([]), intent=IntentName.AIMED_AT_MODEL)
 
     async def _clarify(self, incoming: Incoming, intent: Intent) -> Reply:
