@@ -115,7 +115,7 @@ class EntryChanges:
                     unchanged.append(ksb_id)
                     continue
                 current[ksb_id] = tags.set_tag(session, entry_id=entry_id, ksb_id=ksb_id, source=source,
-                                               reason=None if now is not None else "added by you")
+                                               reason=None if now is not None else ui("tag_reason_added"))
                 audit.record(session, action=f"tag.{source}", actor_id=actor.id, subject_id=entry.person_id,
                              target=f"entry:{entry_id}", detail={"ksb": ksb_id})
                 changed.append(ksb_id)

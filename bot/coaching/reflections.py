@@ -153,7 +153,7 @@ class Reflections:
             assert entry.id is not None
             for ksb_id in confirmed:
                 tags.set_tag(session, entry_id=entry.id, ksb_id=ksb_id, source="confirmed",
-                             reason="added by you")
+                             reason=ui("tag_reason_added"))
             audit.record(session, action="entry.created", actor_id=actor.id, subject_id=actor.id,
                          target=f"entry:{entry.id}", detail={"confirmed": confirmed})
             session.commit()
