@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.adapters.teams.files import CONSENT_TYPE, remake
+from bot.adapters.teams.file_consent import CONSENT_TYPE, remake
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import ActionId
 from tests.test_slack_support import SlackHarness, message_event

@@ -7,7 +7,7 @@ import pytest
 
 from bot.coach import Coach
 from bot.coaching.authz import Actor, Forbidden, check_team
-from bot.coaching.team import TeamService
+from bot.coaching.manager_team import TeamService
 from bot.intents import classify
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId, IntentName

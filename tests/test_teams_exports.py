@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.adapters.teams.files import CONSENT_TYPE, INFO_TYPE
+from bot.adapters.teams.file_consent import CONSENT_TYPE, INFO_TYPE
 from bot.adapters.teams.sender import TeamsSender
 from bot.messages import Reply, UserRef
 from tests.fakes.base import FakeServer

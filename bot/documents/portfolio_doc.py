@@ -13,7 +13,7 @@ from datetime import date
 
 from bot.coaching.progress import OTHER_DUTY, Progress
 from bot.coaching.reflections import EntryView
-from bot.documents.entries import DocEntry, OtjLine, doc_entries, otj_log
+from bot.documents.doc_entries import DocEntry, OtjLine, doc_entries, otj_log
 from bot.scheduler.coverage_png import GridRow, render_grid
 from bot.scheduler.nudge_data import strength
 from knowledge.model import Standard

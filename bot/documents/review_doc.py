@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from bot.coaching.evidence import EvidenceIdea
 from bot.coaching.progress import KsbProgress, Progress
-from bot.documents.entries import DocEntry, in_period
+from bot.documents.doc_entries import DocEntry, in_period
 from bot.documents.portfolio_doc import StandardInfo, expected_hours
 from bot.ui_text import ui
 from storage.models import ProgressReview, ReviewAction

@@ -14,7 +14,7 @@ from datetime import date
 
 from bot.coaching.authz import Actor, check_manage_enrolment, check_summary
 from bot.coaching.evidence import Scorer, grounded_ideas
-from bot.documents.entries import doc_entries
+from bot.documents.doc_entries import doc_entries
 from bot.documents.files import DocumentFile
 from bot.documents.portfolio_doc import StandardInfo, expected_hours
 from bot.documents.records import ApprenticeRecord, load_record

@@ -18,7 +18,7 @@ from dataclasses import replace
 from bot.claims import Figures, claims_hold, progress_figures
 from bot.coaching.evidence import EvidenceIdea, short_quote
 from bot.coaching.progress import Progress
-from bot.documents.entries import DocEntry
+from bot.documents.doc_entries import DocEntry
 from bot.documents.review_doc import Summary, evidenced_in_period
 from bot.grounding import completion, delimit, invented_ids, mentioned_ids
 from bot.ports import Composer

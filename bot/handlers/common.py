@@ -16,9 +16,9 @@ from bot.coaching.data_rights import DataRights
 from bot.coaching.directory import Directory
 from bot.coaching.entry_changes import EntryChanges
 from bot.coaching.evidence import Scorer
+from bot.coaching.manager_team import TeamService
 from bot.coaching.progress import ProgressService
 from bot.coaching.reflections import Reflections
-from bot.coaching.team import TeamService
 from bot.conversation.context import Memory
 from bot.documents.portfolio_service import PortfolioService
 from bot.documents.review_service import ReviewService

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from bot.coaching.authz import Actor
+from bot.coaching.manager_team import TeamMember
 from bot.coaching.review_phrases import BadReviewRecord, ReviewNotes, read_review
-from bot.coaching.team import TeamMember
 from bot.documents.files import CHAT_DOCUMENT_FORMAT, export_metadata
 from bot.documents.review_doc import BadPeriod, ReviewPack
 from bot.handlers.common import Services

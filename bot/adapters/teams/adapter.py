@@ -22,7 +22,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 
 from bot.adapters.teams.bot import TeamsBot
 from bot.adapters.teams.cards import CARD_TYPE, Card, note_card, reflection_form, render_reply
-from bot.adapters.teams.conversations import (
+from bot.adapters.teams.contacts import (
     ConversationStore,
     address_proactive,
     is_personal,
@@ -31,7 +31,7 @@ from bot.adapters.teams.conversations import (
     user_of,
 )
 from bot.adapters.teams.destinations import Destinations
-from bot.adapters.teams.files import export_offer
+from bot.adapters.teams.file_consent import export_offer
 from bot.adapters.teams.signing_keys import SigningKeysUnavailable
 from bot.adapters.teams.stream import TeamsStream
 from bot.background import Backgrounded, BackgroundWork

@@ -31,7 +31,7 @@ from cachetools import LRUCache
 
 from bot.adapters.teams import signing_keys
 from bot.adapters.teams.adapter import TeamsAdapter
-from bot.adapters.teams.conversations import ConversationStore
+from bot.adapters.teams.contacts import ConversationStore
 from bot.adapters.teams.destinations import Destinations
 from bot.coach import Coach
 from bot.config import Settings

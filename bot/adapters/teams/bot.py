@@ -18,8 +18,8 @@ from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, AdaptiveCard
 from botbuilder.schema.teams import FileConsentCardResponse
 
 from bot.adapters.teams.cards import CARD_TYPE, decode_submit, note_card
-from bot.adapters.teams.conversations import is_personal, user_of
-from bot.adapters.teams.files import finish_export
+from bot.adapters.teams.contacts import is_personal, user_of
+from bot.adapters.teams.file_consent import finish_export
 from bot.adapters.teams.text import bot_mentions, from_teams
 from bot.messages import Incoming
 from bot.names import ActionId

@@ -24,8 +24,8 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ErrorResponse
 from bot.adapters.teams.adapter import card_message
 from bot.adapters.teams.app import make_cloud_adapter
 from bot.adapters.teams.cards import render_reply
-from bot.adapters.teams.conversations import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
-from bot.adapters.teams.files import export_offer
+from bot.adapters.teams.contacts import PLATFORM, ConversationStore, PersonKey, address_proactive, reference_from
+from bot.adapters.teams.file_consent import export_offer
 from bot.config import Settings
 from bot.messages import Incoming, Reply, UserRef
 from bot.ports import Accepted, GoAhead, Picture

@@ -20,7 +20,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import FileConsentCardResponse
 
-from bot.adapters.teams.conversations import user_of
+from bot.adapters.teams.contacts import user_of
 from bot.messages import Incoming, Reply
 from bot.names import ActionId, IntentName
 from bot.ownership import OWNER, owner_of
