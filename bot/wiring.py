@@ -242,12 +242,12 @@ def add_agent(settings: Settings, coach: Coach, *, database: Database | None = N
     if database is not None:
         from bot.agent.tools import ProgressFigures
         from bot.coaching.directory import Directory
-        from bot.coaching.entry_changes import EntryChanges, OwnEntries
+        from bot.coaching.entry_changes import EntryAccess, EntryChanges
         from bot.coaching.progress import ProgressService
 
         directory = Directory(sessions=database.session, standard_ref=coach.knowledge.standard.reference)
-        entries = OwnEntries(directory=directory,
-                             changes=EntryChanges(session_factory=database.session, standard=coach.knowledge.standard))
+        entries = EntryAccess(directory=directory,
+                              changes=EntryChanges(session_factory=database.session, standard=coach.knowledge.standard))
         figures = ProgressFigures(directory=directory,
                                   progress=ProgressService(session_factory=database.session, knowledge=coach.knowledge))
     toolkit = Toolkit(knowledge=coach.knowledge, handler_for=coach.handler_for, search=coach.search, entries=entries,

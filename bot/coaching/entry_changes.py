@@ -32,7 +32,9 @@ class Pending:
 
 
 @dataclass(frozen=True)
-class TagChange:
+class TagChangeDone:
+    """What a tag change did to one entry: the reply to it is written from this."""
+
     entry_id: int
     source: str  # confirmed | removed
     changed: tuple[str, ...]
@@ -55,7 +57,7 @@ class EntryChanges:
         self._standard = standard
 
     async def tags(self, *, actor: Actor, entry_id: int, ids: Sequence[str], source: str,
-                   every_suggestion: bool = False) -> TagChange:
+                   every_suggestion: bool = False) -> TagChangeDone:
         """Confirm or remove KSB ids on one entry; `every_suggestion` stands for all that wait."""
         known = self.known_ids(ids)
         return await self._sessions.run(self._tags, actor, entry_id, known, source, every_suggestion)
@@ -99,7 +101,7 @@ class EntryChanges:
         return entry
 
     def _tags(self, actor: Actor, entry_id: int, ids: list[str], source: str,
-              every_suggestion: bool) -> TagChange:
+              every_suggestion: bool) -> TagChangeDone:
         with self._sessions() as session:
             entry = self._owned(actor, entries.get_entry(session, entry_id=entry_id), entry_id)
             current = {t.ksb_id: t for t in tags.tags_for(session, entry_ids=[entry_id]).get(entry_id, [])}
@@ -122,7 +124,7 @@ class EntryChanges:
                 if absent:
                     added.append(ksb_id)
             session.commit()
-            return TagChange(entry_id, source, tuple(changed), tuple(added), tuple(unchanged),
+            return TagChangeDone(entry_id, source, tuple(changed), tuple(added), tuple(unchanged),
                              _waiting(current.values()), snippet(entry.text))
 
     def _correct(self, actor: Actor, entry_id: int, work_date: date | None, hours: float | None) -> Corrected:
@@ -167,7 +169,7 @@ def _waiting(found: Iterable[EntryTag]) -> tuple[Pending, ...]:
     return tuple(Pending(t.ksb_id, t.reason or "") for t in found if t.source == "suggested")
 
 
-class OwnEntries:
+class EntryAccess:
     """Which entries a person may act on, for the agent's proposals: someone never seen has none."""
 
     def __init__(self, *, directory: Directory, changes: EntryChanges) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.coaching.entry_changes import TagChange
+from bot.coaching.entry_changes import TagChangeDone
 from bot.coaching.entry_phrases import read_correction, read_tag_command
 from bot.coaching.reflection_words import parse_date, parse_hours
 from bot.handlers.common import Services
@@ -37,7 +37,7 @@ def tag_actions(entry_id: int, waiting: list[str], *, name_entry: bool = False) 
         Action(labels(ksb)[1], ActionId.TAG_REMOVE, {"entry_id": entry_id, "ksb": ksb}))]
 
 
-def change_text(change: TagChange) -> str:
+def change_text(change: TagChangeDone) -> str:
     common = {"entry": str(change.entry_id), "snippet": change.snippet}
     lines: list[str] = []
     added = [k for k in change.changed if k in change.added]
@@ -62,7 +62,7 @@ def _join(ids: list[str] | tuple[str, ...]) -> str:
     return ids[0] if len(ids) == 1 else ", ".join(ids[:-1]) + " and " + ids[-1]
 
 
-def _reply(s: Services, change: TagChange, intent: str, *, whole_entry: bool = False) -> Reply:
+def _reply(s: Services, change: TagChangeDone, intent: str, *, whole_entry: bool = False) -> Reply:
     """`whole_entry` (a button's reply): cite the still-pending KSBs too, so a card rebuilt from this
     reply alone (Teams sends no old card) keeps every citation the entry's card had."""
     cited = [*(change.changed or change.unchanged), *([p.id for p in change.pending] if whole_entry else [])]
