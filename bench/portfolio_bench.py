@@ -3,7 +3,8 @@
 In-process on a temp SQLite file, the sample apprentice from `portfolio_sample`.
 The first PDF in a process also pays WeasyPrint's import and font set-up, and
 starting the worker processes that print a long document's chapters at once
-(bot/documents/pdf.py); a server pays that once, so it is printed apart. Prints
+(bot/documents/pdf.py); a server pays that once, so it is printed apart. The
+portfolio is printed in one process too, to compare under the same load. Prints
 wall and CPU seconds (CPU of this process only: the workers' share is not in
 it, so wall is the figure to read); never gates anything.
 """
@@ -22,7 +23,7 @@ from bench.portfolio_sample import seed_apprentice
 from bot.coaching.authz import Actor
 from bot.config import Settings
 from bot.documents.files import DocumentFile
-from bot.documents.pdf import warm_up, workers
+from bot.documents.pdf import html_to_pdf, warm_up, workers
 from bot.documents.portfolio_service import PortfolioService
 from bot.documents.review_service import ReviewService
 from bot.wiring import load_knowledge
@@ -79,6 +80,9 @@ def main() -> None:
                     for fmt in ("csv", "md", "html", "pdf")]
             rows += [(f"review pack {fmt}", timed(lambda fmt=fmt: review(fmt)))  # type: ignore[misc]
                      for fmt in ("html", "pdf")]
+            html = export("html").text
+            rows.append(("portfolio pdf, one process (for comparison)",
+                         timed(lambda: DocumentFile.of("one", "pdf", html_to_pdf(html, split_from=len(html) + 1)))))
         finally:
             db.dispose()
     print(f"== documents for one apprentice with {ENTRIES} entries (median of {RUNS}) ==")
