@@ -461,3 +461,14 @@ async def test_an_agent_turn_loads_the_conversation_once_for_routing_and_the_thr
     assert "fallback" not in reply.metadata and reply.cited_ids == ["S25"]
     history = [m["content"] for m in fake.requests[2]["messages"] if m["role"] == "assistant"]
     assert history[0] == "S24 is about monitoring."  # the thread came from that one load
+
+
+async def test_words_before_a_tool_call_are_part_of_the_answer_as_streamed(
+        tmp_path: Path, fake: FakeOpenAI, retriever: HybridRetriever, database: Database) -> None:
+    coach = coach_for(tmp_path, fake, retriever, database)
+    fake.script(ToolCalls.of(ToolCall("ksb_lookup", {"ids": ["S24"]}), content="Let me look that up."),
+                Chunks(("S24 is ", "about drift.")))
+    seen = Recorder()
+    reply = await coach.handle(ask("what counts for S24?"), stream=seen)
+    assert "fallback" not in reply.metadata and reply.cited_ids == ["S24"]
+    assert reply.text == "Let me look that up.\n\nS24 is about drift." == seen.text.strip()  # nothing to replace

@@ -182,3 +182,28 @@ async def test_teams_group_chats_get_one_final_card(
     sent = fake_connector.activities("group1")
     assert not any(e.get("type") == "streaminfo" for a in sent for e in a.get("entities") or [])
     assert [a["type"] for a in sent if a["type"] == "message"] == ["message"]
+
+
+async def test_teams_streams_a_long_answer_within_the_message_size_and_ends_it_complete(
+        retriever: HybridRetriever, tmp_path: Path, fake_connector: FakeBotConnector, model: FakeOpenAI) -> None:
+    import json
+
+    from bot.adapters.teams.stream import STREAM_BYTES
+
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True, **llm(model))
+    long = tuple(f"Paragraph {n} about S24 and drift monitoring. " * 12 + "\n\n" for n in range(45))
+    model.script(ToolCalls.of(ToolCall("ksb_lookup", {"ids": ["S24"]})), Chunks(long))
+    teams = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
+    try:
+        await teams.post(teams.activity("tell me everything about S24"))
+        await teams.settle()
+    finally:
+        await teams.close()
+    sent = fake_connector.activities("conv1")
+    updates = [a for a in sent if a["type"] == "typing" and a.get("text")]
+    assert updates and all(len(a["text"].encode()) <= STREAM_BYTES for a in updates)
+    assert all(len(json.dumps(a).encode()) < 28_000 for a in sent)  # every message within Teams' size
+    final, *rest = [a for a in sent if a["type"] == "message"]
+    assert final["entities"][-1]["streamType"] == "final" and rest  # the rest follows as cards
+    shown = final["text"] + "".join(card_text(a["attachments"][0]["content"]) for a in rest)
+    assert all(f"Paragraph {n} " in shown for n in range(45))  # complete

@@ -94,6 +94,7 @@ class Prices:
 class Step:
     message: AIMessageChunk = field(default_factory=lambda: AIMessageChunk(content=""))
     streamed: int = 0
+    spoke: bool = False  # some of its words went out (before any tool call it then made)
 
 
 class Agent:
@@ -160,18 +161,20 @@ class Agent:
         bound = self._with_tools(tools)
         by_name = {t.name: t for t in tools}
         calls = 0
+        said: list[str] = []  # every word that went out this turn, words before a tool call too
         while True:
             step = Step()
             began = time.perf_counter()
-            await asyncio.wait_for(self._step(bound, messages, step, stream), self._timeout)
+            await asyncio.wait_for(self._step(bound, messages, step, said, stream), self._timeout)
             usage.model_seconds += time.perf_counter() - began
             usage.steps += 1
             message = step.message
             usage.add(message)
             if message.invalid_tool_calls or not _whole_arguments(message):
                 raise Fallback(FallbackReason.MALFORMED)
-            if not message.tool_calls:
-                return _text(message)
+            if not message.tool_calls:  # the answer is all it said, so it is exactly what was streamed
+                spoken = "".join(said).strip()
+                return spoken if step.spoke else "\n\n".join(t for t in (spoken, _text(message)) if t)
             calls += len(message.tool_calls)
             if calls > self._max_calls:
                 raise Fallback(FallbackReason.TOOL_LIMIT)
@@ -184,14 +187,21 @@ class Agent:
             messages += [ToolMessage(content=result, tool_call_id=str(call["id"]))
                          for call, result in zip(message.tool_calls, results, strict=True)]
 
-    async def _step(self, bound: Any, messages: list[BaseMessage], step: Step, stream: Stream | None) -> None:
+    async def _step(self, bound: Any, messages: list[BaseMessage], step: Step, said: list[str],
+                    stream: Stream | None) -> None:
         async for chunk in bound.astream(messages):
             if not isinstance(chunk, AIMessageChunk):
                 continue
             step.message = chunk if step.streamed == 0 else step.message + chunk
             step.streamed += 1
             piece = chunk.content if isinstance(chunk.content, str) else ""
-            if stream is not None and piece and not step.message.tool_call_chunks:
+            if not piece or step.message.tool_call_chunks:
+                continue
+            if not step.spoke and "".join(said).strip():  # words after a tool call start a new paragraph
+                piece = "\n\n" + piece.lstrip()
+            step.spoke = True
+            said.append(piece)
+            if stream is not None:
                 await stream.token(piece)
 
     async def _call(self, by_name: dict[str, BaseTool], call: Any) -> str:

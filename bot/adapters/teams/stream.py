@@ -27,6 +27,7 @@ from bot.adapters.teams.cards import card
 log = logging.getLogger(__name__)
 
 UPDATE_SECONDS = 1.0  # Teams throttles streaming updates to about one a second
+STREAM_BYTES = 20_000  # Teams refuses messages over ~28 KB: updates stop here and the final message ends it
 
 
 class StreamInfo(Entity):  # type: ignore[misc]  # botbuilder is untyped
@@ -77,6 +78,8 @@ class TeamsStream:
     async def token(self, text: str) -> None:
         first = not self.text
         self.text += text
+        if len(self.text.encode()) > STREAM_BYTES:
+            return
         if first or time.monotonic() - self._sent_at >= self._gap:  # the first words go at once
             await self._send("streaming", self.text)
 
