@@ -77,11 +77,6 @@ class WorkPool:
         self._active: set[_Job] = set()
 
     @property
-    def queued(self) -> int:
-        with self._lock:
-            return sum(len(q) for q in self._queues.values())
-
-    @property
     def running(self) -> int:
         with self._lock:
             return self._running

@@ -37,7 +37,6 @@ class SendBudget:
         self.per_second = per_second
         self._clock = clock
         self._sleep = sleep
-        self.waited = 0.0  # seconds spent waiting for the budget, for reports
 
     def _take(self, scope: str, window_start: int) -> tuple[int, float | None]:
         with self._sessions() as session:
@@ -56,7 +55,6 @@ class SendBudget:
                 return
             else:  # a little jitter, so the waiting replicas do not all come back at the same instant
                 wait = int(now) + 1 - now + random.uniform(0.0, 0.05)
-            self.waited += wait
             await self._sleep(wait)
 
     def _pause(self, scope: str, until: float) -> None:

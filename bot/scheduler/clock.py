@@ -46,11 +46,6 @@ def aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def naive_utc(value: datetime) -> datetime:
-    """The storage form of an instant: naive UTC, the same on SQLite and PostgreSQL."""
-    return aware(value).replace(tzinfo=None)
-
-
 def parse_instant(text: str) -> datetime:
     """ISO-8601 (a trailing Z allowed); without an offset the value is taken as UTC."""
     return aware(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))

@@ -149,10 +149,6 @@ class HybridRetriever:
         best = max(combined, key=lambda n: combined[n])
         return best if combined[best] >= self.tuning.min_score else None
 
-    def term_weight(self, term: str) -> float:
-        """How distinctive a stemmed term is across the KSBs (BM25 idf; 0 when unknown)."""
-        return self._lexical.idf.get(term, 0.0)
-
     def dense_scores(self, text: str) -> dict[str, float]:
         best: dict[str, float] = {}
         for doc, sim in self.index.search(text, k=self.tuning.dense_k):
