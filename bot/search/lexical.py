@@ -1,8 +1,9 @@
 """BM25 over short KSB documents: bm25s scores, PyStemmer's Snowball English stemmer stems.
 
-Only the tokenizer and the stopword list are ours: the list is tuned for how apprentices
-type (contractions without apostrophes, "pls", "ksb", "show me") and keeps words the kept
-lists drop although they carry meaning in this standard ("system", "test", "value").
+Only the tokenizer is ours. The stopwords are NLTK's English list as bm25s ships it (which,
+unlike longer lists, keeps "system", "test", "value"), adjusted by knowledge/stopwords.yaml:
+two words kept ("taught myself") and the words apprentices wrap questions in added ("pls",
+"ksb", "show me", contractions typed without apostrophes).
 bm25s, and numpy under it, load on the first score, so a reply to an explicit id never
 pays for them (see bot/wiring.py's list of deferred imports).
 """
@@ -18,21 +19,14 @@ from typing import TYPE_CHECKING
 
 import Stemmer
 
+from knowledge.stopwords import stopwords
+
 if TYPE_CHECKING:
     import bm25s
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _STEMMER = Stemmer.Stemmer("english")
-STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be been being both but by can
-    could did do does doing done for from get got had has have having he her here hers him his how i
-    if im in into is it its just me more most my no nor not now of off on once one only or other our
-    out over own pls please same she should so some such than that the their them then there these
-    they this those through to too under until up very was we were what whats when where which while
-    who whom why will with would you your ive id ill dont didnt cant isnt really actually thing stuff
-    ksb ksbs kind show need needs want know mean means covers cover about relate related relates
-    standard like lot loads bit""".split()
-)
+STOPWORDS = stopwords()
 
 
 def tokens(text: str) -> list[str]:
@@ -80,6 +74,3 @@ class Bm25:
             return {}
         raw = self._index.get_scores(terms)
         return {key: float(s) * (self._k1 + 1) for key, s in zip(self._keys, raw, strict=True) if s}
-
-    def known_terms(self, query_tokens: Iterable[str]) -> list[str]:
-        return [t for t in query_tokens if t in self.idf]
