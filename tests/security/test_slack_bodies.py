@@ -12,3 +12,10 @@ async def test_an_unsigned_malformed_interaction_is_a_401_not_a_500(slack: Slack
                                  sign=False)
     assert status == 401
     assert slack.fake.calls == []
+
+
+async def test_an_unsigned_malformed_event_is_a_401_not_a_500(slack: SlackHarness) -> None:
+    status, _ = await slack.send('{"type": "event_callback", "event": ', content_type="application/json",
+                                 sign=False)
+    assert status == 401
+    assert slack.fake.calls == []
