@@ -110,31 +110,16 @@ async def burst(name: str, url: str, texts: list[str], *, count: int, fake: Any,
 
 
 async def run_bench(data_dir: Path) -> None:
-    from functools import partial
-
-    from aiohttp import web
-
     from bench.eval_data import load_jsonl
-    from bot.adapters.slack.app import ADAPTER_KEY, mount
-    from bot.config import Settings
-    from bot.server import build_app
-    from bot.wiring import make_coach, make_retriever, open_settings_database
+    from bench.loopback import serving
+    from bot.adapters.slack.app import ADAPTER_KEY, EVENTS_PATH, mount
     from tests.fakes import FakeSlackAPI
 
-    retriever = make_retriever(Settings(_env_file=None, openai_api_key="", openai_base_url=""))
     fake = FakeSlackAPI().start_in_thread()
-    settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key="", openai_base_url="",
-                        slack_bot_token="xoxb-1-bench-bot-token", slack_signing_secret=SECRET,
-                        slack_api_url=f"{fake.url}/api/")
-    database = open_settings_database(settings)
-    app = await build_app(settings=settings, coach=make_coach(settings, retriever=retriever, database=database),
-                          mounts=[partial(mount, database=database)])
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-        adapter = app[ADAPTER_KEY]
+    async with serving(data_dir, mount=mount, adapter_key=ADAPTER_KEY, path=EVENTS_PATH, fake=fake,
+                       slack_bot_token="xoxb-1-bench-bot-token", slack_signing_secret=SECRET,
+                       slack_api_url=f"{fake.url}/api/") as served:
+        url, adapter, retriever = served.url, served.adapter, served.retriever
         lookups = [f"what counts for {k.id}?" for k in retriever.standard.ksbs]
         free_text = [q["text"] for q in load_jsonl("dev_questions.jsonl")]
         print("== slack: loopback, signed requests, fake Web API, grounded composer ==")
@@ -144,10 +129,6 @@ async def run_bench(data_dir: Path) -> None:
         await one_at_a_time("free-text questions, one at a time", url, free_text, count=len(free_text), **common)
         await burst("KSB-id questions, burst", url, lookups, count=1000, **common)
         await burst("free-text questions, burst", url, free_text, count=100, **common)
-    finally:
-        await runner.cleanup()
-        fake.stop_thread()
-        database.dispose()
 
 
 def main() -> None:

@@ -82,30 +82,15 @@ async def scenario(name: str, url: str, fake: Any, adapter: Any, plans: list[lis
 
 
 async def run_bench(data_dir: Path) -> None:
-    from functools import partial
-
-    from aiohttp import web
-
     from bench.eval_data import load_jsonl
-    from bot.adapters.teams.app import ADAPTER_KEY, mount
-    from bot.config import Settings
-    from bot.server import build_app
-    from bot.wiring import make_coach, make_retriever, open_settings_database
+    from bench.loopback import serving
+    from bot.adapters.teams.app import ADAPTER_KEY, MESSAGES_PATH, mount
     from tests.fakes import FakeBotConnector
 
-    retriever = make_retriever(Settings(_env_file=None, openai_api_key="", openai_base_url=""))
     fake = FakeBotConnector().start_in_thread()
-    settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key="", openai_base_url="",
-                        teams_dev_unauthenticated=True)
-    database = open_settings_database(settings)
-    app = await build_app(settings=settings, coach=make_coach(settings, retriever=retriever, database=database),
-                          mounts=[partial(mount, database=database)])
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/api/messages"
-        adapter = app[ADAPTER_KEY]
+    async with serving(data_dir, mount=mount, adapter_key=ADAPTER_KEY, path=MESSAGES_PATH, fake=fake,
+                       teams_dev_unauthenticated=True) as served:
+        url, adapter, retriever = served.url, served.adapter, served.retriever
         lookups = [f"what counts for {k.id}?" for k in retriever.standard.ksbs]
         free_text = [q["text"] for q in load_jsonl("dev_questions.jsonl")]
         mixed = [lookups[i % len(lookups)] if i % 2 else free_text[i % len(free_text)] for i in range(400)]
@@ -118,10 +103,6 @@ async def run_bench(data_dir: Path) -> None:
         lookup_plans = [[lookups[(n * per + i) % len(lookups)] for i in range(per)] for n in range(CONVERSATIONS)]
         await scenario(f"{CONVERSATIONS} concurrent conversations, KSB-id questions", url, fake, adapter,
                        lookup_plans)
-    finally:
-        await runner.cleanup()
-        fake.stop_thread()
-        database.dispose()
 
 
 def main() -> None:
