@@ -8,8 +8,10 @@ fields. Checking here, once, means no path can save what another would refuse.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
+
+from cachetools import LRUCache
 
 from bot.messages import Incoming
 from bot.ownership import owner_of
@@ -32,18 +34,16 @@ class TurnLimiter:
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._per_minute = per_minute
         self._clock = clock
-        self._turns: OrderedDict[str, deque[float]] = OrderedDict()
+        self._turns: LRUCache[str, deque[float]] = LRUCache(maxsize=PEOPLE_TRACKED)  # the least recent go first
 
     def allow(self, incoming: Incoming) -> bool:
         now = self._clock()
         key = owner_of(incoming.user)
-        turns = self._turns.pop(key, None) or deque()
+        turns = self._turns.get(key) or deque()
         while turns and now - turns[0] >= WINDOW:
             turns.popleft()
         allowed = len(turns) < self._per_minute
         if allowed:
             turns.append(now)
         self._turns[key] = turns
-        while len(self._turns) > PEOPLE_TRACKED:
-            self._turns.popitem(last=False)
         return allowed

@@ -11,7 +11,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.adapters.slack.app import ADAPTER_KEY as SLACK_ADAPTER_KEY
-from bot.limits import MAX_INPUT
+from bot.limits import MAX_INPUT, PEOPLE_TRACKED, TurnLimiter
+from bot.messages import Incoming, UserRef
 from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_coach
 from tests.conftest import make_settings
@@ -95,6 +96,17 @@ async def test_one_person_sending_too_fast_is_slowed_politely_and_others_are_not
         assert "slow down" in json.dumps(harness.cards("conv1")).lower()
     finally:
         await harness.close()
+
+
+def test_the_limiter_forgets_the_least_recent_person_past_its_bound() -> None:
+    limiter = TurnLimiter(1, clock=lambda: 0.0)
+    first, second = (Incoming(user=UserRef("slack", "T1", user)) for user in ("UFIRST", "USECOND"))
+    assert limiter.allow(first) and limiter.allow(second)
+    assert not limiter.allow(first)  # first is now the most recent of the two
+    for n in range(PEOPLE_TRACKED - 1):
+        limiter.allow(Incoming(user=UserRef("slack", "T1", f"U{n}")))
+    assert not limiter.allow(first)  # still tracked: second went first
+    assert limiter.allow(second)
 
 
 async def test_an_oversized_card_through_universal_actions_is_refused_and_not_saved(teams: TeamsHarness) -> None:
