@@ -7,9 +7,10 @@ from datetime import date, time, timedelta
 import pytest
 
 from bot.coaching.progress import KsbProgress, compute_progress
+from bot.handlers.setting_words import parse_change
 from bot.scheduler.clock import parse_instant, zone
 from bot.scheduler.due import Schedule, due, latest, upcoming, week_key
-from bot.scheduler.settings import Change, parse_change
+from bot.scheduler.settings import Change
 from bot.scheduler.weekly_prompts import choose_ksb, weakest
 from knowledge.registry import Knowledge
 from storage.enrolments import default_enrolment

@@ -25,11 +25,11 @@ from bot.coaching.authz import Forbidden
 from bot.coaching.directory import Directory
 from bot.coaching.progress import ProgressService
 from bot.grounding import citations, delimit, mentioned_ids
+from bot.handlers.setting_words import parse_change
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
 from bot.prompt_files import render
-from bot.scheduler.settings import parse_change
 from bot.search.retrieval import Retrieval
 from bot.ui_text import ui
 from knowledge.registry import Knowledge

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.coaching.authz import Actor
+from bot.handlers.setting_words import parse_change, tries_to_change
 from bot.intents import Intent
 from bot.messages import Action, Incoming, Reply, UserRef
 from bot.names import ActionId, IntentName
 from bot.scheduler.due import NUDGE, WEEKDAYS, Occurrence
-from bot.scheduler.settings import PromptSettings, SettingsView, parse_change, tries_to_change
+from bot.scheduler.settings import PromptSettings, SettingsView
 from bot.ui_text import ui
 from storage import audit
 from storage.db import SessionFactory

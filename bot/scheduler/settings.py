@@ -1,28 +1,21 @@
-"""Each person's weekly slot: read it, change it in words ("prompts friday 4pm"), snooze it.
+"""Each person's weekly slot: read it, change it, snooze it.
 
 The same functions serve the chat handlers and the Slack App Home, so both
 always agree on what someone's setting is and when their next send will come.
-Managers' settings time their nudge; everyone else's time their prompt.
+Managers' settings time their nudge; everyone else's time their prompt. Reading
+a change from chat words is the handlers' job (bot/handlers/setting_words.py).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import time
 
 from bot.scheduler.clock import Clock, zone, zone_name
-from bot.scheduler.due import NUDGE, PROMPT, WEEKDAYS, Defaults, Occurrence, Schedule, upcoming
+from bot.scheduler.due import NUDGE, PROMPT, Defaults, Occurrence, Schedule, upcoming
 from storage.db import SessionFactory
 from storage.people import get_person
 from storage.schedule import get_setting, manager_recipients, save_setting
-
-_OFF = re.compile(r"\b(off|stop|pause|disable|no more|unsubscribe)\b", re.I)
-_ON = re.compile(r"\b(on|start|resume|enable)\b", re.I)
-_DAY = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.I)
-_TIME = re.compile(r"\b(?:at\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?=\s|$|[,.!])",
-                   re.I)
-_NOON = re.compile(r"\b(noon|midday)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -36,51 +29,6 @@ class Change:
     @property
     def empty(self) -> bool:
         return self.enabled is None and self.weekday is None and self.at is None
-
-
-def _hour(hour: int, minute: int, meridiem: str) -> time | None:
-    meridiem = meridiem.lower().replace(".", "")
-    if meridiem == "pm" and hour < 12:
-        hour += 12
-    elif meridiem == "am" and hour == 12:
-        hour = 0
-    elif not meridiem and 1 <= hour <= 6:  # "at 4" during a working week means 4pm
-        hour += 12
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return None
-    return time(hour, minute)
-
-
-def parse_change(text: str) -> Change | None:
-    """Understand "prompts off", "prompts on", "prompts friday 4pm", "nudges monday 9:30"; None if not."""
-    words = re.sub(r"^\s*(weekly\s+)?(prompts?|reminders?|nudges?)\b", "", text.strip(), flags=re.I)
-    if not words.strip():
-        return Change()
-    day = _DAY.search(words)
-    weekday = [w[:3] for w in WEEKDAYS].index(day.group(1).lower()) if day else None
-    at: time | None = time(12, 0) if _NOON.search(words) else None
-    clock_text = _DAY.sub(" ", words)
-    match = _TIME.search(clock_text)
-    if match:
-        at = _hour(int(match.group(1)), int(match.group(2) or 0), match.group(3) or "")
-        if at is None:
-            return None
-    if _OFF.search(words) and weekday is None and at is None:
-        return Change(enabled=False)
-    if weekday is not None or at is not None:
-        return Change(enabled=True, weekday=weekday, at=at)
-    if _ON.search(words):
-        return Change(enabled=True)
-    return None
-
-
-_CHANGE_WORDS = re.compile(r"\d|\b(change|move|set|switch|make|put|turn|shift|every|at)\b", re.I)
-
-
-def tries_to_change(text: str) -> bool:
-    """A message `parse_change` did not understand still asked for a change when it names a time or a
-    changing verb ("move my prompts to 25pm"); "when does my prompt come?" only asks what the setting is."""
-    return bool(_CHANGE_WORDS.search(text) or _DAY.search(text))
 
 
 @dataclass(frozen=True)
