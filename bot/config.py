@@ -258,6 +258,16 @@ class Settings(BaseSettings):
         False, description="Log the text of messages and reflections (off: only their lengths).")
     shutdown_timeout: float = Field(
         30.0, gt=0, description="Seconds SIGTERM waits for in-flight requests before exiting.")
+    inbox_lease: float = Field(
+        30.0, ge=1, description="Seconds a replica's claim on an acked turn in the inbox holds without "
+                                "renewal; after a crash, its turns are replayed by any replica within this "
+                                "plus INBOX_SWEEP_INTERVAL.")
+    inbox_sweep_interval: float = Field(
+        5.0, gt=0, description="Seconds between a replica's inbox sweeps (renewing its own leases, "
+                               "replaying expired ones); at most a third of INBOX_LEASE is used.")
+    inbox_write_timeout: float = Field(
+        2.5, gt=0, le=10, description="Seconds the write of a person's words to the inbox may take before "
+                                      "the ack; past it the turn is answered from memory (not durable).")
     readiness_timeout: float = Field(
         3.0, gt=0, description="Seconds each /readyz check (database, index) may take.")
     startup_wait: float = Field(

@@ -77,7 +77,8 @@ class Enrolment(SQLModel, table=True):
 
 
 class Entry(SQLModel, table=True):
-    __table_args__ = (_one_of("tagging_status", TAGGING_STATUSES, "ck_entry_tagging_status"),)
+    __table_args__ = (_one_of("tagging_status", TAGGING_STATUSES, "ck_entry_tagging_status"),
+                      sa.Index("uq_entry_event", "person_id", "event_key", unique=True))
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = _person_fk()
@@ -85,6 +86,8 @@ class Entry(SQLModel, table=True):
     work_date: date
     otj_hours: float = 0.0
     tagging_status: str = Field(default="pending", max_length=16, index=True)
+    # the chat event that carried it: a replayed event finds its entry instead of saving it again
+    event_key: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -275,8 +278,32 @@ class AddedStandard(SQLModel, table=True):
     added_at: datetime = Field(default_factory=utcnow)
 
 
+class InboxItem(SQLModel, table=True):
+    """A person's words a platform was told we have (acked) and that are not yet answered.
+
+    Written before the ack and deleted once answered; a row whose lease has run out (its replica
+    died or handed it back at shutdown) is claimed and replayed by any replica. The person is
+    named by platform identity, not `person.id`: the row is written before the person is looked up.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (sa.Index("ix_inbox_identity", "platform", "workspace_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    event_key: str = Field(max_length=200)
+    kind: str = Field(max_length=64)  # which of the adapter's durable handlers replays it
+    workspace_id: str = Field(default="", max_length=128)
+    user_id: str = Field(default="", max_length=128)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    received_at: datetime = Field(default_factory=utcnow)
+    lease_until: datetime = Field(index=True)
+    leased_by: str = Field(default="", max_length=128)
+    attempts: int = 0
+
+
 ALL_TABLES: tuple[type[SQLModel], ...] = (
     Person, ManagerLink, Enrolment, Entry, EntryTag, AuditEvent, AnswerFeedback,
     ProcessedEvent, ConversationRef, PromptSetting, ScheduledSend, ProgressReview, ReviewAction,
-    ReviewSetting, ConversationContext, SendBudgetRow, AddedStandard,
+    ReviewSetting, ConversationContext, SendBudgetRow, AddedStandard, InboxItem,
 )

@@ -2,6 +2,8 @@
 
 Columns are discovered from foreign keys to `person.id` (plus the audit
 trail's id columns), so a table added later is covered without editing a list.
+The inbox names people by platform identity (it is written before the person
+is looked up), so its rows are found by the person's platform, workspace and user id.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col
 
+from storage.inbox import of_person
 from storage.models import AuditEvent, Entry, EntryTag, Person
 
 AUDIT_PERSON_COLUMNS = ("actor_id", "subject_id", "related_id")
@@ -55,6 +58,9 @@ def collect(session: Session, *, person_id: int) -> dict[str, list[dict[str, Any
     queries: dict[str, sa.ColumnElement[bool]] = {
         name: _owned(name, person_id) for name in person_columns()}
     queries["entry_tag"] = _tag_filter(person_id)
+    person = session.get(Person, person_id)
+    if person is not None:
+        queries["inbox"] = of_person(person)
     result: dict[str, list[dict[str, Any]]] = {}
     for name in sorted(queries):
         table = tables[name]
@@ -68,6 +74,9 @@ def erase(session: Session, *, person_id: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     tables = SQLModel.metadata.tables
     counts["entry_tag"] = _delete(session, tables["entry_tag"], _tag_filter(person_id))
+    person = session.get(Person, person_id)
+    if person is not None:
+        counts["inbox"] = _delete(session, tables["inbox"], of_person(person))
     for table in reversed(SQLModel.metadata.sorted_tables):
         if table.name in person_columns() and table.name != "person":
             counts[table.name] = _delete(session, table, _owned(table.name, person_id))

@@ -93,22 +93,34 @@ class DatabaseWork:
             raise DatabaseUnavailable("the database was unreachable a moment ago; not retried yet")
         return await self._run(functools.partial(fn, *args, **kwargs))
 
+    async def run_within(self, deadline: float, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Like `run`, with a shorter `deadline` of its own (work done before a platform's ack).
+
+        Waiting past so short a deadline in the queue is a busy pool, not an outage: it fails this
+        call only, without marking the database down."""
+        if self.down:
+            raise DatabaseUnavailable("the database was unreachable a moment ago; not retried yet")
+        return await self._run(functools.partial(fn, *args, **kwargs), min(deadline, self.deadline),
+                               queue_trips=False)
+
     async def probe(self, fn: Callable[[], T]) -> T:
         """Like `run`, but tried even while marked down: readiness checks are how recovery is seen."""
         return await self._run(fn)
 
-    async def _run(self, fn: Callable[[], T]) -> T:
+    async def _run(self, fn: Callable[[], T], deadline: float | None = None, *, queue_trips: bool = True) -> T:
         loop = asyncio.get_running_loop()
-        call = _Call(deadline=time.monotonic() + self.deadline)
+        deadline = self.deadline if deadline is None else deadline
+        call = _Call(deadline=time.monotonic() + deadline)
         future = loop.run_in_executor(self._pool, self._execute, call, fn)
-        cut = loop.call_later(self.deadline, self._interrupt, call)
+        cut = loop.call_later(deadline, self._interrupt, call)
         try:
-            result = await asyncio.wait_for(future, self.deadline + GRACE)
+            result = await asyncio.wait_for(future, deadline + GRACE)
         except TimeoutError:
-            self._trip(f"no answer within {self.deadline:g}s")
-            raise DatabaseUnavailable(f"no answer from the database within {self.deadline:g}s") from None
+            self._trip(f"no answer within {deadline:g}s")
+            raise DatabaseUnavailable(f"no answer from the database within {deadline:g}s") from None
         except DatabaseUnavailable:
-            self._trip("work waited past its deadline")
+            if queue_trips:
+                self._trip("work waited past its deadline")
             raise
         except OperationalError as exc:
             if self._trips_on_errors:
@@ -141,7 +153,7 @@ class DatabaseWork:
         for connection in held:
             _shut_down(connection)
         if held:
-            log.warning("database work passed its %gs deadline; cut %d connection(s)", self.deadline, len(held))
+            log.warning("database work passed its deadline; cut %d connection(s)", len(held))
 
     def _trip(self, why: str) -> None:
         if not self.down:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date, time
 from typing import Any
 
@@ -16,10 +17,10 @@ from bot.coaching.data_rights import ConfirmationRequired, DataRights
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId
 from knowledge.registry import Knowledge
-from storage import audit, entries, people, reviews, tags
+from storage import audit, entries, inbox, people, reviews, tags
 from storage.conversations import save_context
 from storage.db import SessionFactory
-from storage.models import ConversationRef, PromptSetting, ScheduledSend
+from storage.models import ConversationRef, PromptSetting, ScheduledSend, utcnow
 from storage.personal_data import ERASED_ACTION, person_columns
 from tests.fakes.keyword_tagger import KeywordTagger
 from tests.test_reflections import DRIFT, make_coach
@@ -52,6 +53,9 @@ def _fill(sessions: SessionFactory, user: UserRef, role: str = "apprentice") -> 
                              remind_days_before=5, enabled=True)
         save_context(session, person_id=person.id, conversation_id="D1", ksb_ids=["S24"], entry_id=entry.id)
         audit.record(session, action="entry.created", actor_id=person.id, subject_id=person.id)
+        inbox.put(session, platform=user.platform, event_key=uuid.uuid4().hex, kind="message",
+                  workspace_id=user.workspace_id, user_id=user.user_id, holder="replica-1",
+                  payload={"text": f"{user.display_name}'s words not answered yet"}, lease_until=utcnow())
         session.commit()
         return person.id
 
@@ -66,7 +70,7 @@ async def test_export_holds_every_table_of_theirs(sessions: SessionFactory,
     reply = await coach.handle(Incoming(user=CAROL, text="export my data"))
     assert reply.intent == "export_data"
     data = json.loads(reply.metadata["export"]["content"])["tables"]
-    expected = set(person_columns()) | {"entry_tag"}
+    expected = set(person_columns()) | {"entry_tag", "inbox"}
     assert set(data) == expected
     for table in expected - {"manager_link"}:
         assert data[table], f"nothing exported from {table}"
@@ -74,6 +78,7 @@ async def test_export_holds_every_table_of_theirs(sessions: SessionFactory,
     assert data["answer_feedback"][0]["cited_ids"] == ["S24"]
     assert data["prompt_setting"][0]["local_time"] == "09:30:00"
     assert all(row["person_id"] == pid for row in data["entry"])
+    assert [row["payload"]["text"] for row in data["inbox"]] == ["Carol Jones's words not answered yet"]
     assert "Dave" not in reply.metadata["export"]["content"] and other != pid
 
 
@@ -131,6 +136,7 @@ async def test_delete_leaves_nothing_of_theirs(sessions: SessionFactory,
     # everyone else is untouched
     assert {p["id"] for p in after["person"]} == {dave, admin}
     assert sorted(e["text"] for e in after["entry"]) == ["Ada log", "Dave Smith log"]
+    assert sorted(row["user_id"] for row in after["inbox"]) == ["aad-admin", "aad-dave"]
     assert len(after["scheduled_send"]) == 2 and len(after["conversation_ref"]) == 2
     assert len(after["manager_link"]) == 0
 

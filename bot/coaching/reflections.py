@@ -64,15 +64,20 @@ class Reflections:
         self._top = top
 
     async def record(self, *, actor: Actor, text: str, work_date: date | None = None,
-                     hours: float = 0.0, confirmed: Sequence[str] = ()) -> Recorded:
-        """Commit the entry, then tag it; tagging trouble degrades the result, not the data."""
+                     hours: float = 0.0, confirmed: Sequence[str] = (), event_key: str = "") -> Recorded:
+        """Commit the entry, then tag it; tagging trouble degrades the result, not the data.
+
+        With `event_key` (the chat event that carried the words) the entry is saved once per event:
+        a replay from the inbox finds it and answers as the first time would have.
+        """
         text = text.strip()
         if not text:
             raise ValueError(ui("error_reflection_empty"))
         if not 0 <= hours <= MAX_ENTRY_HOURS:
             raise ValueError(ui("error_hours_range", most=f"{MAX_ENTRY_HOURS:g}"))
         known, ignored = self._split_known(confirmed)
-        entry_id = await self._sessions.run(self._save, actor, text, work_date or date.today(), hours, known)
+        entry_id = await self._sessions.run(self._save, actor, text, work_date or date.today(), hours, known,
+                                            event_key)
         suggestions, problem = await self._suggest(text, owner=str(actor.id))
         if problem:
             return Recorded(entry_id, "pending", (), tuple(known), tuple(ignored), problem)
@@ -146,11 +151,17 @@ class Reflections:
         return grounded[: self._top], ""
 
     def _save(self, actor: Actor, text: str, work_date: date, hours: float,
-              confirmed: list[str]) -> int:
+              confirmed: list[str], event_key: str = "") -> int:
         with self._sessions() as session:
-            entry = entries.add_entry(session, person_id=actor.id, text=text, work_date=work_date,
-                                      otj_hours=hours, status="pending")
+            if event_key:
+                entry, fresh = entries.add_entry_once(session, person_id=actor.id, text=text,
+                                                      work_date=work_date, otj_hours=hours, event_key=event_key)
+            else:
+                entry, fresh = entries.add_entry(session, person_id=actor.id, text=text, work_date=work_date,
+                                                 otj_hours=hours, status="pending"), True
             assert entry.id is not None
+            if not fresh:
+                return entry.id
             for ksb_id in confirmed:
                 tags.set_tag(session, entry_id=entry.id, ksb_id=ksb_id, source="confirmed",
                              reason=ui("tag_reason_added"))

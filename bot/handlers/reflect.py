@@ -143,7 +143,8 @@ class Reflecting:
                 return _query(fields, "hours", text)
             actor = await s.actor(incoming.user)
             recorded = await s.reflections.record(actor=actor, text=text, work_date=fields.work_date,
-                                                  hours=fields.hours, confirmed=fields.ksbs)
+                                                  hours=fields.hours, confirmed=fields.ksbs,
+                                                  event_key=incoming.event_id)
         except ValueError as exc:
             return Reply(text=ui("reflect_invalid", problem=str(exc), text=text),
                          intent=IntentName.REFLECT, form=Form("reflection", {"text": text}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +44,8 @@ class FakeSlackAPI(FakeServer):
         self.uploads: dict[str, bytes] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self._seq = itertools.count(1)
-        self.refused: list[tuple[str, list[str]]] = []  # (method, errors): payloads Slack would refuse
+        self.refused: list[tuple[str, list[str]]] = []
+        self._holds: dict[str, threading.Event] = {}  # (method, errors): payloads Slack would refuse
         self._answers: dict[str, Answer] = {
             "chat.postMessage": self._post_message,
             "chat.update": self._update_message,
@@ -78,6 +80,19 @@ class FakeSlackAPI(FakeServer):
     def fail(self, method: str, error: str = "channel_not_found", *, times: int = 1) -> None:
         """Slack reports most failures as HTTP 200 with ok:false."""
         self.inject(method, Fault(200, {"ok": False, "error": error}), times=times)
+
+    def hold(self, method: str) -> Callable[[], None]:
+        """Calls to `method` are recorded and then not answered until the returned `release()` (any
+        thread) or shutdown; other methods are answered meanwhile. For a platform that has our
+        request but whose answer we die waiting for."""
+        released = threading.Event()
+        with self._lock:
+            self._holds[method] = released
+
+        def release() -> None:
+            released.set()
+
+        return release
 
     def set_user(self, user_id: str, **fields: Any) -> None:
         with self._lock:
@@ -116,6 +131,9 @@ class FakeSlackAPI(FakeServer):
                 self.refused.append((method, errors))
             return web.json_response({"ok": False, "error": "invalid_blocks" if method.startswith("chat.")
                                       else "invalid_arguments", "response_metadata": {"messages": errors}})
+        held = self._holds.get(method)
+        while held is not None and not held.is_set() and not self._closing.is_set():
+            await self.pause(0.05)
         answer = self._answers.get(method)
         with self._lock:
             extra = answer(params) if answer else {}

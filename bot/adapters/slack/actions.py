@@ -50,6 +50,15 @@ def _part(body: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def carries_words(value: str) -> bool:
+    """A button whose value carries text a person wrote (e.g. "Save as reflection" on pasted words)."""
+    try:
+        _, payload = decode_value(value)
+    except (ValueError, KeyError):
+        return False
+    return bool(str(payload.get("text") or "").strip())
+
+
 async def on_button(adapter: SlackAdapter, body: dict[str, Any], value: str) -> None:
     try:
         name, payload = decode_value(value)

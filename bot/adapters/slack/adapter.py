@@ -1,7 +1,8 @@
 """The Slack side of a turn: payload → `Incoming` → `coach.handle` → Block Kit, after the ack.
 
-Listeners (slack_listeners.py) ack at once and hand the slow part to `spawn`;
-everything here runs in those background tasks. Nothing here decides what to
+Listeners (listeners.py) ack at once and hand the slow part to `accept` (stored in
+the inbox first when the turn carries words) or `spawn`; everything here runs in
+those background tasks. Nothing here decides what to
 say: that is the coach's job. This only decides where a reply goes (thread,
 DM, ephemeral, the message a button sits on) and keeps Slack's rules.
 """
@@ -27,10 +28,12 @@ from bot.adapters.slack.stream import SlackStream
 from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
 from bot.expiring import DAY
+from bot.inbox import Inbox, InboxTimes, Turn
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import IntentName
 from bot.ports import EventClaim
 from bot.ui_text import ui
+from storage.db import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,9 @@ class SlackAdapter(Backgrounded):
 
     def __init__(self, *, coach: Coach, client: AsyncWebClient, claim: EventClaim | None = None,
                  session: aiohttp.ClientSession | None = None, max_working: int = MAX_WORKING,
-                 metadata_key: bytes = b"") -> None:
+                 metadata_key: bytes = b"", sessions: Sessions | None = None,
+                 inbox_times: InboxTimes | None = None) -> None:
+        """With `sessions`, turns carrying words are stored in the inbox before the ack (else only deduped)."""
         self.coach = coach
         # signs modals' private_metadata (views.seal); the same on every replica when derived from a secret
         self.metadata_key = metadata_key or os.urandom(32)
@@ -57,6 +62,9 @@ class SlackAdapter(Backgrounded):
         self._claim = claim
         self._session = session
         self._background = BackgroundWork(name="slack", max_working=max_working)
+        self.inbox = Inbox(sessions=sessions, platform="slack", background=self._background,
+                           times=inbox_times) if sessions is not None else None
+        self._turns: dict[str, Turn] = {}
         self._people: TTLCache[tuple[str, str], UserRef] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
         self._dms: TTLCache[tuple[str, str], str] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
         self._pictures: TTLCache[str, str] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
@@ -70,6 +78,21 @@ class SlackAdapter(Backgrounded):
         except Exception:  # no database: answering twice beats not answering
             log.exception("could not record slack event %s", event_id)
             return True
+
+    def durable(self, kind: str, turn: Turn) -> None:
+        """Register the handler of a kind of turn `accept` stores (and the inbox replays)."""
+        self._turns[kind] = turn
+        if self.inbox is not None:
+            self.inbox.turn(kind, turn)
+
+    async def accept(self, kind: str, stored: dict[str, Any], *, event_key: str, workspace_id: str,
+                     user_id: str) -> None:
+        """Before the ack: store the turn in the inbox and start it; a platform retry is dropped."""
+        if self.inbox is not None:
+            await self.inbox.accept(kind, stored, event_key=event_key, workspace_id=workspace_id,
+                                    user_id=user_id)
+        elif await self.first_time(event_key):
+            self.spawn(self._turns[kind](stored))
 
     # --- who ----------------------------------------------------------------
     async def person(self, team_id: str, user_id: str) -> UserRef:
@@ -110,10 +133,7 @@ class SlackAdapter(Backgrounded):
 
     async def answer(self, *, incoming: Incoming, channel: str, thread_ts: str,
                      assistant: bool = False) -> None:
-        """A message or mention: answered once, in its thread, with a status while working."""
-        if not await self.first_time(incoming.event_id):
-            log.info("slack event %s already handled; skipping the retry", incoming.event_id)
-            return
+        """A message or mention (retries dropped by `accept`): answered in its thread, with a status while working."""
         if assistant:
             await self.assistant_call(self.client.assistant_threads_setStatus, channel_id=channel,
                                       thread_ts=thread_ts, status=THINKING, loading_messages=loading_messages())

@@ -29,8 +29,9 @@ from bot.adapters.slack.adapter import SlackAdapter
 from bot.adapters.slack.listeners import register_listeners
 from bot.coach import Coach
 from bot.config import Settings
+from bot.inbox import inbox_times
 from bot.ports import EventClaim
-from storage.db import Database
+from storage.db import Database, Sessions
 from storage.events import event_claim
 
 log = logging.getLogger(__name__)
@@ -73,17 +74,24 @@ def make_bolt_app(settings: Settings, client: AsyncWebClient) -> AsyncApp:
 
 
 async def mount(app: web.Application, coach: Coach, settings: Settings, *, database: Database) -> None:
-    """The `bot.server` mount: Slack with event dedupe in the shared database."""
-    await install(app, coach, settings, claim=event_claim(database.session, platform="slack"))
+    """The `bot.server` mount: Slack with event dedupe and the inbox in the shared database."""
+    await install(app, coach, settings, claim=event_claim(database.session, platform="slack"),
+                  sessions=database.session)
 
 
-async def install(app: web.Application, coach: Coach, settings: Settings, *, claim: EventClaim) -> SlackAdapter:
-    """Add Slack to the server: the route (HTTP) or a Socket Mode connection, plus clean shutdown."""
+async def install(app: web.Application, coach: Coach, settings: Settings, *, claim: EventClaim,
+                  sessions: Sessions | None = None) -> SlackAdapter:
+    """Add Slack to the server: the route (HTTP) or a Socket Mode connection, plus clean shutdown.
+
+    With `sessions` the inbox is on: it sweeps from start-up, and at shutdown stops sweeping, lets
+    the answers in progress finish for SHUTDOWN_TIMEOUT, then hands back the rows it still holds.
+    """
     session = aiohttp.ClientSession()
     closers: list[Callable[[], Any]] = [session.close]
     client = make_client(settings, session=session)
     adapter = SlackAdapter(coach=coach, client=client, claim=claim, session=session,
-                           metadata_key=metadata_key(settings))
+                           metadata_key=metadata_key(settings), sessions=sessions,
+                           inbox_times=inbox_times(settings))
     bolt = make_bolt_app(settings, client)
     register_listeners(bolt, adapter)
     app[ADAPTER_KEY] = adapter
@@ -103,8 +111,19 @@ async def install(app: web.Application, coach: Coach, settings: Settings, *, cla
 
         app.router.add_post(EVENTS_PATH, events)
 
+    inbox = adapter.inbox
+    if inbox is not None:
+        async def start_inbox(_: web.Application) -> None:
+            inbox.start()
+
+        app.on_startup.append(start_inbox)
+
     async def close(_: web.Application) -> None:
-        await adapter.drain(timeout=float(getattr(settings, "shutdown_timeout", 10.0)))
+        if inbox is not None:
+            await inbox.stop()
+        await adapter.drain(timeout=settings.shutdown_timeout)
+        if inbox is not None:
+            await inbox.hand_back()
         for closer in closers:
             result = closer()
             if isinstance(result, Awaitable):

@@ -1,8 +1,12 @@
 """Every Slack listener, registered once for both transports (HTTP and Socket Mode).
 
-Each listener acks and hands the rest to `adapter.spawn` without awaiting
+Each listener acks and hands the rest to the background without awaiting
 anything else, so Slack hears back in milliseconds no matter how long
-retrieval, tagging or the LLM take. (Events are acked by bolt itself.)
+retrieval, tagging or the LLM take. (Events are acked by bolt itself, once
+the listener returns.) A turn that carries a person's words (a message, a
+command, the reflection form, a button or shortcut with text) is first
+stored in the inbox (`adapter.accept`), so a crash after the ack loses
+nothing: it is replayed through the same handler (`adapter.durable`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from bot.ui_text import ui
 log = logging.getLogger(__name__)
 
 _PLAIN_SUBTYPES = {None, "file_share", "thread_broadcast"}
+# the kinds of turn stored in the inbox before the ack (bot/inbox.py), each replayed by its handler
+MESSAGE, COMMAND, BUTTON, FORM, SHORTCUT = "message", "command", "button", "form", "shortcut"
 THREADS_KEPT = 10_000
 
 
@@ -51,6 +57,11 @@ class SlackListeners:
         self.titled = ExpiringSet(maxsize=THREADS_KEPT, ttl=DAY)
         self.greeted = ExpiringSet(maxsize=THREADS_KEPT, ttl=7 * DAY)  # DM channels whose Messages tab has our thread
         self.started = ExpiringSet(maxsize=THREADS_KEPT, ttl=7 * DAY)  # threads we opened there: agent threads
+        adapter.durable(MESSAGE, self._message_turn)
+        adapter.durable(COMMAND, self._command_turn)
+        adapter.durable(BUTTON, self._button_turn)
+        adapter.durable(FORM, self._form_turn)
+        adapter.durable(SHORTCUT, self._shortcut_turn)
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.on_message)
@@ -61,9 +72,8 @@ class SlackListeners:
         assistant.user_message(self.on_assistant_message)
         assistant.thread_context_changed(self.on_context_changed)
         app.assistant(assistant)
-        app.command("/ksb")(self.on_ksb)
-        app.command("/reflect")(self.on_reflect)
-        app.command("/progress")(self.on_progress)
+        for command in ("/ksb", "/reflect", "/progress"):
+            app.command(command)(self.on_command)
         app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(self.on_button)
         app.shortcut(SAVE_AS_REFLECTION)(self.on_save_shortcut)
         app.view(REFLECT_CALLBACK)(self.on_reflection_form)
@@ -71,12 +81,11 @@ class SlackListeners:
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         if event.get("channel_type") == "im" and from_person(event):
-            assistant = str(event.get("thread_ts") or "") in self.started
-            self.adapter.spawn(self._message_turn(body, context, assistant=assistant))
+            await self._accept_message(body, context, assistant=str(event.get("thread_ts") or "") in self.started)
 
     async def on_mention(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         if event.get("channel_type") != "im" and from_person(event):
-            self.adapter.spawn(self._message_turn(body, context, assistant=False))
+            await self._accept_message(body, context, assistant=False)
 
     async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab") == "home":
@@ -91,50 +100,56 @@ class SlackListeners:
 
     async def on_assistant_message(self, body: dict[str, Any], payload: dict[str, Any], context: Any) -> None:
         if from_person(payload):
-            self.adapter.spawn(self._message_turn(body, context, assistant=True))
+            await self._accept_message(body, context, assistant=True)
 
     async def on_context_changed(self) -> None:
         """We answer from the standard, not the channel being viewed: nothing to store."""
 
-    async def on_ksb(self, ack: Any, body: dict[str, Any]) -> None:
-        """`/ksb` answers privately in place."""
+    async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        """`/ksb` and `/progress` answer privately in place; `/reflect` saves to the user's DM log."""
+        await self.adapter.accept(COMMAND, {"body": body}, event_key=_trigger(body),
+                                  workspace_id=actions.team_of(body), user_id=str(body.get("user_id") or ""))
         await ack()
-        text = from_slack(str(body.get("text") or ""))
-        self.adapter.spawn(self._reply_to_command(body, text or "help"))
-
-    async def on_reflect(self, ack: Any, body: dict[str, Any]) -> None:
-        """`/reflect` saves to the user's DM log (no text: the form)."""
-        await ack()
-        self.adapter.spawn(self._reflect(body, from_slack(str(body.get("text") or ""))))
-
-    async def on_progress(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
-        text = from_slack(str(body.get("text") or ""))
-        self.adapter.spawn(self._reply_to_command(body, text, IntentName.PROGRESS))
 
     async def on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        value = str(action.get("value") or "")
+        if actions.carries_words(value):  # e.g. "Save as reflection" on pasted text: stored before the ack
+            await self.adapter.accept(BUTTON, {"body": body, "value": value}, event_key=_trigger(body),
+                                      workspace_id=actions.team_of(body), user_id=_clicker(body))
+            await ack()
+            return
         await ack()
-        self.adapter.spawn(actions.on_button(self.adapter, body, str(action.get("value") or "")))
+        self.adapter.spawn(actions.on_button(self.adapter, body, value))
 
     async def on_reflection_form(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         errors = actions.check_reflection(view)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
+        await self.adapter.accept(FORM, {"body": body}, event_key="view:" + str(view.get("id") or _trigger(body)),
+                                  workspace_id=actions.team_of(body), user_id=_clicker(body))
         await ack()
-        self.adapter.spawn(actions.on_reflection_submitted(self.adapter, body, view))
 
     async def on_save_shortcut(self, ack: Any, body: dict[str, Any]) -> None:
+        await self.adapter.accept(SHORTCUT, {"body": body}, event_key=_trigger(body),
+                                  workspace_id=actions.team_of(body), user_id=_clicker(body))
         await ack()
-        self.adapter.spawn(save_message(self.adapter, body))
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack listener error (%s) on a %s request", type(error).__name__, body.get("type"))
 
-    async def _message_turn(self, body: dict[str, Any], context: Any, *, assistant: bool) -> None:
-        adapter, event = self.adapter, body["event"]
+    async def _accept_message(self, body: dict[str, Any], context: Any, *, assistant: bool) -> None:
+        event = body["event"]
+        await self.adapter.accept(MESSAGE, {"body": body, "assistant": assistant,
+                                            "bot_user_id": str(context.get("bot_user_id") or "")},
+                                  event_key=str(body.get("event_id") or ""),
+                                  workspace_id=actions.team_of(body, event), user_id=str(event["user"]))
+
+    async def _message_turn(self, stored: dict[str, Any]) -> None:
+        adapter, body, assistant = self.adapter, stored["body"], bool(stored.get("assistant"))
+        event = body["event"]
         user = await adapter.person(actions.team_of(body, event), str(event["user"]))
-        text = from_slack(str(event.get("text") or ""), bot_user_id=str(context.get("bot_user_id") or ""))
+        text = from_slack(str(event.get("text") or ""), bot_user_id=str(stored.get("bot_user_id") or ""))
         channel = str(event["channel"])
         thread_ts = str(event.get("thread_ts") or event["ts"])
         if assistant and thread_ts not in self.titled and text:
@@ -144,6 +159,26 @@ class SlackListeners:
         incoming = Incoming(user=user, text=text, conversation_id=channel,
                             event_id=str(body.get("event_id") or ""))
         await adapter.answer(incoming=incoming, channel=channel, thread_ts=thread_ts, assistant=assistant)
+
+    async def _command_turn(self, stored: dict[str, Any]) -> None:
+        body = stored["body"]
+        text = from_slack(str(body.get("text") or ""))
+        command = str(body.get("command") or "")
+        if command == "/reflect":
+            await self._reflect(body, text)
+        elif command == "/progress":
+            await self._reply_to_command(body, text, IntentName.PROGRESS)
+        else:
+            await self._reply_to_command(body, text or "help")
+
+    async def _button_turn(self, stored: dict[str, Any]) -> None:
+        await actions.on_button(self.adapter, stored["body"], str(stored.get("value") or ""))
+
+    async def _form_turn(self, stored: dict[str, Any]) -> None:
+        await actions.on_reflection_submitted(self.adapter, stored["body"], stored["body"].get("view") or {})
+
+    async def _shortcut_turn(self, stored: dict[str, Any]) -> None:
+        await save_message(self.adapter, stored["body"])
 
     async def _home_turn(self, team_id: str, user_id: str) -> None:
         await actions.publish_home(self.adapter, await self.adapter.person(team_id, user_id))
@@ -194,6 +229,15 @@ async def start_thread(adapter: SlackAdapter, channel: str, thread_ts: str = "")
                                  channel_id=channel, thread_ts=thread_ts,
                                  prompts=[{"title": p, "message": p} for p in starting_points()])
     return thread_ts
+
+
+def _trigger(body: dict[str, Any]) -> str:
+    """A click's, a shortcut's or a command's own id: what a replay of it is known by."""
+    return str(body.get("trigger_id") or "")
+
+
+def _clicker(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
 
 
 def _note(text: str) -> Reply:
