@@ -51,6 +51,13 @@ class InboxTimes:
     batch: int = 16
 
 
+@dataclass(frozen=True)
+class Held:
+    """A turn taken in: its inbox row, or None when the database could not take it (run from memory)."""
+
+    row: int | None
+
+
 def inbox_times(settings: Settings) -> InboxTimes:
     """INBOX_LEASE, INBOX_SWEEP_INTERVAL and INBOX_WRITE_TIMEOUT from the settings."""
     return InboxTimes(lease=settings.inbox_lease, sweep=settings.inbox_sweep_interval,
@@ -85,7 +92,16 @@ class Inbox:
     async def accept(self, kind: str, payload: dict[str, Any], *, event_key: str, workspace_id: str,
                      user_id: str) -> bool:
         """Store, then run in the background; False when the event was seen before (a platform retry)."""
-        handler = self._turns[kind]
+        held = await self.hold(kind, payload, event_key=event_key, workspace_id=workspace_id, user_id=user_id)
+        if held is None:
+            return False
+        self._background.spawn(self._work(held, kind, self._turns[kind], payload))
+        return True
+
+    async def hold(self, kind: str, payload: dict[str, Any], *, event_key: str, workspace_id: str,
+                   user_id: str) -> Held | None:
+        """Store the turn, leased to this process; None when the event was seen before. The caller
+        runs it and then says `done` (or `failed`); Teams does, answering inside its request."""
         lease_until = _now() + timedelta(seconds=self.times.lease)
         try:
             row = await self._sessions.run_within(
@@ -93,14 +109,23 @@ class Inbox:
                 user_id=user_id, payload=payload, lease_until=lease_until)
         except SQLAlchemyError as exc:
             log.warning("inbox write failed (%s); this %s turn runs from memory", type(exc).__name__, kind)
-            self._background.spawn(handler(payload))
-            return True
+            return Held(None)
         if row is None:
             log.info("%s event %s already received; skipping the retry", self.platform, event_key)
-            return False
+            return None
         self._held.add(row)
-        self._background.spawn(self._work(row, kind, handler, payload))
-        return True
+        return Held(row)
+
+    async def done(self, held: Held) -> None:
+        """Answered: the row goes."""
+        if held.row is not None:
+            self._held.discard(held.row)
+            await self._finish({held.row})
+
+    def failed(self, held: Held) -> None:
+        """The platform failed us: the row is no longer renewed, so a sweep tries it again once its lease ends."""
+        if held.row is not None:
+            self._held.discard(held.row)
 
     def _put(self, **values: Any) -> int | None:
         with self._sessions() as session:
@@ -108,7 +133,7 @@ class Inbox:
             session.commit()
             return row
 
-    async def _work(self, row: int, kind: str, handler: Turn, payload: dict[str, Any]) -> None:
+    async def _work(self, held: Held, kind: str, handler: Turn, payload: dict[str, Any]) -> None:
         """Run the turn; then its row goes. Cancelled (shutdown), the row stays held and is handed back.
 
         The coach turns its own failures into a reply, so what escapes a handler is the platform
@@ -121,10 +146,9 @@ class Inbox:
             raise
         except Exception:
             log.exception("%s %s turn failed; tried again when its lease runs out", self.platform, kind)
-            self._held.discard(row)
+            self.failed(held)
             return
-        self._held.discard(row)
-        await self._finish({row})
+        await self.done(held)
 
     async def _finish(self, rows: set[int]) -> None:
         try:
@@ -160,7 +184,7 @@ class Inbox:
             log.warning("replaying a %s %s turn acked earlier (attempt %d)", self.platform, item.kind,
                         item.attempts)
             self._held.add(item.id)
-            self._background.spawn(self._work(item.id, item.kind, handler, dict(item.payload)))
+            self._background.spawn(self._work(Held(item.id), item.kind, handler, dict(item.payload)))
             taken += 1
         return taken
 

@@ -1,18 +1,21 @@
 """The inbox: acked words stored before the ack, leased while answered, replayed once a lease runs out.
 
-Storage and the `Inbox` runtime on SQLite and PostgreSQL; then Slack over the real server: the
-row is there when the ack is, an answered turn leaves none, and a row left by a replica that
-died is replayed by the next one, saved once and answered.
+Storage and the `Inbox` runtime on SQLite and PostgreSQL; then Slack and Teams over the real
+server: the row is there when the ack is (Teams: while the turn is answered), an answered turn
+leaves none, and a row left by a replica that died is replayed by the next one, saved once and
+answered (on Teams, proactively).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from botbuilder.schema import Activity
 
 from bot.background import BackgroundWork
 from bot.coach import Coach
@@ -25,12 +28,14 @@ from knowledge.registry import Knowledge
 from storage import entries, inbox, people
 from storage.db import Database, SessionFactory
 from storage.models import Entry, InboxItem, ProcessedEvent, utcnow
-from tests.fakes import FakeSlackAPI
+from tests.conftest import make_settings
+from tests.fakes import FakeBotConnector, FakeSlackAPI, make_activity
 from tests.fakes.keyword_tagger import KeywordTagger
 from tests.test_slack_events import GatedComposer
 from tests.test_slack_support import TEAM, USER, message_event, running_slack, slack_settings
+from tests.test_teams_support import start
 
-pytest_plugins = ["tests.test_slack_support"]  # the `fake_slack` fixture
+pytest_plugins = ["tests.test_slack_support", "tests.test_teams_support"]  # the fake Slack and connector fixtures
 
 REFLECTION = ("reflect: yesterday 2h setting up Evidently drift dashboards for the churn model "
               "and a runbook for retraining when the alerts fire")
@@ -268,3 +273,50 @@ async def test_reflections_left_by_a_dead_replica_are_saved_once_and_answered_by
     assert sorted(keys) == ["EvNotBegun", "EvSaved"]
     posts = [c.params for c in fake_slack.calls_to("chat.postMessage")]
     assert len(posts) == 2 and all("Saved" in p["text"] or "saved" in p["text"] for p in posts), posts
+
+
+# --- Teams over the real server -----------------------------------------------------------------
+
+async def test_teams_words_are_in_the_inbox_while_answered_and_gone_after(
+        retriever: HybridRetriever, tmp_path: Path, fake_connector: FakeBotConnector) -> None:
+    composer = GatedComposer()
+    coach = Coach(knowledge=retriever.index.knowledge, retriever=retriever, composer=composer)
+    teams = await start(make_settings(tmp_path, teams_dev_unauthenticated=True), coach, fake_connector)
+    try:
+        activity = teams.activity("what counts for S24?")
+        turn = asyncio.ensure_future(teams.post(activity))
+        await asyncio.wait_for(composer.waiting.wait(), 30)
+        [row] = _rows(teams.database.session)  # stored before the turn's answer
+        assert (row.platform, row.event_key, row.user_id) == ("teams", f"conv1|{activity['id']}", "aad-1")
+        composer.gate.set()
+        status, _ = await turn
+        await teams.settle()
+        assert status in {200, 201} and _rows(teams.database.session) == []
+        assert teams.cards("conv1")
+    finally:
+        await teams.close()
+
+
+async def test_a_teams_reflection_left_by_a_dead_replica_is_saved_once_and_answered_proactively(
+        retriever: HybridRetriever, tmp_path: Path, fake_connector: FakeBotConnector) -> None:
+    settings = make_settings(tmp_path, teams_dev_unauthenticated=True, inbox_lease=1.0, inbox_sweep_interval=0.2)
+    activity = Activity().deserialize(make_activity(REFLECTION, service_url=fake_connector.url))
+    with open_settings_database(settings) as db, db.session() as session:
+        inbox.put(session, platform="teams", event_key=f"conv1|{activity.id}", kind="activity",
+                  workspace_id="tenant-1", user_id="aad-1", holder="killed-with-kill-9", lease_until=utcnow(),
+                  payload={"activity": activity.serialize(), "text": REFLECTION, "action": "", "payload": {}})
+        session.commit()
+    teams = await start(settings, make_coach(settings, retriever=retriever), fake_connector)
+    try:
+        async def answered() -> None:
+            while not teams.cards("conv1"):
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(answered(), 60)
+        await teams.settle()
+        assert "Saved your reflection" in json.dumps(teams.cards("conv1"))
+        with teams.database.session() as session:
+            keys = session.execute(sa.select(Entry.event_key)).scalars().all()  # type: ignore[call-overload]
+        assert keys == [activity.id] and _rows(teams.database.session) == []
+    finally:
+        await teams.close()

@@ -36,14 +36,18 @@ from bot.adapters.teams.signing_keys import SigningKeysUnavailable
 from bot.adapters.teams.stream import TeamsStream
 from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach, starting_points
+from bot.inbox import Held, Inbox, InboxTimes
 from bot.messages import Form, Incoming, Reply
 from bot.names import ActionId
 from bot.ports import EventClaim
 from bot.ui_text import ui
+from storage.db import Sessions
 
 log = logging.getLogger(__name__)
 
 TYPING_EVERY = 3.0
+ACTIVITY = "activity"  # the kind of turn Teams stores in the inbox
+NOT_STORED = Held(None)
 
 
 def card_message(card: Card) -> Activity:
@@ -57,7 +61,9 @@ class TeamsAdapter(Backgrounded):
 
     def __init__(self, *, coach: Coach, cloud: CloudAdapter, app_id: str = "", deadline: float = 10.0,
                  store: ConversationStore | None = None, claim: EventClaim | None = None,
-                 destinations: Destinations | None = None) -> None:
+                 destinations: Destinations | None = None, sessions: Sessions | None = None,
+                 inbox_times: InboxTimes | None = None) -> None:
+        """With `sessions`, a turn carrying words is stored in the inbox before its request is answered."""
         self.coach = coach
         self.destinations = destinations or Destinations(hosts=())
         self.cloud = cloud
@@ -66,6 +72,10 @@ class TeamsAdapter(Backgrounded):
         self.store = store
         self._claim = claim
         self._background = BackgroundWork(name="teams")
+        self.inbox = Inbox(sessions=sessions, platform="teams", background=self._background,
+                           times=inbox_times) if sessions is not None else None
+        if self.inbox is not None:
+            self.inbox.turn(ACTIVITY, self._replay)
         self.bot = TeamsBot(self)
         cloud.on_turn_error = self._on_turn_error
 
@@ -115,6 +125,39 @@ class TeamsAdapter(Backgrounded):
         if self._claim is None or not activity.id:
             return True
         return await self._claim(f"{activity.conversation.id}|{activity.id}")
+
+    async def take(self, activity: Activity, incoming: Incoming) -> Held | None:
+        """Before the turn is answered: a turn carrying words goes to the inbox (with its retry claim);
+        others are only claimed. None when this activity was handled already (a channel retry)."""
+        words = incoming.text.strip() or str(incoming.payload.get("text") or "").strip()
+        if self.inbox is None or not words or not activity.id:
+            return Held(None) if await self.first_time(activity) else None
+        user = incoming.user
+        stored = {"activity": activity.serialize(), "text": incoming.text, "action": incoming.action,
+                  "payload": dict(incoming.payload)}
+        return await self.inbox.hold(ACTIVITY, stored, event_key=f"{activity.conversation.id}|{activity.id}",
+                                     workspace_id=user.workspace_id, user_id=user.user_id)
+
+    async def _replay(self, stored: dict[str, Any]) -> None:
+        """A turn left in the inbox (its replica died or shut down first): answered proactively."""
+        activity = Activity().deserialize(stored["activity"])
+        user = user_of(activity)
+        if user is None:
+            return
+        incoming = Incoming(user=user, text=str(stored.get("text") or ""), action=str(stored.get("action") or ""),
+                            payload=dict(stored.get("payload") or {}),
+                            conversation_id=str(activity.conversation.id if activity.conversation else ""),
+                            event_id=str(activity.id or ""))
+        messages = await self.answer(incoming, activity)
+        await self.send(TurnContext.get_conversation_reference(activity), messages)
+
+    async def _done(self, held: Held) -> None:
+        if self.inbox is not None:
+            await self.inbox.done(held)
+
+    def _failed(self, held: Held) -> None:
+        if self.inbox is not None:
+            self.inbox.failed(held)
 
     async def note_conversation(self, activity: Activity) -> None:
         """Remember where this person's 1:1 chat is, so prompts can reach them later."""
@@ -174,16 +217,31 @@ class TeamsAdapter(Backgrounded):
         self.spawn(self.send(reference_from(stored), messages))
         return [card_message(note_card(ui("teams_private_sent")))]
 
-    async def respond(self, context: TurnContext, incoming: Incoming) -> None:
+    async def respond(self, context: TurnContext, incoming: Incoming, held: Held = NOT_STORED) -> None:
         """Typing (or, in a 1:1 chat, the streamed answer) while the coach works; the reply in this turn
-        if it is ready in time, else proactively."""
+        if it is ready in time, else proactively. `held`'s inbox row goes once the reply is sent."""
         stream = TeamsStream(context) if is_personal(context.activity) else None
         work = asyncio.ensure_future(self.answer(incoming, context.activity, stream=stream))
+        try:
+            answered = await self._in_turn(context, work, stream)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._failed(held)
+            raise
+        if answered:
+            await self._done(held)
+        else:
+            self.spawn(self._deliver_later(work, TurnContext.get_conversation_reference(context.activity), held))
+
+    async def _in_turn(self, context: TurnContext, work: asyncio.Future[list[Activity]],
+                       stream: TeamsStream | None) -> bool:
+        """The answer in this turn if it is ready in time (True); else the 'working' note (False)."""
         if await self._wait_typing(context, work, stream=stream):
             messages = work.result()
             if stream is None or not stream.open or not messages:
                 await context.send_activities(messages)
-                return
+                return True
             ending, *rest = stream.final(messages)
             try:
                 await context.send_activity(ending)
@@ -192,12 +250,11 @@ class TeamsAdapter(Backgrounded):
                 rest = messages
             if rest:
                 await context.send_activities(rest)
-            return
+            return True
         # out of time: an open stream ends with the note (never left dangling), and the answer follows
-        reference = TurnContext.get_conversation_reference(context.activity)
         if stream is None or not await stream.close(ui("teams_working")):
             await context.send_activity(card_message(note_card(ui("teams_working"))))
-        self.spawn(self._deliver_later(work, reference))
+        return False
 
     async def _wait_typing(self, context: TurnContext, work: asyncio.Future[Any], *,
                            stream: TeamsStream | None = None) -> bool:
@@ -219,26 +276,33 @@ class TeamsAdapter(Backgrounded):
             await asyncio.wait({work}, timeout=min(TYPING_EVERY, max(until - loop.time(), 0)))
         return True
 
-    async def respond_invoke(self, context: TurnContext, incoming: Incoming) -> Card:
+    async def respond_invoke(self, context: TurnContext, incoming: Incoming, held: Held = NOT_STORED) -> Card:
         """The card that replaces the one clicked (Action.Execute); late answers follow as a message."""
         work = asyncio.ensure_future(self.answer(incoming, context.activity))
         done, _ = await asyncio.wait({work}, timeout=self.deadline)
         if not done:
-            self.spawn(self._deliver_later(work, TurnContext.get_conversation_reference(context.activity)))
+            self.spawn(self._deliver_later(work, TurnContext.get_conversation_reference(context.activity), held))
             return note_card(ui("teams_working"))
         messages = work.result()
         first = messages[0].attachments[0].content if messages and messages[0].attachments else None
         if len(messages) > 1:
             await context.send_activities(messages[1:])
+        await self._done(held)
         return first if isinstance(first, dict) else note_card(ui("teams_error"))
 
-    async def _deliver_later(self, work: asyncio.Future[list[Activity]], reference: ConversationReference) -> None:
+    async def _deliver_later(self, work: asyncio.Future[list[Activity]], reference: ConversationReference,
+                             held: Held = NOT_STORED) -> None:
         try:
             messages = await work
         except Exception:
             log.exception("late teams answer failed")
             messages = [card_message(note_card(ui("teams_error")))]
-        await self.send(reference, messages)
+        try:
+            await self.send(reference, messages)
+        except Exception:
+            self._failed(held)
+            raise
+        await self._done(held)
 
     # --- proactive ----------------------------------------------------------------
     async def send(self, reference: ConversationReference, messages: list[Activity]) -> None:

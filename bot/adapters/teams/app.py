@@ -35,6 +35,7 @@ from bot.adapters.teams.contacts import ConversationStore
 from bot.adapters.teams.destinations import Destinations
 from bot.coach import Coach
 from bot.config import Settings
+from bot.inbox import inbox_times
 from storage.db import Database
 from storage.events import event_claim
 
@@ -126,7 +127,10 @@ async def mount(app: web.Application, coach: Coach, settings: Settings, *, datab
 
 
 async def install(app: web.Application, coach: Coach, settings: Settings, *, database: Database) -> TeamsAdapter:
-    """Add POST /api/messages, with references and retry dedupe in the shared `database`."""
+    """Add POST /api/messages, with references, retry dedupe and the inbox in the shared `database`.
+
+    The inbox sweeps from start-up; at shutdown it stops sweeping, lets answers in progress finish
+    for SHUTDOWN_TIMEOUT, then hands back the rows it still holds."""
     if not settings.teams_authenticated:
         log.warning("TEAMS ENDPOINT %s IS UNAUTHENTICATED (TEAMS_DEV_UNAUTHENTICATED=true): anyone who can "
                     "reach it can act as any Teams user. Use this only with the Bot Framework Emulator on "
@@ -135,12 +139,22 @@ async def install(app: web.Application, coach: Coach, settings: Settings, *, dat
     adapter = TeamsAdapter(coach=coach, cloud=make_cloud_adapter(settings), app_id=settings.microsoft_app_id,
                            deadline=settings.teams_reply_deadline, store=store,
                            destinations=Destinations.from_settings(settings),
-                           claim=event_claim(database.session, platform="teams"))
+                           claim=event_claim(database.session, platform="teams"), sessions=database.session,
+                           inbox_times=inbox_times(settings))
     app[ADAPTER_KEY] = adapter
     app.router.add_post(MESSAGES_PATH, adapter.handle_request)
+    inbox = adapter.inbox
+    assert inbox is not None
+
+    async def start_inbox(_: web.Application) -> None:
+        inbox.start()
 
     async def close(_: web.Application) -> None:
+        await inbox.stop()
         await adapter.drain(timeout=settings.shutdown_timeout)
+        await inbox.hand_back()
+
+    app.on_startup.append(start_inbox)
 
     app.on_cleanup.append(close)
     return adapter

@@ -78,10 +78,11 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         incoming = to_incoming(activity)
-        if incoming is None or not await self._adapter.first_time(activity):
+        held = await self._adapter.take(activity, incoming) if incoming is not None else None
+        if incoming is None or held is None:
             return
         await self._adapter.note_conversation(activity)
-        await self._adapter.respond(turn_context, incoming)
+        await self._adapter.respond(turn_context, incoming, held)
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext,
                                       invoke_value: AdaptiveCardInvokeValue) -> AdaptiveCardInvokeResponse:
@@ -89,10 +90,11 @@ class TeamsBot(TeamsActivityHandler):  # type: ignore[misc]  # botbuilder is unt
         incoming = invoke_incoming(activity, invoke_value)
         if incoming is None:
             return _card_response(note_card(ui("unavailable")))
-        if not await self._adapter.first_time(activity):
+        held = await self._adapter.take(activity, incoming)
+        if held is None:
             return _card_response(note_card(ui("teams_working")))
         await self._adapter.note_conversation(activity)
-        return _card_response(await self._adapter.respond_invoke(turn_context, incoming))
+        return _card_response(await self._adapter.respond_invoke(turn_context, incoming, held))
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         """The bot joining a 1:1 chat stores the reference and says hello; leaving it retires the reference.
