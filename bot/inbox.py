@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -213,6 +213,16 @@ class Inbox:
         if self._sweeper is None:
             self._stop.clear()
             self._sweeper = asyncio.get_running_loop().create_task(self._sweeping(), name=f"{self.platform} inbox")
+
+    async def on_startup(self, _app: Any) -> None:
+        """`start`, as an aiohttp start-up hook."""
+        self.start()
+
+    async def shut_down(self, drain: Callable[[float], Awaitable[None]], timeout: float) -> None:
+        """The shutdown order: stop sweeping, let answers in progress finish for `timeout`, hand back the rest."""
+        await self.stop()
+        await drain(timeout)
+        await self.hand_back()
 
     async def stop(self) -> None:
         """Stop sweeping (before the drain, so nothing new is taken on)."""

@@ -113,17 +113,13 @@ async def install(app: web.Application, coach: Coach, settings: Settings, *, cla
 
     inbox = adapter.inbox
     if inbox is not None:
-        async def start_inbox(_: web.Application) -> None:
-            inbox.start()
-
-        app.on_startup.append(start_inbox)
+        app.on_startup.append(inbox.on_startup)
 
     async def close(_: web.Application) -> None:
         if inbox is not None:
-            await inbox.stop()
-        await adapter.drain(timeout=settings.shutdown_timeout)
-        if inbox is not None:
-            await inbox.hand_back()
+            await inbox.shut_down(adapter.drain, settings.shutdown_timeout)
+        else:
+            await adapter.drain(settings.shutdown_timeout)
         for closer in closers:
             result = closer()
             if isinstance(result, Awaitable):

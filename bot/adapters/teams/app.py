@@ -146,15 +146,10 @@ async def install(app: web.Application, coach: Coach, settings: Settings, *, dat
     inbox = adapter.inbox
     assert inbox is not None
 
-    async def start_inbox(_: web.Application) -> None:
-        inbox.start()
-
     async def close(_: web.Application) -> None:
-        await inbox.stop()
-        await adapter.drain(timeout=settings.shutdown_timeout)
-        await inbox.hand_back()
+        await inbox.shut_down(adapter.drain, settings.shutdown_timeout)
 
-    app.on_startup.append(start_inbox)
+    app.on_startup.append(inbox.on_startup)
 
     app.on_cleanup.append(close)
     return adapter
