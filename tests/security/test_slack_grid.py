@@ -8,14 +8,15 @@ from datetime import date
 from datetime import time as clock_time
 from urllib.parse import urlencode
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from storage import audit
 from storage.audit import record
 from storage.conversation_refs import find_reference, save_reference
 from storage.db import Database, SessionFactory, make_engine, upgrade
-from storage.entries import add_entry, list_entries
-from storage.models import Enrolment, ManagerLink, Person, PromptSetting
+from storage.entries import list_entries
+from storage.models import Enrolment, Entry, ManagerLink, Person, PromptSetting, utcnow
 from storage.people import ensure_person, find_person, link
 from storage.schedule import save_setting
 from storage.tags import set_tag
@@ -67,10 +68,11 @@ def _stored(session: Session, user_id: str, workspace: str, *, role: str = "appr
     session.add(Enrolment(person_id=person.id, standard_ref="ST1398", start_date=START,
                           planned_epa_date=date(2028, 9, 1)))
     for n in range(entries):
-        entry = add_entry(session, person_id=person.id, text=f"{user_id} entry {n} in {workspace}",
-                          work_date=START, otj_hours=1.0)
-        assert entry.id is not None
-        set_tag(session, entry_id=entry.id, ksb_id="S24", source="confirmed")
+        # the columns of its time, not the model's (entries have grown an event key since)
+        entry_id = session.execute(sa.insert(Entry).values(
+            person_id=person.id, text=f"{user_id} entry {n} in {workspace}", work_date=START, otj_hours=1.0,
+            tagging_status="ok", created_at=utcnow(), updated_at=utcnow()).returning(col(Entry.id))).scalar_one()
+        set_tag(session, entry_id=entry_id, ksb_id="S24", source="confirmed")
     if prompt_day is not None:
         save_setting(session, person_id=person.id, weekday=prompt_day, local_time=clock_time(15), enabled=True,
                      snoozed_until=None, last_ksb_id=None)
