@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.background import BackgroundWork
 from bot.config import Settings
-from storage import inbox as store
+from storage import inbox_rows as store
 from storage.db import Sessions
 from storage.models import InboxItem
 

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col
 
-from storage.inbox import of_person
+from storage.inbox_rows import of_person
 from storage.models import AuditEvent, Entry, EntryTag, Person
 
 AUDIT_PERSON_COLUMNS = ("actor_id", "subject_id", "related_id")

@@ -17,7 +17,7 @@ from bot.coaching.data_rights import ConfirmationRequired, DataRights
 from bot.messages import Incoming, UserRef
 from bot.names import ActionId
 from knowledge.registry import Knowledge
-from storage import audit, entries, inbox, people, reviews, tags
+from storage import audit, entries, inbox_rows, people, reviews, tags
 from storage.conversations import save_context
 from storage.db import SessionFactory
 from storage.models import ConversationRef, PromptSetting, ScheduledSend, utcnow
@@ -53,7 +53,7 @@ def _fill(sessions: SessionFactory, user: UserRef, role: str = "apprentice") -> 
                              remind_days_before=5, enabled=True)
         save_context(session, person_id=person.id, conversation_id="D1", ksb_ids=["S24"], entry_id=entry.id)
         audit.record(session, action="entry.created", actor_id=person.id, subject_id=person.id)
-        inbox.put(session, platform=user.platform, event_key=uuid.uuid4().hex, kind="message",
+        inbox_rows.put(session, platform=user.platform, event_key=uuid.uuid4().hex, kind="message",
                   workspace_id=user.workspace_id, user_id=user.user_id, holder="replica-1",
                   payload={"text": f"{user.display_name}'s words not answered yet"}, lease_until=utcnow())
         session.commit()

@@ -25,7 +25,7 @@ from bot.inbox import Inbox, InboxTimes
 from bot.search.retrieval import HybridRetriever
 from bot.wiring import make_coach, open_settings_database
 from knowledge.registry import Knowledge
-from storage import entries, inbox, people
+from storage import entries, inbox_rows, people
 from storage.db import Database, SessionFactory
 from storage.models import Entry, InboxItem, ProcessedEvent, utcnow
 from tests.conftest import make_settings
@@ -45,7 +45,7 @@ FAST = InboxTimes(lease=1.0, sweep=0.2, write=2.0)
 def _put(sessions: SessionFactory, key: str, *, holder: str = "replica-a", lease: float = 30.0,
          kind: str = "message", payload: dict[str, Any] | None = None) -> int | None:
     with sessions() as session:
-        row = inbox.put(session, platform="slack", event_key=key, kind=kind, workspace_id=TEAM, user_id=USER,
+        row = inbox_rows.put(session, platform="slack", event_key=key, kind=kind, workspace_id=TEAM, user_id=USER,
                         payload=payload or {"n": key}, holder=holder,
                         lease_until=utcnow() + timedelta(seconds=lease))
         session.commit()
@@ -54,7 +54,7 @@ def _put(sessions: SessionFactory, key: str, *, holder: str = "replica-a", lease
 
 def _rows(sessions: SessionFactory) -> list[InboxItem]:
     with sessions() as session:
-        return inbox.waiting(session)
+        return inbox_rows.waiting(session)
 
 
 def test_a_row_is_stored_once_per_event_and_claims_it(sessions: SessionFactory) -> None:
@@ -73,18 +73,18 @@ def test_only_expired_leases_are_claimed_and_only_by_one_replica(sessions: Sessi
     won = []
     for holder in ("replica-b", "replica-c"):  # both saw the same expired row at the same moment
         with sessions() as session:
-            won.append(inbox.claim_expired(session, platforms=["slack"], holder=holder, now=now,
+            won.append(inbox_rows.claim_expired(session, platforms=["slack"], holder=holder, now=now,
                                            lease_until=now + timedelta(seconds=30), limit=10))
             session.commit()
     won_a, won_b = won
     assert [r.id for r in won_a] == [dead] and won_b == []
     assert won_a[0].leased_by == "replica-b" and won_a[0].attempts == 1
     with sessions() as session:  # another platform's sweep never takes Slack's rows
-        assert inbox.claim_expired(session, platforms=["teams"], holder="x", now=now + timedelta(hours=1),
+        assert inbox_rows.claim_expired(session, platforms=["teams"], holder="x", now=now + timedelta(hours=1),
                                    lease_until=now, limit=10) == []
-        assert inbox.renew(session, ids=[live or 0, dead or 0], holder="replica-a", lease_until=now) == 1
-        assert inbox.release(session, ids=[dead or 0], holder="replica-b", now=now) == 1
-        assert inbox.finish(session, ids=[live or 0]) == 1
+        assert inbox_rows.renew(session, ids=[live or 0, dead or 0], holder="replica-a", lease_until=now) == 1
+        assert inbox_rows.release(session, ids=[dead or 0], holder="replica-b", now=now) == 1
+        assert inbox_rows.finish(session, ids=[live or 0]) == 1
         session.commit()
     [left] = _rows(sessions)
     assert (left.id, left.leased_by) == (dead, "")
@@ -302,7 +302,7 @@ async def test_a_teams_reflection_left_by_a_dead_replica_is_saved_once_and_answe
     settings = make_settings(tmp_path, teams_dev_unauthenticated=True, inbox_lease=1.0, inbox_sweep_interval=0.2)
     activity = Activity().deserialize(make_activity(REFLECTION, service_url=fake_connector.url))
     with open_settings_database(settings) as db, db.session() as session:
-        inbox.put(session, platform="teams", event_key=f"conv1|{activity.id}", kind="activity",
+        inbox_rows.put(session, platform="teams", event_key=f"conv1|{activity.id}", kind="activity",
                   workspace_id="tenant-1", user_id="aad-1", holder="killed-with-kill-9", lease_until=utcnow(),
                   payload={"activity": activity.serialize(), "text": REFLECTION, "action": "", "payload": {}})
         session.commit()
