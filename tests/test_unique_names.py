@@ -14,7 +14,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "knowledge", "storage")
 PLATFORM_ROLES = {"adapter", "app", "sender", "stream"}
-KNOWN = {"Turn"}  # agent.tools.Turn (one agent turn's tool results) vs conversation.context.Turn: to rename
 
 
 def _sources() -> list[Path]:
@@ -54,5 +53,5 @@ def test_no_two_types_share_a_name() -> None:
         for name in _type_names(path):
             where[name].append(str(path.relative_to(ROOT)))
     assert len(where) > 150
-    shared = {name: paths for name, paths in where.items() if len(paths) > 1 and name not in KNOWN}
+    shared = {name: paths for name, paths in where.items() if len(paths) > 1}
     assert shared == {}

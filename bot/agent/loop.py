@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from bot.agent.history import thread_messages
 from bot.agent.stream import Stream
-from bot.agent.tools import Toolkit, Turn
+from bot.agent.tools import Toolkit, ToolTurn
 from bot.claims import claims_hold
 from bot.coach import followups_for
 from bot.conversation.context import EMPTY_CONTEXT, Context
@@ -150,7 +150,7 @@ class Agent:
         reply.metadata.update(fallback_metadata(reason, detail))
         return reply
 
-    async def _run(self, incoming: Incoming, intent: Intent, context: Context, turn: Turn, tools: list[BaseTool],
+    async def _run(self, incoming: Incoming, intent: Intent, context: Context, turn: ToolTurn, tools: list[BaseTool],
                    usage: Usage, stream: Stream | None) -> str:
         standard = self._knowledge.standard
         messages: list[BaseMessage] = [
@@ -214,7 +214,7 @@ class Agent:
             raise Fallback(FallbackReason.MALFORMED) from exc
         return str(result)
 
-    def _reply(self, text: str, turn: Turn, intent: Intent) -> Reply:
+    def _reply(self, text: str, turn: ToolTurn, intent: Intent) -> Reply:
         if not text:
             raise Fallback(FallbackReason.EMPTY)
         invented = invented_ids(text, turn.returned_ids)

@@ -109,7 +109,7 @@ class ScheduleChange(BaseModel):
 
 
 @dataclass
-class Turn:
+class ToolTurn:
     """What one turn's tools found and proposed: the ids they returned bound the final answer."""
 
     user: UserRef
@@ -145,14 +145,14 @@ class Toolkit:
         self._entries = entries
         self._figures = figures
 
-    async def figures(self, turn: Turn) -> Figures | None:
+    async def figures(self, turn: ToolTurn) -> Figures | None:
         """The asker's figures when a tool showed the model their data; None (no claim may stand) otherwise."""
         if not turn.personal or self._figures is None:
             return None
         return await self._figures(turn.user)
 
-    def for_turn(self, incoming: Incoming) -> tuple[Turn, list[BaseTool]]:
-        turn = Turn(user=incoming.user, conversation_id=incoming.conversation_id)
+    def for_turn(self, incoming: Incoming) -> tuple[ToolTurn, list[BaseTool]]:
+        turn = ToolTurn(user=incoming.user, conversation_id=incoming.conversation_id)
         specs: list[tuple[str, str, type[BaseModel], Callable[..., Awaitable[str]]]] = [
             ("ksb_lookup", "The standard's exact words, plain-English explanation and evidence ideas for KSB ids.",
              KsbIds, lambda ids: self._handled(turn, IntentName.QUESTION, " ".join(ids))),
@@ -188,7 +188,7 @@ class Toolkit:
         return turn, tools
 
     @staticmethod
-    def _recorded(turn: Turn, name: str, run: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+    def _recorded(turn: ToolTurn, name: str, run: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
         async def call(**kwargs: Any) -> str:
             turn.used.append(name)
             return await run(**kwargs)
@@ -196,7 +196,7 @@ class Toolkit:
         return call
 
     # --- reads: the offline handlers, as this person ------------------------------------
-    async def _handled(self, turn: Turn, key: str, text: str) -> str:
+    async def _handled(self, turn: ToolTurn, key: str, text: str) -> str:
         handler = self._handler_for(key)
         if handler is None:
             return render("agent_tool_unavailable.md")
@@ -204,18 +204,18 @@ class Toolkit:
                               Intent(key, text))
         return self._result(turn, reply)
 
-    def _result(self, turn: Turn, reply: Reply) -> str:
+    def _result(self, turn: ToolTurn, reply: Reply) -> str:
         body = reply.text
         if reply.citations:
             body += "\n" + "\n".join(f"[{c.id}] \u201c{c.text}\u201d" for c in reply.citations)
         self._returned(turn, body)
         return delimit(body[:RESULT_CHARS])
 
-    def _returned(self, turn: Turn, text: str) -> None:
+    def _returned(self, turn: ToolTurn, text: str) -> None:
         """Only ids the standard has count: a reflection's words may name any string."""
         turn.returned_ids |= {i for i in mentioned_ids(text) if self._knowledge.standard.ksb(i) is not None}
 
-    async def _searched(self, turn: Turn, query: str) -> str:
+    async def _searched(self, turn: ToolTurn, query: str) -> str:
         retrieval = await self._search(query)
         found = citations(self._knowledge.standard, retrieval.ids)
         if not found:
@@ -224,7 +224,7 @@ class Toolkit:
         self._returned(turn, body)
         return delimit(body[:RESULT_CHARS])
 
-    async def _ideas(self, turn: Turn, ksb_id: str) -> str:
+    async def _ideas(self, turn: ToolTurn, ksb_id: str) -> str:
         ksb = self._knowledge.standard.ksb(ksb_id.strip())
         if ksb is None:
             return render("agent_no_such_ksb.md", id=delimit(ksb_id.strip().upper()[:5]),
@@ -236,7 +236,7 @@ class Toolkit:
         return delimit(body[:RESULT_CHARS])
 
     # --- changes: proposals only -------------------------------------------------------
-    async def _propose_reflection(self, turn: Turn, text: str, date: str | None, hours: float | None) -> str:
+    async def _propose_reflection(self, turn: ToolTurn, text: str, date: str | None, hours: float | None) -> str:
         payload: dict[str, Any] = {"text": text.strip()}
         if date:
             payload["date"] = date.strip()[:40]
@@ -246,7 +246,7 @@ class Toolkit:
                                      style="primary"))
         return render("agent_proposed.md")
 
-    async def _propose_tags(self, turn: Turn, entry_id: int, ksb_ids: list[str], change: str) -> str:
+    async def _propose_tags(self, turn: ToolTurn, entry_id: int, ksb_ids: list[str], change: str) -> str:
         if self._entries is None:
             return render("agent_tool_unavailable.md")
         try:
@@ -266,7 +266,7 @@ class Toolkit:
         self._returned(turn, " ".join(known))
         return delimit(render("agent_proposed_tags.md", entry=str(entry_id), snippet=snippet))
 
-    async def _propose_schedule(self, turn: Turn, change: str) -> str:
+    async def _propose_schedule(self, turn: ToolTurn, change: str) -> str:
         if parse_change(change) is None:
             return ui("prompt_settings_unknown", word="prompts")
         turn.proposals.append(Action(ui("label_prompt_change", change=delimit(change.strip())),
