@@ -15,7 +15,7 @@ optional or heavy dependency that a path may never need:
   and bot/programme/vectors.py (a question that names a KSB id never needs it),
 - `bm25s` (and numpy under it: bot/search/lexical.py, on the first lexical score),
 - `dateparser` (free-text dates in reflections, bot/coaching/reflection_words.py), `weasyprint` (PDF
-  portfolios, bot/documents/pdf.py),
+  portfolios, bot/documents/pdf.py) and `pypdf` (joining a long PDF's chapters, bot/documents/pdf_join.py),
 - `sqlalchemy` URL parsing in the settings validator, `tqdm` for the index progress bar,
 - `storage.db`/`sqlalchemy` and `knowledge.index` in bot/health.py, so the container's
   `python -m bot.health` probe stays light,
