@@ -41,7 +41,7 @@ class RateLimitRetry(AsyncRateLimitErrorRetryHandler):
     claim taken over meanwhile is not sent. The wait happens in `_can_retry_async`, because
     only there may the answer still be no."""
 
-    def __init__(self, *, retries: int, sleep: Sleep, report: Callable[[float], Awaitable[None]] | None,
+    def __init__(self, *, retries: int, sleep: Sleep, report: Callable[[float], Awaitable[None]],
                  go_ahead: GoAhead | None) -> None:
         super().__init__(max_retry_count=retries)
         self._sleep = sleep
@@ -53,8 +53,7 @@ class RateLimitRetry(AsyncRateLimitErrorRetryHandler):
         if response is None or response.status_code != 429:
             return False
         wait = retry_after(response.headers)
-        if self._report is not None:
-            await self._report(wait)
+        await self._report(wait)
         log.info("slack rate limited; waiting %.1fs (retry %d)", wait, state.current_attempt + 1)
         await self._sleep(wait)
         return self._go_ahead is None or await self._go_ahead()
