@@ -36,7 +36,7 @@ from storage.models import InboxItem
 
 log = logging.getLogger(__name__)
 
-Turn = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+TurnHandler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,13 @@ class Inbox:
         self._background = background
         self.times = times or InboxTimes()
         self.holder = holder_name()
-        self._turns: dict[str, Turn] = {}
+        self._turns: dict[str, TurnHandler] = {}
         self._held: set[int] = set()  # rows this process is working on: their leases are renewed
         self._unfinished: set[int] = set()  # answered, but the delete failed: retried each sweep
         self._stop = asyncio.Event()
         self._sweeper: asyncio.Task[None] | None = None
 
-    def turn(self, kind: str, handler: Turn) -> None:
+    def turn(self, kind: str, handler: TurnHandler) -> None:
         """Register how a stored `kind` is run (first time and replay alike)."""
         self._turns[kind] = handler
 
@@ -133,7 +133,7 @@ class Inbox:
             session.commit()
             return row
 
-    async def _work(self, held: Held, kind: str, handler: Turn, payload: dict[str, Any]) -> None:
+    async def _work(self, held: Held, kind: str, handler: TurnHandler, payload: dict[str, Any]) -> None:
         """Run the turn; then its row goes. Cancelled (shutdown), the row stays held and is handed back.
 
         The coach turns its own failures into a reply, so what escapes a handler is the platform

@@ -28,7 +28,7 @@ from bot.adapters.slack.stream import SlackStream
 from bot.background import Backgrounded, BackgroundWork
 from bot.coach import Coach
 from bot.expiring import DAY
-from bot.inbox import Inbox, InboxTimes, Turn
+from bot.inbox import Inbox, InboxTimes, TurnHandler
 from bot.messages import Incoming, Reply, UserRef
 from bot.names import IntentName
 from bot.ports import EventClaim
@@ -64,7 +64,7 @@ class SlackAdapter(Backgrounded):
         self._background = BackgroundWork(name="slack", max_working=max_working)
         self.inbox = Inbox(sessions=sessions, platform="slack", background=self._background,
                            times=inbox_times) if sessions is not None else None
-        self._turns: dict[str, Turn] = {}
+        self._turns: dict[str, TurnHandler] = {}
         self._people: TTLCache[tuple[str, str], UserRef] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
         self._dms: TTLCache[tuple[str, str], str] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
         self._pictures: TTLCache[str, str] = TTLCache(maxsize=KNOWN_PEOPLE, ttl=PEOPLE_TTL)
@@ -79,7 +79,7 @@ class SlackAdapter(Backgrounded):
             log.exception("could not record slack event %s", event_id)
             return True
 
-    def durable(self, kind: str, turn: Turn) -> None:
+    def durable(self, kind: str, turn: TurnHandler) -> None:
         """Register the handler of a kind of turn `accept` stores (and the inbox replays)."""
         self._turns[kind] = turn
         if self.inbox is not None:
