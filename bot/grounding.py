@@ -46,6 +46,15 @@ def invented_ids(text: str, allowed: Iterable[str]) -> set[str]:
     return mentioned_ids(text) - set(allowed)
 
 
+class Rejected(Exception):
+    """A model's answer that cannot be sent: why (one `FallbackReason`) and the particulars (ids, an error's type)."""
+
+    def __init__(self, reason: FallbackReason, detail: str = "") -> None:
+        super().__init__(f"{reason} {detail}".strip())
+        self.reason = reason
+        self.detail = detail
+
+
 def fallback_metadata(reason: FallbackReason, detail: str = "") -> dict[str, str]:
     """What a reply answered offline instead of by the model carries: the reason label and its particulars."""
     return {"fallback": reason.value, "composer": "grounded", **({"fallback_detail": detail} if detail else {})}

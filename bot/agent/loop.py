@@ -37,7 +37,7 @@ from bot.agent.tools import Toolkit, ToolTurn
 from bot.claims import claims_hold
 from bot.coach import followups_for
 from bot.conversation.context import EMPTY_CONTEXT, Context
-from bot.grounding import citations, delimit, fallback_metadata, invented_ids, ordered_ids
+from bot.grounding import Rejected, citations, delimit, fallback_metadata, invented_ids, ordered_ids
 from bot.intents import Intent
 from bot.messages import Incoming, Reply
 from bot.names import FallbackReason, IntentName
@@ -53,15 +53,6 @@ AGENT_INTENTS = frozenset({IntentName.QUESTION, IntentName.PROGRAMME, IntentName
                            IntentName.NEXT_STEPS, IntentName.LOG, IntentName.TAGS, IntentName.PROMPT_SETTINGS,
                            IntentName.CLARIFY})
 Offline = Callable[[], Awaitable[Reply]]
-
-
-class Fallback(Exception):
-    """The turn cannot be the model's: the reason goes to the metadata, the offline reply to the person."""
-
-    def __init__(self, reason: FallbackReason, detail: str = "") -> None:
-        super().__init__(f"{reason} {detail}".strip())
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass
@@ -129,8 +120,8 @@ class Agent:
             text = await self._run(incoming, intent, context, turn, tools, usage, stream)
             reply = self._reply(text, turn, intent)
             if not claims_hold(text, await self._toolkit.figures(turn), purpose="agent answer"):
-                raise Fallback(FallbackReason.CLAIMS)
-        except Fallback as exc:
+                raise Rejected(FallbackReason.CLAIMS)
+        except Rejected as exc:
             reply = await self._fell_back(offline, exc.reason, exc.detail)
         except TimeoutError:
             reply = await self._fell_back(offline, FallbackReason.TIMEOUT)
@@ -171,13 +162,13 @@ class Agent:
             message = step.message
             usage.add(message)
             if message.invalid_tool_calls or not _whole_arguments(message):
-                raise Fallback(FallbackReason.MALFORMED)
+                raise Rejected(FallbackReason.MALFORMED)
             if not message.tool_calls:  # the answer is all it said, so it is exactly what was streamed
                 spoken = "".join(said).strip()
                 return spoken if step.spoke else "\n\n".join(t for t in (spoken, _text(message)) if t)
             calls += len(message.tool_calls)
             if calls > self._max_calls:
-                raise Fallback(FallbackReason.TOOL_LIMIT)
+                raise Rejected(FallbackReason.TOOL_LIMIT)
             if stream is not None:
                 await stream.status(_doing(message.tool_calls))
             messages.append(AIMessage(content=message.content, tool_calls=message.tool_calls))
@@ -207,19 +198,19 @@ class Agent:
     async def _call(self, by_name: dict[str, BaseTool], call: Any) -> str:
         tool = by_name.get(str(call.get("name")))
         if tool is None:
-            raise Fallback(FallbackReason.MALFORMED)
+            raise Rejected(FallbackReason.MALFORMED)
         try:
             result = await tool.ainvoke(call.get("args") or {})
         except (ValidationError, TypeError, ValueError) as exc:
-            raise Fallback(FallbackReason.MALFORMED) from exc
+            raise Rejected(FallbackReason.MALFORMED) from exc
         return str(result)
 
     def _reply(self, text: str, turn: ToolTurn, intent: Intent) -> Reply:
         if not text:
-            raise Fallback(FallbackReason.EMPTY)
+            raise Rejected(FallbackReason.EMPTY)
         invented = invented_ids(text, turn.returned_ids)
         if invented:
-            raise Fallback(FallbackReason.INVENTED_IDS, ",".join(sorted(invented)))
+            raise Rejected(FallbackReason.INVENTED_IDS, ",".join(sorted(invented)))
         cited = [i for i in ordered_ids(text) if i in turn.returned_ids]
         name = intent.name if intent.name in AGENT_INTENTS else IntentName.QUESTION
         if turn.personal and name in {IntentName.QUESTION, IntentName.PROGRAMME, IntentName.COMPARE,

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from bot.claims import claims_hold
 from bot.composers.grounded import GroundedComposer
 from bot.config import Settings
-from bot.grounding import delimit, fallback_metadata, invented_ids
+from bot.grounding import Rejected, delimit, fallback_metadata, invented_ids
 from bot.names import FallbackReason
 from bot.ports import Composition
 from bot.prompt_files import load, render
@@ -31,15 +31,6 @@ from knowledge.registry import Knowledge
 
 log = logging.getLogger(__name__)
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
-
-
-class RejectedAnswer(ValueError):
-    """The model's output broke a grounding rule: `reason` is the label, `detail` the particulars."""
-
-    def __init__(self, reason: FallbackReason, detail: str = "") -> None:
-        super().__init__(f"{reason} {detail}".strip())
-        self.reason = reason
-        self.detail = detail
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
@@ -70,18 +61,18 @@ def parse_answer(raw: str, allowed: set[str]) -> tuple[str, list[str]]:
     try:
         data = json.loads(_FENCE.sub("", raw.strip()))
     except json.JSONDecodeError as exc:
-        raise RejectedAnswer(FallbackReason.MALFORMED) from exc
+        raise Rejected(FallbackReason.MALFORMED) from exc
     if not isinstance(data, dict) or not isinstance(data.get("answer"), str):
-        raise RejectedAnswer(FallbackReason.MALFORMED)
+        raise Rejected(FallbackReason.MALFORMED)
     answer = data["answer"].strip()
     cited = [str(c).upper().replace(" ", "") for c in data.get("cited") or []]
     if not answer or not cited:
-        raise RejectedAnswer(FallbackReason.UNCITED)
+        raise Rejected(FallbackReason.UNCITED)
     invented = (set(cited) - allowed) | invented_ids(answer, allowed)
     if invented:
-        raise RejectedAnswer(FallbackReason.INVENTED_IDS, ",".join(sorted(invented)))
+        raise Rejected(FallbackReason.INVENTED_IDS, ",".join(sorted(invented)))
     if not claims_hold(answer, None, purpose="answer"):  # it was shown no one's figures
-        raise RejectedAnswer(FallbackReason.CLAIMS)
+        raise Rejected(FallbackReason.CLAIMS)
     return answer, list(dict.fromkeys(cited))
 
 
@@ -122,7 +113,7 @@ class LlmComposer:
             text, cited = parse_answer(raw, allowed)
         except TimeoutError:
             return self._fell_back(grounded, FallbackReason.TIMEOUT)
-        except RejectedAnswer as exc:
+        except Rejected as exc:
             return self._fell_back(grounded, exc.reason, exc.detail)
         except Exception as exc:  # noqa: BLE001 - HTTP errors, connection errors, bad payloads
             return self._fell_back(grounded, FallbackReason.ERROR, type(exc).__name__)
