@@ -22,6 +22,9 @@ TAGGING_HELDOUT = DATA_DIR / "tagging_heldout.jsonl"  # short, messy and no-evid
 # A second held-out set of hard entries (typos, shorthand, one-liners, named ids, long weeks, days with
 # nothing to log), written before the round that grew the tuning set and never tuned on.
 TAGGING_HELDOUT_HARD = DATA_DIR / "tagging_heldout_hard.jsonl"
+# Clear medium-length entries and plain no-evidence weeks, written with the 32 such entries added to
+# the tuning set when the fit began scoring top 3 as well as top 6; never tuned on.
+TAGGING_HELDOUT_PLAIN = DATA_DIR / "tagging_heldout_plain.jsonl"
 
 
 def load_jsonl(name: str | Path) -> list[dict[str, Any]]:

@@ -4,9 +4,10 @@
 tuning entries and prints the best; the chosen values go into `TagTuning`'s
 defaults by hand, so a fit is a reviewed change. The objective is must-recall
 plus precision (counted up to PRECISION_AIM) on genuine entries plus the share of
-no-evidence entries left untagged. Among settings that score the same, the one making the fewest
-suggestions wins, and among gates that score the same, the middle one: the
-widest margin from both kinds of entry. KSBs suggested wrongly more often
+no-evidence entries left untagged, summed over the top 3 and the top 6. Each gate
+is judged by the mean objective of the gates around it, so a lone spike does not
+win over a plateau; among settings that score the same, the one making the fewest
+suggestions wins. KSBs suggested wrongly more often
 than rightly on the tuning entries get a per-KSB margin, also fitted here, waived
 when the entry holds one of their keyword phrases. The keyword phrases' bonus is
 fitted with the ranking.
@@ -24,22 +25,27 @@ from bot.config import Settings
 from bot.search.tagging import RetrievalTagger, TagTuning, default_reader
 from bot.wiring import make_retriever
 
-TOP = 6
+# Scored as the chat suggests (3) and as scripts ask (`--top 6`): a fit on 6 alone let a clear
+# medium-length entry's third suggestion through, and the top-3 dev set's precision fell under its floor.
+TOPS = (3, 6)
 # Precision above this is worth nothing; below it, as much as recall. At 0.75 the fit traded
 # the top-3 dev set's precision under its 0.60 floor for recall.
 PRECISION_AIM = 0.9
-GATES = [round(0.42 + 0.01 * n, 2) for n in range(21)]
-KEEP = (0.8, 0.85, 0.9)
+GATES = [round(0.42 + 0.01 * n, 2) for n in range(25)]
+GATE_SPREAD = 2
+KEEP = (0.8, 0.9)
 PER_ACTIVITY = (1, 2)
 ACTIVITY_TOP = (2,)  # the previous fit's value, fixed to keep the grid small on two cores
-ACTIVITY_WEIGHT = (0.5, 0.6)
-KEYWORD_BONUS = (0.0, 0.05, 0.1, 0.15)
+ACTIVITY_WEIGHT = (0.6,)  # three fits on the grown set chose 0.6 over 0.5
+KEYWORD_BONUS = (0.1,)
 ENTRY_KEEP = (0.85, 0.9, 0.95)
 FLOOR = (0.5, 0.55, 0.6)
+ACTIVITY_LIFT = (0.0, 0.04, 0.08, 0.12)
 MARGINS = (0.0, 0.03, 0.06, 0.1)
 
 
 def objective(items: list[dict[str, Any]], tagged: list[list[str]]) -> float:
+    """Recall plus precision (up to PRECISION_AIM) on genuine entries plus the share of no-evidence ones untagged."""
     recall: list[float] = []
     precision: list[float] = []
     empty: list[float] = []
@@ -71,33 +77,40 @@ def main() -> None:
     base = TagTuning(margins={})  # margins are fitted last, from none
 
     def run(tuning: TagTuning) -> tuple[float, list[list[str]]]:
+        """The objective summed over TOPS, and the suggestions at the largest."""
         tagger = RetrievalTagger(retriever=retriever, tuning=tuning, reader=reader)
-        tagged = [[s.id for s in tagger.choose(i["text"], top=TOP)] for i in items]
-        return objective(items, tagged), tagged
+        ranked = [tagger.rank(i["text"]) for i in items]
+        tagged = {top: [[s.id for s in tagger.select(i["text"], r, top=top)]
+                        for i, r in zip(items, ranked, strict=True)] for top in TOPS}
+        return sum(objective(items, t) for t in tagged.values()), tagged[max(TOPS)]
 
     results: dict[tuple[float, ...], tuple[float, int]] = {}  # (objective, -tags): fewer tags break ties
     names = ("activity_top", "activity_weight", "keyword_bonus", "keep_ratio", "per_activity", "entry_keep",
-             "floor", "gate")
+             "floor", "activity_lift", "gate")
     for ranking in itertools.product(ACTIVITY_TOP, ACTIVITY_WEIGHT, KEYWORD_BONUS):  # selection replayed on each
         scoring = dict(zip(names[:3], ranking, strict=True))
         tagger = RetrievalTagger(retriever=retriever, reader=reader,
                                  tuning=dataclasses.replace(base, **scoring))  # type: ignore[arg-type]
         ranked = [tagger.rank(i["text"]) for i in items]
-        for rest in itertools.product(KEEP, PER_ACTIVITY, ENTRY_KEEP, FLOOR, GATES):
+        for rest in itertools.product(KEEP, PER_ACTIVITY, ENTRY_KEEP, FLOOR, ACTIVITY_LIFT, GATES):
             key = (*ranking, *rest)
             tuning = dataclasses.replace(base, **dict(zip(names, key, strict=True)))  # type: ignore[arg-type]
-            tagged = [[s.id for s in tagger.select(i["text"], r, top=TOP, tuning=tuning)]
-                      for i, r in zip(items, ranked, strict=True)]
-            results[key] = (objective(items, tagged), -sum(map(len, tagged)))
-    best = max(results.values())
-    top = [key for key, value in results.items() if value == best]
-    plateau = sorted(k[-1] for k in top if k[:-1] == top[0][:-1])
-    chosen = (*top[0][:-1], plateau[len(plateau) // 2])
+            by_top = {top: [[s.id for s in tagger.select(i["text"], r, top=top, tuning=tuning)]
+                            for i, r in zip(items, ranked, strict=True)] for top in TOPS}
+            results[key] = (sum(objective(items, t) for t in by_top.values()),
+                            -sum(len(t) for ts in by_top.values() for t in ts))
+    # A gate is judged with its neighbours (GATE_SPREAD steps either side): a lone spike in the
+    # objective is a few tuning entries' margin, a plateau is where genuine and empty entries part.
+    def smoothed(key: tuple[float, ...]) -> tuple[float, int]:
+        near = [results[(*key[:-1], g)] for g in GATES if abs(g - key[-1]) <= GATE_SPREAD * 0.01 + 1e-9]
+        return sum(v[0] for v in near) / len(near), results[key][1]
+
+    chosen = max(results, key=smoothed)
     tuning = dataclasses.replace(base, **dict(zip(names, chosen, strict=True)))  # type: ignore[arg-type]
     score, tagged = run(tuning)
     fitted = " ".join(f"{n}={v}" for n, v in zip(names, chosen, strict=True))
     print(f"fitted on {len(items)} tuning entries: {fitted} "
-          f"(gates {plateau[0]}-{plateau[-1]} score the same) objective={score:.3f}")
+          f"(judged with the gates {GATE_SPREAD} steps either side) objective={score:.3f}")
     curve = "  ".join(f"{g:.2f}:{results[(*chosen[:-1], g)][0]:.2f}" for g in GATES[::2])
     print(f"objective by gate: {curve}")
     margins: dict[str, float] = {}

@@ -31,7 +31,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -475,11 +475,16 @@ class KsbIndex:
             for old in self._target.path.glob(f"{self._name}-*.npy"):
                 old.unlink(missing_ok=True)
 
-    def _similarities(self, query: str) -> tuple[list[IndexDocument], list[float]]:
+    def embed(self, query: str) -> list[float]:
+        """The query's vector, for `scan_vector` (the local embedder keeps recent ones)."""
+        return self._embeddings.embed_query(query)
+
+    def _similarities(self, query: str | Sequence[float]) -> tuple[list[IndexDocument], list[float]]:
         from knowledge.similarity import cosine
 
         docs, vectors = self._loaded()
-        return docs, [float(x) for x in cosine(vectors, self._embeddings.embed_query(query))]
+        vector = self.embed(query) if isinstance(query, str) else query
+        return docs, [float(x) for x in cosine(vectors, vector)]
 
     def search(self, query: str, k: int) -> list[tuple[IndexDocument, float]]:
         """The k nearest documents by cosine similarity, typical activities left out.
@@ -500,5 +505,9 @@ class KsbIndex:
         and comparing in memory takes well under a millisecond, exact, where a
         Chroma query returning them all takes tens of milliseconds.
         """
-        docs, sims = self._similarities(query)
+        return self.scan_vector(self.embed(query))
+
+    def scan_vector(self, vector: Sequence[float]) -> list[tuple[dict[str, Any], float]]:
+        """`scan` for a vector already made, such as the weighted sum of a long entry's parts."""
+        docs, sims = self._similarities(vector)
         return [(d.metadata, s) for d, s in zip(docs, sims, strict=True)]
