@@ -45,6 +45,10 @@ class Routed:
         return {"by": self.by, "confidence": round(self.confidence, 3), "options": list(self.intent.options)}
 
 
+# What someone wrote about their work is data: saved or previewed as written, tagged from the standard.
+_ENTRY_TEXT = frozenset({IntentName.REFLECT, IntentName.TAG_PREVIEW})
+
+
 class Router:
     def __init__(self, *, scorer: ExampleScorer | None = None, tuning: RouterTuning | None = None) -> None:
         self._scorer = scorer
@@ -55,7 +59,7 @@ class Router:
         if stripped and is_smalltalk(stripped) and IntentName.SMALLTALK in available:
             return Routed(Intent(IntentName.SMALLTALK, stripped), "rule")
         base = classify(stripped)
-        if base.name != IntentName.REFLECT and aimed_at_model(stripped):  # a reflection is data, saved as written
+        if base.name not in _ENTRY_TEXT and aimed_at_model(stripped):
             return Routed(Intent(IntentName.AIMED_AT_MODEL, stripped), "rule")
         if base.name != IntentName.QUESTION:
             return Routed(base, "rule")
