@@ -51,9 +51,8 @@ def test_activities_score_reflections_but_never_answer_questions(retriever: Hybr
     assert all(doc.metadata["group"] != ACTIVITY for doc, _ in retriever.index.search(text, k=300))
     guide = retriever.index.knowledge.guidance.for_ksb("S16")
     assert guide is not None
-    profile = retriever.dense_profile(text)["S16"]
-    assert len(profile.activities) == len(guide.activities) > 0
-    assert list(profile.activities) == sorted(profile.activities, reverse=True)
+    scanned = [m for m, _ in retriever.index.scan(text) if m.get("ksb") == "S16" and m.get("group") == ACTIVITY]
+    assert len(scanned) == len(guide.activities) > 0
 
 
 def test_scan_agrees_with_chroma(retriever: HybridRetriever) -> None:

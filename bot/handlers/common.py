@@ -103,5 +103,3 @@ def guarded(handler: Handler) -> Handler:
 
     return wrapper
 
-
-HandlerFactory = Callable[[Services], Handler]

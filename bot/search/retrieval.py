@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from bot.search.lexical import Bm25, tokens
 from bot.search.refs import find_references
-from knowledge.documents import ACTIVITY
 from knowledge.guidance import Guidance, KsbGuidance
 from knowledge.index import KsbIndex
 from knowledge.model import Ksb, Standard, split_id
@@ -62,14 +61,6 @@ class Tuning:
     min_score: float = 0.46
     keep_ratio: float = 0.8
     dense_k: int = 80
-
-
-@dataclass(frozen=True)
-class DenseProfile:
-    """One KSB's similarities to a text: its best standard/guidance document, and its activities best first."""
-
-    best: float
-    activities: tuple[float, ...]
 
 
 def ksb_document(ksb: Ksb, guide: KsbGuidance | None, *, activities: bool = False) -> str:
@@ -156,21 +147,6 @@ class HybridRetriever:
             if ksb_id and sim > best.get(ksb_id, -1.0):
                 best[ksb_id] = sim
         return best
-
-    def dense_profile(self, text: str) -> dict[str, DenseProfile]:
-        """Every KSB's similarities to `text` over all its documents, typical activities included."""
-        best: dict[str, float] = {}
-        activities: dict[str, list[float]] = {}
-        for metadata, sim in self.index.scan(text):
-            ksb_id = str(metadata.get("ksb") or "")
-            if not ksb_id:
-                continue
-            if metadata.get("group") == ACTIVITY:
-                activities.setdefault(ksb_id, []).append(sim)
-            elif sim > best.get(ksb_id, -1.0):
-                best[ksb_id] = sim
-        return {i: DenseProfile(best.get(i, 0.0), tuple(sorted(activities.get(i, []), reverse=True)))
-                for i in set(best) | set(activities)}
 
     def score_all(self, text: str) -> dict[str, float]:
         """Fused score for every KSB with any dense or lexical signal."""
