@@ -479,6 +479,13 @@ class KsbIndex:
         """The query's vector, for `scan_vector` (the local embedder keeps recent ones)."""
         return self._embeddings.embed_query(query)
 
+    def embed_many(self, queries: list[str]) -> list[list[float]]:
+        """`embed` for several texts, batched when the embedder can (the local one can)."""
+        batch = getattr(self._embeddings, "embed_queries", None)
+        if batch is not None:
+            return list(batch(queries))
+        return [self.embed(q) for q in queries]
+
     def _similarities(self, query: str | Sequence[float]) -> tuple[list[IndexDocument], list[float]]:
         from knowledge.similarity import cosine
 

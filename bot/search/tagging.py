@@ -63,6 +63,7 @@ class TagTuning:
     activity_lift: float = 0.08
     short_cap: int = 3  # suggestions for an entry of one or two activities
     long_cap: int = 5
+    embed_batch: int = 4  # activities embedded per call: batching is cheaper, small batches stay cancellable
     max_activities: int = 12  # beyond this, neighbouring activities are scored together
     # A keyword phrase of the KSB's guidance ("model card", "plain english", "optuna") found in the
     # entry is evidence specific to that KSB: it adds this much to the KSB's score.
@@ -191,10 +192,10 @@ class RetrievalTagger:
             return sorted((Scored(i, base + bonus, activities[0], bonus=bonus) for i, (base, bonus) in whole.items()),
                           key=lambda x: -x.score)
         reads = [self._reader.read(a.text) for a in activities]
-        vectors = []
-        for read in reads:
-            checkpoint()  # a long entry is many activities: stop between them once nobody waits
-            vectors.append(self._retriever.index.embed(read))
+        vectors: list[list[float]] = []
+        for start in range(0, len(reads), t.embed_batch):
+            checkpoint()  # a long entry is many activities: stop between batches once nobody waits
+            vectors += self._retriever.index.embed_many(reads[start:start + t.embed_batch])
         # The whole entry's vector is its activities' summed by length: embedding the whole text again
         # cost more than all its activities together (e5's attention grows with the square of its length).
         whole = self._parts(" ".join(reads), [sum(len(r) * v[n] for r, v in zip(reads, vectors, strict=True))
