@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.adapters.slack.blocks import decode_value, encode_value
 from bot.adapters.teams.sender import TeamsSender
 from bot.messages import Incoming
 from bot.names import ActionId, IntentName
+from bot.ownership import OWNER
 from bot.scheduler.clock import FixedClock
 from bot.scheduler.senders import RoutingSender
 from bot.scheduler.tick import Scheduler
@@ -217,3 +219,123 @@ async def test_someone_elses_review_pack_button_sends_no_pack_teams(teams: Teams
     await teams.settle()
     said = json.dumps(teams.messages()[before:])
     assert NOT_YOURS not in said and "file.consent" in said
+
+
+def sent_unbound_slack(value: str) -> str:
+    """The same button as it was sent before Snooze, Skip and the review pack were bound: no owner."""
+    action, payload = decode_value(value)
+    assert payload.pop(OWNER)  # today's button carries one: taking it away makes yesterday's
+    return encode_value(action, payload) or ""
+
+
+def sent_unbound_teams(data: dict[str, Any]) -> dict[str, Any]:
+    button: dict[str, Any] = json.loads(json.dumps(data))
+    assert button["ksb"]["p"].pop(OWNER)
+    return button
+
+
+async def test_a_weekly_prompt_sent_before_binding_acts_for_whoever_clicks_it_slack(
+        slack: SlackHarness, slack_database: Database, knowledge: Knowledge) -> None:
+    """Its Snooze and Skip carry no owner: each clicker snoozes or skips only their own prompts."""
+    ada = add_person(slack_database.session, USER)
+    await slack_scheduler(slack_database.session, knowledge, slack.fake, FixedClock(PROMPT_DUE)).tick()
+    [prompt] = [m for m in slack.posted() if any(a == ActionId.PROMPT_SNOOZE for _, a, _, _ in buttons(m["blocks"]))]
+    value = {a: v for _, a, _, v in buttons(prompt["blocks"])}
+    old = {action: sent_unbound_slack(value[action]) for action in (ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP)}
+    said = await slack_click(slack, USER, old[ActionId.PROMPT_SKIP], prompt)
+    assert NOT_YOURS not in said and "skipped" in said
+    assert [e.actor_id for e in skips(slack_database)] == [ada]
+    said = await slack_click(slack, "U666", old[ActionId.PROMPT_SNOOZE], prompt)
+    assert NOT_YOURS not in said and "Snoozed" in said
+    intruder, own = person_id(slack_database, "U666"), setting(slack_database.session, ada)
+    snoozed = setting(slack_database.session, intruder or 0)
+    assert snoozed is not None and snoozed.snoozed_until is not None  # the clicker's own prompt
+    assert own is None or own.snoozed_until is None  # not the person it was sent to
+    said = await slack_click(slack, "U666", value[ActionId.PROMPT_SKIP], prompt)  # today's: still bound
+    assert NOT_YOURS in said and len(skips(slack_database)) == 1
+
+
+async def test_a_weekly_prompt_sent_before_binding_acts_for_whoever_clicks_it_teams(
+        teams: TeamsHarness, knowledge: Knowledge) -> None:
+    await teams.post(teams.activity("hello"))
+    sender = TeamsSender(settings=teams.settings, database=teams.database)
+    scheduler = Scheduler(sessions=teams.database.session, knowledge=knowledge, clock=FixedClock(PROMPT_DUE),
+                          sender=RoutingSender({"teams": sender}))
+    assert (await scheduler.tick()).prompts.sent == 1
+    [prompt] = [c for c in teams.cards() if "Snooze" in json.dumps(c)]
+    verbs = {a["verb"]: a for a in card_actions(prompt) if a["type"] == "Action.Execute"}
+
+    def clicked(action: str, data: dict[str, Any], **who: str) -> dict[str, Any]:
+        return teams.activity("", activity_type="invoke", **who, value={
+            "action": {"type": "Action.Execute", "verb": action, "data": data}, "trigger": "manual"})
+
+    old = {action: sent_unbound_teams(verbs[action]["data"])
+           for action in (ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP)}
+    _, body = await teams.post(clicked(ActionId.PROMPT_SKIP, old[ActionId.PROMPT_SKIP]))
+    ada = person_id(teams.database, "aad-1")
+    assert NOT_YOURS not in json.dumps(body) and "skipped" in json.dumps(body)
+    assert [e.actor_id for e in skips(teams.database)] == [ada]
+    await teams.post(teams.activity("hello", user_id="29:user2", aad_object_id="aad-2", conversation_id="conv2"))
+    _, body = await teams.post(clicked(ActionId.PROMPT_SNOOZE, old[ActionId.PROMPT_SNOOZE], **CHANNEL_INVOKE))
+    await teams.settle()
+    assert NOT_YOURS not in json.dumps(body) and "Snoozed" in json.dumps(teams.cards("conv2"))  # sent privately
+    snoozed = setting(teams.database.session, person_id(teams.database, "aad-2") or 0)
+    own = setting(teams.database.session, ada or 0)
+    assert snoozed is not None and snoozed.snoozed_until is not None
+    assert own is None or own.snoozed_until is None
+    _, body = await teams.post(clicked(ActionId.PROMPT_SKIP, verbs[ActionId.PROMPT_SKIP]["data"],
+                                            **CHANNEL_INVOKE))
+    assert NOT_YOURS in json.dumps(body) and len(skips(teams.database)) == 1
+
+
+async def test_a_review_pack_button_sent_before_binding_gives_each_clicker_only_what_they_may_see_slack(
+        slack: SlackHarness, slack_database: Database) -> None:
+    managed_team(slack_database, platform="slack", manager="UMO", co_manager="UCY")
+    await slack.event(message_event("my team", user="UMO", channel="D7"))
+    await slack.settle()
+    [(value, message)] = [(v, m) for m in slack.posted() for _, a, _, v in buttons(m["blocks"])
+                          if a == ActionId.REVIEW_PACK_FOR]
+    old = sent_unbound_slack(value)
+    said = await slack_click(slack, "U666", old, message)  # no manager of hers: her pack is not theirs to see
+    assert NOT_YOURS not in said and slack.fake.uploads == {}
+    said = await slack_click(slack, "UMO", old, message)
+    assert NOT_YOURS not in said and len(slack.fake.uploads) == 1
+    said = await slack_click(slack, "UCY", value, message)  # today's button, someone else's: still refused
+    assert NOT_YOURS in said and len(slack.fake.uploads) == 1
+
+
+async def test_a_review_pack_button_sent_before_binding_gives_each_clicker_only_what_they_may_see_teams(
+        teams: TeamsHarness) -> None:
+    managed_team(teams.database, platform="teams", manager="aad-1", co_manager="aad-2")
+    await teams.post(teams.activity("my team"))
+    [button] = [a for c in teams.cards() for a in card_actions(c) if "Review pack" in a.get("title", "")]
+    old = sent_unbound_teams(button["data"])
+
+    async def click(data: dict[str, Any], **who: str) -> str:
+        before = len(teams.messages())
+        await teams.post(teams.activity("", value=data, **who))
+        await teams.settle()
+        return json.dumps(teams.messages()[before:])
+
+    stranger = {"user_id": "29:user3", "aad_object_id": "aad-3", "conversation_id": "conv3"}
+    said = await click(old, **stranger)
+    assert NOT_YOURS not in said and "file.consent" not in said
+    said = await click(old)
+    assert NOT_YOURS not in said and "file.consent" in said
+    said = await click(button["data"], **CHANNEL_INVOKE)
+    assert NOT_YOURS in said and "file.consent" not in said
+
+
+async def test_an_ownerless_save_or_delete_button_is_still_refused(
+        sessions: SessionFactory, knowledge: Knowledge) -> None:
+    """Only Snooze, Skip and the review pack were sent unbound before: an ownerless Save would put someone
+    else's pasted words in the clicker's log, an ownerless delete erase the clicker's data from a channel."""
+    coach = make_coach(sessions, knowledge, KeywordTagger(knowledge))
+    shown = await coach.handle(Incoming(user=ALICE, text="which KSBs does this entry show: I set up drift "
+                                                         "dashboards and alerts for the pricing model"))
+    [save] = [a for a in shown.actions if a.action == ActionId.REFLECT_SAVE]
+    stripped = {k: v for k, v in save.payload.items() if k != OWNER}
+    other = await coach.handle(Incoming(user=BOB, action=save.action, payload=stripped))
+    assert other.intent == IntentName.NOT_YOURS and count_entries(sessions, BOB) == 0
+    erase = await coach.handle(Incoming(user=BOB, action=ActionId.DATA_DELETE_CONFIRM, payload={}))
+    assert erase.intent == IntentName.NOT_YOURS
