@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from cachetools import LRUCache
 
@@ -22,10 +22,25 @@ WINDOW = 60.0
 
 
 def too_long(incoming: Incoming) -> bool:
-    """True when the message or any text field of a button or form is over MAX_INPUT characters."""
+    """True when the message or any text of a button or form, however deep, is over MAX_INPUT characters."""
     if len(incoming.text) > MAX_INPUT:
         return True
-    return any(isinstance(value, str) and len(value) > MAX_INPUT for value in incoming.payload.values())
+    return any(len(text) > MAX_INPUT for text in _strings(incoming.payload))
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a payload, keys too, inside lists and dicts at any depth: a submitted card's data
+    is the sender's to shape. A stack rather than recursion, so no nesting is deep enough to fail."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
 
 
 class TurnLimiter:

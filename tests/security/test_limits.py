@@ -7,6 +7,7 @@ import json
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -164,3 +165,22 @@ async def test_eight_oversized_card_submits_hold_up_no_ones_slack_answer(
         assert "S24" in json.dumps(answered)
     finally:
         await harness.close()
+
+
+async def test_an_oversized_string_nested_in_a_card_submit_is_refused_like_a_top_level_one(
+        teams: TeamsHarness) -> None:
+    """A card's data is the client's to shape: text inside a list, or a dict in a list, is text all the same."""
+    await teams.post(teams.activity("log a reflection"))
+    form = next(c for c in teams.cards() if any(i.get("id") == "ksb_text" for i in c["body"]))
+    [save] = card_actions(form)
+    fields = {"ksb_text": "I retrained the churn model on new data", "ksb_date": date.today().isoformat(),
+              "ksb_hours": "2"}
+    nested: list[Any] = [["S24", OVERSIZED], ["S24", {"note": [OVERSIZED]}]]
+    for ksbs in nested:
+        data = json.loads(json.dumps(save["data"]))
+        data["ksb"]["p"]["ksbs"] = ksbs
+        before = len(teams.cards())
+        await teams.post(teams.activity("", value={**data, **fields}))
+        await teams.settle()
+        assert TOO_LONG in json.dumps(teams.cards()[before:])
+    assert stored_entries(teams) == []
