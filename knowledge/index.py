@@ -486,12 +486,19 @@ class KsbIndex:
             return list(batch(queries))
         return [self.embed(q) for q in queries]
 
+    def token_count(self, query: str) -> int:
+        """Tokens the embedder reads for `query`, which its time grows with; about four characters a token
+        when the embedder cannot say (a remote one, billed rather than run here)."""
+        count = getattr(self._embeddings, "token_count", None)
+        return int(count(query)) if count is not None else len(query) // 4 + 2
+
     def _similarities(self, query: str | Sequence[float]) -> tuple[list[IndexDocument], list[float]]:
         from knowledge.similarity import cosine
 
         docs, vectors = self._loaded()
         vector = self.embed(query) if isinstance(query, str) else query
-        return docs, [float(x) for x in cosine(vectors, vector)]
+        sims: list[float] = cosine(vectors, vector).tolist()  # Python floats at once, not one by one
+        return docs, sims
 
     def search(self, query: str, k: int) -> list[tuple[IndexDocument, float]]:
         """The k nearest documents by cosine similarity, typical activities left out.

