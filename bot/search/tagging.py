@@ -66,10 +66,10 @@ class TagTuning:
     long_cap: int = 5
     embed_batch: int = 4  # activities embedded per call: batching is cheaper, small batches stay cancellable
     max_activities: int = 12  # beyond this, neighbouring activities are scored together
-    # Tokens embedded for one entry, shared by its activities (bot/search/token_budget.py): embedding is
+    # Tokens embedded for one entry, shared by its pieces (bot/search/token_budget.py): embedding is
     # nearly all of tagging's time and grows with the tokens, about 1.4 ms each on two cores, and a
     # 4,000-character week holds about 950. The longest labelled entry (665 characters) holds 210, so only a
-    # long entry is cut, each activity to its opening words; its words all still count for BM25 and keywords.
+    # long entry is cut, each sentence to its opening words; its words all still count for BM25 and keywords.
     embed_tokens: int = 384
     # A keyword phrase of the KSB's guidance ("model card", "plain english", "optuna") found in the
     # entry is evidence specific to that KSB: it adds this much to the KSB's score.
@@ -100,13 +100,18 @@ def default_reader(knowledge: Knowledge) -> Reader:
     return Reader(glossary=load_glossary(), corpus=corpus, english=english_words())
 
 
-def _bounded(activities: list[Activity], limit: int) -> list[Activity]:
-    """Pair up neighbours until at most `limit` remain, so a very long entry costs a bounded time."""
-    while len(activities) > limit:
-        paired = [Activity(f"{a.text} {b.text}", a.label)
-                  for a, b in zip(activities[::2], activities[1::2], strict=False)]
-        activities = paired + ([activities[-1]] if len(activities) % 2 else [])
-    return activities
+def _groups(count: int, limit: int) -> list[range]:
+    """The pieces each activity holds when neighbours are paired until at most `limit` remain, so a very
+    long entry costs a bounded time."""
+    groups = [range(n, n + 1) for n in range(count)]
+    while len(groups) > limit:
+        paired = [range(a.start, b.stop) for a, b in zip(groups[::2], groups[1::2], strict=False)]
+        groups = paired + ([groups[-1]] if len(groups) % 2 else [])
+    return groups
+
+
+def _joined(pieces: list[Activity], groups: list[range]) -> list[Activity]:
+    return [Activity(" ".join(pieces[n].text for n in group), pieces[group.start].label) for group in groups]
 
 
 class RetrievalTagger:
@@ -191,24 +196,28 @@ class RetrievalTagger:
                 for i in set(dense) | set(lexical)}
 
     def activities(self, text: str) -> list[Activity]:
-        return _bounded(split_activities(text), self._tuning.max_activities)
+        pieces = split_activities(text)
+        return _joined(pieces, _groups(len(pieces), self._tuning.max_activities))
 
-    def rank(self, text: str, activities: list[Activity] | None = None) -> list[Scored]:
+    def rank(self, text: str, pieces: list[Activity] | None = None) -> list[Scored]:
         """Every KSB with a signal, at its best activity, best first (named ids not included).
 
-        `activities`: the entry's, when the caller has already split it.
+        `pieces`: the entry's `split_activities`, when the caller has already split it.
         """
         t = self._tuning
         index = self._retriever.index
-        activities = activities or self.activities(text)
+        pieces = pieces or split_activities(text)
+        groups = _groups(len(pieces), t.max_activities)
+        activities = _joined(pieces, groups)
         if len(activities) == 1:
             read = self._reader.read(text)
             vector = index.embed(within_budget([read], t.embed_tokens, index.token_count)[0])
             whole = self._parts(read, vector)
             return sorted((Scored(i, base + bonus, activities[0], bonus=bonus, vector=vector)
                            for i, (base, bonus) in whole.items()), key=lambda x: -x.score)
-        reads = [self._reader.read(a.text) for a in activities]
-        embedded = within_budget(reads, t.embed_tokens, index.token_count)
+        piece_reads = [self._reader.read(p.text) for p in pieces]
+        reads = [" ".join(piece_reads[n] for n in group) for group in groups]
+        embedded = within_budget(piece_reads, t.embed_tokens, index.token_count, groups)
         vectors: list[list[float]] = []
         for start in range(0, len(embedded), t.embed_batch):
             checkpoint()  # a long entry is many activities: stop between batches once nobody waits
@@ -228,8 +237,8 @@ class RetrievalTagger:
                     best[ksb_id] = Scored(ksb_id, blended, activity, bonus=blended_bonus, vector=vector)
         return sorted(best.values(), key=lambda x: -x.score)
 
-    def choose(self, text: str, *, top: int = 3, activities: list[Activity] | None = None) -> list[Scored]:
-        return self.select(text, self.rank(text, activities), top=top)
+    def choose(self, text: str, *, top: int = 3, pieces: list[Activity] | None = None) -> list[Scored]:
+        return self.select(text, self.rank(text, pieces), top=top)
 
     def select(self, text: str, ranked: list[Scored], *, top: int, tuning: TagTuning | None = None) -> list[Scored]:
         """Named ids first, then the entry's strongest KSBs and each activity's best past the gate, within a cap."""
@@ -259,10 +268,10 @@ class RetrievalTagger:
     def suggest(self, text: str, *, top: int = 3) -> list[TagSuggestion]:
         if noise_kind(text):
             return []
-        activities = self.activities(text)
-        several = len(activities) > 1
+        pieces = split_activities(text)
+        several = len(pieces) > 1
         return [TagSuggestion(id=s.id, confidence=round(min(s.score, 1.0), 3), reason=self._reason(s, several))
-                for s in self.choose(text, top=top, activities=activities)]
+                for s in self.choose(text, top=top, pieces=pieces)]
 
     def _reason(self, scored: Scored, several: bool) -> str:
         ksb = self._knowledge.standard.ksb(scored.id)

@@ -1,15 +1,17 @@
-"""Share a token budget among the texts of one entry, and cut a text to its share.
+"""Share a token budget among the pieces of one entry, and cut a piece to its share.
 
 Embedding time grows with the tokens embedded (about 1.4 ms a token for e5-small on
 two cores), so a 4,000-character week costs over a second where a usual entry costs a
-tenth of that. Its activities share one budget: a short one keeps all its tokens and
-the longest are cut to a common length, so each activity is still embedded by its
-opening words, where the entries we have seen say what was done.
+tenth of that. Its pieces (sentences, days) share one budget: a short one keeps all its
+words and the longest are cut to a common length, so every piece is still embedded by
+its opening words, where the entries we have seen say what was done. Cutting whole
+activities instead lost the later sentences of a paired activity, and with them the
+KSBs they evidenced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 TokenCount = Callable[[str], int]
 
@@ -47,7 +49,24 @@ def cut(text: str, limit: int, count: TokenCount) -> str:
     return " ".join(words[:low])
 
 
-def within_budget(texts: list[str], budget: int, count: TokenCount) -> list[str]:
-    """`texts` cut so that together they hold at most `budget` tokens (counted as the embedder counts them)."""
-    cap = token_cap([count(t) for t in texts], budget)
-    return texts if cap is None else [cut(t, cap, count) for t in texts]
+def within_budget(pieces: list[str], budget: int, count: TokenCount,
+                  groups: Sequence[range] | None = None) -> list[str]:
+    """Each group of `pieces` joined (each piece alone by default), its pieces cut to a common length so the
+    joined texts hold at most `budget` tokens, counted as the embedder counts them.
+
+    Every joined text costs the embedder's own tokens (its prefix and specials) once, so
+    those are set aside before the pieces share the rest. A piece keeps at least its first
+    word: a budget too small for that is overrun rather than a piece left out.
+    """
+    groups = groups or [range(n, n + 1) for n in range(len(pieces))]
+    joined = [" ".join(pieces[n] for n in group) for group in groups]
+    if sum(count(text) for text in joined) <= budget:
+        return joined
+    own = count("")
+    lengths = [max(count(piece) - own, 0) for piece in pieces]
+    cap = token_cap(lengths, budget - own * len(groups)) or max(lengths)
+    while True:  # pieces joined may hold a token or two more than apart: tighten until they fit
+        kept = [" ".join(cut(pieces[n], cap + own, count) for n in group) for group in groups]
+        if cap <= 1 or sum(count(text) for text in kept) <= budget:
+            return kept
+        cap -= 1
