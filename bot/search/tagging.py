@@ -128,6 +128,7 @@ class RetrievalTagger:
         self._surface = {k.id: self._surface_words(k.id) for k in knowledge.standard.ksbs}
         self._keywords = _keyword_phrases(knowledge, self._lexical.idf)
         self._longest_keyword = max((p.count(" ") + 1 for p in self._keywords), default=0)
+        self._keyword_rank = {phrase: n for n, phrase in enumerate(self._keywords)}  # hits keep the guidance's order
 
     @property
     def tuning(self) -> TagTuning:
@@ -175,10 +176,10 @@ class RetrievalTagger:
         # the text's runs of words as long as a phrase, looked up, instead of every phrase searched for
         runs = {" ".join(found[i:i + n]) for n in range(1, self._longest_keyword + 1) for i in range(len(found))}
         hits: dict[str, list[str]] = {}
-        for phrase, (ksb_ids, spelt) in self._keywords.items():
-            if phrase in runs:
-                for ksb_id in ksb_ids:
-                    hits.setdefault(ksb_id, []).append(spelt)
+        for phrase in sorted(runs & self._keywords.keys(), key=self._keyword_rank.__getitem__):
+            ksb_ids, spelt = self._keywords[phrase]
+            for ksb_id in ksb_ids:
+                hits.setdefault(ksb_id, []).append(spelt)
         return hits
 
     def scores(self, text: str) -> dict[str, float]:

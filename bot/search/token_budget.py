@@ -34,19 +34,33 @@ def token_cap(counts: list[int], budget: int) -> int | None:
     return max(left, 1)  # not reached: the texts fit, handled above
 
 
-def cut(text: str, limit: int, count: TokenCount) -> str:
-    """The longest opening run of `text`'s words that is at most `limit` tokens (at least its first word)."""
-    if count(text) <= limit:
-        return text
-    words = text.split()
-    low, high = 1, len(words) - 1  # `low` words always kept; the whole text is known too long
-    while low < high:
-        middle = (low + high + 1) // 2
-        if count(" ".join(words[:middle])) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    return " ".join(words[:low])
+def word_costs(count: TokenCount) -> tuple[int, Callable[[str], int]]:
+    """The embedder's own tokens (prefix, specials) in every text, and a word's tokens after another word.
+
+    A text's count is its own tokens plus its words' (exactly so for e5's tokenizer on
+    the entries we hold), so a text is cut by counting each distinct word once instead of
+    counting the text again at every trial length: counting costs time in the length counted.
+    """
+    one, two = count("a"), count("a a")
+    known: dict[str, int] = {}
+
+    def cost(word: str) -> int:
+        if word not in known:
+            known[word] = count(f"a {word}") - one
+        return known[word]
+
+    return 2 * one - two, cost
+
+
+def opening(words: list[str], sizes: list[int], limit: int) -> str:
+    """The opening words whose sizes add up to at most `limit` (at least the first word)."""
+    total = kept = 0
+    for size in sizes:
+        if kept and total + size > limit:
+            break
+        total += size
+        kept += 1
+    return " ".join(words[:kept])
 
 
 def within_budget(pieces: list[str], budget: int, count: TokenCount,
@@ -54,19 +68,20 @@ def within_budget(pieces: list[str], budget: int, count: TokenCount,
     """Each group of `pieces` joined (each piece alone by default), its pieces cut to a common length so the
     joined texts hold at most `budget` tokens, counted as the embedder counts them.
 
-    Every joined text costs the embedder's own tokens (its prefix and specials) once, so
-    those are set aside before the pieces share the rest. A piece keeps at least its first
-    word: a budget too small for that is overrun rather than a piece left out.
+    Every joined text costs the embedder's own tokens once, so those are set aside before
+    the pieces share the rest. A piece keeps at least its first word: a budget too small
+    for that is overrun rather than a piece left out.
     """
     groups = groups or [range(n, n + 1) for n in range(len(pieces))]
-    joined = [" ".join(pieces[n] for n in group) for group in groups]
-    if sum(count(text) for text in joined) <= budget:
-        return joined
-    own = count("")
-    lengths = [max(count(piece) - own, 0) for piece in pieces]
-    cap = token_cap(lengths, budget - own * len(groups)) or max(lengths)
-    while True:  # pieces joined may hold a token or two more than apart: tighten until they fit
-        kept = [" ".join(cut(pieces[n], cap + own, count) for n in group) for group in groups]
+    own, cost = word_costs(count)
+    words = [piece.split() for piece in pieces]
+    sizes = [[cost(word) for word in piece] for piece in words]
+    lengths = [sum(piece) for piece in sizes]
+    cap = token_cap(lengths, budget - own * len(groups))
+    if cap is None:
+        return [" ".join(pieces[n] for n in group) for group in groups]
+    while True:  # should a tokenizer count joined words as more than apart: tighten until they fit
+        kept = [" ".join(opening(words[n], sizes[n], cap) for n in group) for group in groups]
         if cap <= 1 or sum(count(text) for text in kept) <= budget:
             return kept
         cap -= 1
