@@ -9,7 +9,8 @@ is judged by the mean objective of the gates around it, so a lone spike does not
 win over a plateau; among settings that score the same, the one making the fewest
 suggestions wins. KSBs suggested wrongly more often
 than rightly on the tuning entries get a per-KSB margin, also fitted here, waived
-when the entry holds one of their keyword phrases. The keyword phrases' bonus is
+when the entry holds one of their keyword phrases; a margin is kept only when it is worth at
+least one entry's whole recall, so a tie broken by one entry's precision does not set one. The keyword phrases' bonus is
 fitted with the ranking.
 """
 
@@ -114,10 +115,11 @@ def main() -> None:
     curve = "  ".join(f"{g:.2f}:{results[(*chosen[:-1], g)][0]:.2f}" for g in GATES[::2])
     print(f"objective by gate: {curve}")
     margins: dict[str, float] = {}
+    worth = 1 / sum(1 for i in items if i["must"])  # one genuine entry's recall
     for ksb_id in wrong_often(items, tagged):
         scored = {m: run(dataclasses.replace(tuning, margins={**margins, ksb_id: m}))[0] for m in MARGINS}
         margin = min(m for m in MARGINS if scored[m] == max(scored.values()))
-        if margin:
+        if margin and scored[margin] - scored[0.0] >= worth:
             margins[ksb_id] = margin
     final = run(dataclasses.replace(tuning, margins=margins))[0]
     print(f"per-KSB margins: {margins or 'none needed'}; objective {final:.3f}")
