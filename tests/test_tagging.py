@@ -115,6 +115,24 @@ def test_a_keyword_phrase_of_the_guidance_is_evidence_of_its_ksb(tagger: Retriev
     assert "S25" not in tagger.keyword_hits(tagger._reader.read("switched the model to a smaller one"))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sat down with ops and the data team who each wanted the retrain slot, we met in the middle and ops go first",
+         "S27"),
+        ("told the lead the dashboard bug was my mistake, held my hands up and fixed it that afternoon", "B2"),
+        ("would customers find it creepy if we used their location history for offers? felt wrong so I raised it",
+         "K26"),
+        ("wrote how the pricing work ties into the company goals for this year and the bigger picture", "K29"),
+        ("the auto-routing means the caseworkers spend less manual effort sorting emails, frees up their workload",
+         "K23"),
+    ],
+)
+def test_a_soft_skill_told_as_a_situation_is_found(tagger: RetrievalTagger, text: str, expected: str) -> None:
+    """Soft skills and behaviours are described, not named: the guidance's everyday phrases for them find them."""
+    assert expected in [s.id for s in tagger.suggest(text)]
+
+
 def test_a_short_genuine_entry_is_tagged(tagger: RetrievalTagger) -> None:
     suggestions = tagger.suggest("model card for the fraud model", top=6)
     assert "S6" in [s.id for s in suggestions]
