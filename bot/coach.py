@@ -192,7 +192,7 @@ class Coach:
         entry = reply.metadata.get("entry_id")
         entry_id = entry if isinstance(entry, int) and not isinstance(entry, bool) else None
         # the thread's words are kept only for the agent, which sends them to the model
-        turn = Turn(incoming.text, reply.text) if self._agent is not None and incoming.text else None
+        turn = Turn(incoming.text, reply.text, incoming.event_id) if self._agent is not None and incoming.text else None
         if self._memory is None or (not reply.cited_ids and entry_id is None and turn is None):
             return
         try:

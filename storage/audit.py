@@ -7,16 +7,35 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from storage.models import AuditEvent
+from storage.unique_insert import insert_or_reread
 
 
 def record(session: Session, *, action: str, actor_id: int | None = None,
            subject_id: int | None = None, related_id: int | None = None, target: str = "",
-           detail: dict[str, Any] | None = None) -> AuditEvent:
-    event = AuditEvent(action=action, actor_id=actor_id, subject_id=subject_id,
-                       related_id=related_id, target=target, detail=detail or {})
-    session.add(event)
-    session.flush()
-    return event
+           detail: dict[str, Any] | None = None, event_key: str = "") -> AuditEvent:
+    """A new audit row; with `event_key` (the chat event that did it), at most one per event, action and
+    target: a turn replayed from the inbox finds the row its first run wrote instead of adding another."""
+    key = event_key[:200] or None
+
+    def insert() -> AuditEvent:
+        event = AuditEvent(action=action, actor_id=actor_id, subject_id=subject_id, related_id=related_id,
+                           target=target, detail=detail or {}, event_key=key)
+        session.add(event)
+        session.flush()
+        return event
+
+    if key is None:
+        return insert()
+    found = _from_event(session, action=action, target=target, event_key=key)
+    if found is not None:
+        return found
+    return insert_or_reread(session, insert=insert,
+                            reread=lambda: _from_event(session, action=action, target=target, event_key=key))[0]
+
+
+def _from_event(session: Session, *, action: str, target: str, event_key: str) -> AuditEvent | None:
+    return session.exec(select(AuditEvent).where(AuditEvent.event_key == event_key, AuditEvent.action == action,
+                                                 AuditEvent.target == target)).first()
 
 
 def events_for(session: Session, *, person_id: int) -> list[AuditEvent]:

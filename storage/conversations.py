@@ -21,13 +21,17 @@ TURN_CHARS = 2000  # of each side of a stored turn
 
 def save_context(session: Session, *, person_id: int, conversation_id: str,
                  ksb_ids: list[str] | None = None, entry_id: int | None = None,
-                 turn: tuple[str, str] | None = None) -> ConversationContext:
-    """Upsert; a None field keeps its stored value. Two replicas inserting at once settle on the unique key."""
+                 turn: tuple[str, str] | None = None, turn_event: str = "") -> ConversationContext:
+    """Upsert; a None field keeps its stored value. Two replicas inserting at once settle on the unique key.
+
+    `turn_event` is the chat event `turn` answered: a turn whose event is kept already (a replay from the
+    inbox) is not added again."""
     row = get_context(session, person_id=person_id, conversation_id=conversation_id)
     if row is None:
         def insert() -> ConversationContext:
             new = ConversationContext(person_id=person_id, conversation_id=conversation_id,
-                                      ksb_ids=list(ksb_ids or []), entry_id=entry_id, turns=_with_turn([], turn))
+                                      ksb_ids=list(ksb_ids or []), entry_id=entry_id,
+                                      turns=_with_turn([], turn, turn_event))
             session.add(new)
             return new
 
@@ -41,15 +45,18 @@ def save_context(session: Session, *, person_id: int, conversation_id: str,
     if entry_id is not None:
         row.entry_id = entry_id
     if turn is not None:
-        row.turns = _with_turn(list(row.turns or []), turn)
+        row.turns = _with_turn(list(row.turns or []), turn, turn_event)
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
     return row
 
 
-def _with_turn(turns: list[dict[str, str]], turn: tuple[str, str] | None) -> list[dict[str, str]]:
-    if turn is None:
+def _with_turn(turns: list[dict[str, str]], turn: tuple[str, str] | None, event: str = "") -> list[dict[str, str]]:
+    if turn is None or (event and any(t.get("event") == event[:200] for t in turns)):
         return turns
     asked, answered = turn
-    return [*turns, {"asked": asked[:TURN_CHARS], "answered": answered[:TURN_CHARS]}][-KEPT_TURNS:]
+    kept = {"asked": asked[:TURN_CHARS], "answered": answered[:TURN_CHARS]}
+    if event:
+        kept["event"] = event[:200]
+    return [*turns, kept][-KEPT_TURNS:]

@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from storage.models import FEEDBACK_VALUES, AnswerFeedback
+from storage.unique_insert import insert_or_reread
 
 
 def add_feedback(session: Session, *, person_id: int, value: str, answer_id: str = "",
-                 cited_ids: Sequence[str] = ()) -> AnswerFeedback:
+                 cited_ids: Sequence[str] = (), event_key: str = "") -> AnswerFeedback:
+    """The vote; with `event_key` (the click that cast it) counted once per event: a replay of the
+    click, or two replicas taking it at once, finds the vote already stored."""
     if value not in FEEDBACK_VALUES:
         raise ValueError(f"feedback must be one of {', '.join(FEEDBACK_VALUES)}")
-    row = AnswerFeedback(person_id=person_id, value=value, answer_id=answer_id[:64],
-                         cited_ids=list(cited_ids))
-    session.add(row)
-    session.flush()
-    return row
+    key = event_key[:200] or None
+
+    def insert() -> AnswerFeedback:
+        row = AnswerFeedback(person_id=person_id, value=value, answer_id=answer_id[:64],
+                             cited_ids=list(cited_ids), event_key=key)
+        session.add(row)
+        session.flush()
+        return row
+
+    if key is None:
+        return insert()
+    found = _from_event(session, person_id=person_id, event_key=key)
+    if found is not None:
+        return found
+    return insert_or_reread(session, insert=insert,
+                            reread=lambda: _from_event(session, person_id=person_id, event_key=key))[0]
+
+
+def _from_event(session: Session, *, person_id: int, event_key: str) -> AnswerFeedback | None:
+    return session.exec(select(AnswerFeedback).where(AnswerFeedback.person_id == person_id,
+                                                     AnswerFeedback.event_key == event_key)).first()

@@ -112,6 +112,7 @@ class AuditEvent(SQLModel, table=True):
     """Who did what. Person ids only (no names), so a deletion can find and drop them all."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("uq_audit_event_event", "event_key", "action", "target", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     actor_id: int | None = Field(default=None, index=True)
@@ -120,18 +121,22 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str = Field(default="", max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    # the chat event that wrote it, when one did: a replayed event's row is not written again
+    event_key: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class AnswerFeedback(SQLModel, table=True):
     __tablename__ = "answer_feedback"
-    __table_args__ = (_one_of("value", FEEDBACK_VALUES, "ck_answer_feedback_value"),)
+    __table_args__ = (_one_of("value", FEEDBACK_VALUES, "ck_answer_feedback_value"),
+                      sa.Index("uq_answer_feedback_event", "person_id", "event_key", unique=True))
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = _person_fk()
     answer_id: str = Field(default="", max_length=64)
     value: str = Field(max_length=8)
     cited_ids: list[str] = Field(default_factory=list, sa_column=_json())
+    event_key: str | None = Field(default=None, max_length=200)  # the vote's chat event: counted once
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -208,6 +213,7 @@ class ProgressReview(SQLModel, table=True):
     """A progress review held with the apprentice, their employer and the provider: a record."""
 
     __tablename__ = "progress_review"
+    __table_args__ = (sa.Index("uq_progress_review_event", "person_id", "event_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = _person_fk()
@@ -217,6 +223,7 @@ class ProgressReview(SQLModel, table=True):
     apprentice_comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
     employer_comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
     provider_comment: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, default=""))
+    event_key: str | None = Field(default=None, max_length=200)  # the chat event that recorded it
     created_at: datetime = Field(default_factory=utcnow)
 
 

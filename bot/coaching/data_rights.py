@@ -23,11 +23,13 @@ class DataRights:
     def __init__(self, *, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
 
-    def export(self, *, actor: Actor, person_id: int) -> dict[str, Any]:
+    def export(self, *, actor: Actor, person_id: int, event_key: str = "") -> dict[str, Any]:
+        """Their rows; the export is audited once per chat event (`event_key`), replayed or not."""
         check_own_data(actor, person_id=person_id)
         with self._sessions() as session:
             tables = personal_data.collect(session, person_id=person_id)
-            audit.record(session, action="data.exported", actor_id=actor.id, subject_id=person_id)
+            audit.record(session, action="data.exported", actor_id=actor.id, subject_id=person_id,
+                         event_key=event_key)
             session.commit()
         return {"exported_at": datetime.now(UTC).isoformat(), "tables": tables}
 

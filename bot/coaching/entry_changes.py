@@ -71,9 +71,10 @@ class EntryChanges:
         return await self._sessions.run(find)
 
     async def correct(self, *, actor: Actor, entry_id: int, work_date: date | None = None,
-                      hours: float | None = None, today: date) -> Corrected:
+                      hours: float | None = None, today: date, event_key: str = "") -> Corrected:
+        """Set the entry's date or hours (the same values again on a replay); audited once per chat event."""
         check_entry_fields(work_date=work_date, hours=hours, today=today)
-        return await self._sessions.run(self._correct, actor, entry_id, work_date, hours)
+        return await self._sessions.run(self._correct, actor, entry_id, work_date, hours, event_key)
 
     async def owned_snippet(self, *, actor: Actor, entry_id: int) -> str:
         """The entry's first words when `actor` may act on it; Forbidden or LookupError otherwise."""
@@ -127,7 +128,8 @@ class EntryChanges:
             return TagChangeDone(entry_id, source, tuple(changed), tuple(added), tuple(unchanged),
                              _waiting(current.values()), snippet(entry.text))
 
-    def _correct(self, actor: Actor, entry_id: int, work_date: date | None, hours: float | None) -> Corrected:
+    def _correct(self, actor: Actor, entry_id: int, work_date: date | None, hours: float | None,
+                 event_key: str = "") -> Corrected:
         with self._sessions() as session:
             self._owned(actor, entries.get_entry(session, entry_id=entry_id), entry_id)
             entry = entries.correct_entry(session, entry_id=entry_id, work_date=work_date, otj_hours=hours)
@@ -138,7 +140,7 @@ class EntryChanges:
             if hours is not None:
                 detail["hours"] = hours
             audit.record(session, action="entry.corrected", actor_id=actor.id, subject_id=entry.person_id,
-                         target=f"entry:{entry_id}", detail=detail)
+                         target=f"entry:{entry_id}", detail=detail, event_key=event_key)
             session.commit()
             return Corrected(entry_id, entry.work_date, entry.otj_hours)
 

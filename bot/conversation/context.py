@@ -10,10 +10,12 @@ from bot.messages import UserRef
 
 @dataclass(frozen=True)
 class Turn:
-    """One exchange of the thread as stored: what the person wrote and what the coach answered."""
+    """One exchange of the thread as stored: what the person wrote and what the coach answered, and the
+    chat event it answered (`event`), so a turn replayed from the inbox is not kept twice."""
 
     asked: str
     answered: str
+    event: str = ""
 
 
 @dataclass(frozen=True)

@@ -50,5 +50,6 @@ class ContextStore:
               turn: Turn | None) -> None:
         with self._directory.sessions() as session:
             save_context(session, person_id=person_id, conversation_id=key, ksb_ids=ksb_ids,
-                         entry_id=entry_id, turn=(turn.asked, turn.answered) if turn else None)
+                         entry_id=entry_id, turn=(turn.asked, turn.answered) if turn else None,
+                         turn_event=turn.event if turn else "")
             session.commit()

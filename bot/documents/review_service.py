@@ -121,14 +121,22 @@ class ReviewService:
 
     def record(self, *, actor: Actor, person_id: int, held_on: date, today: date,
                actions: Sequence[str], done: Sequence[int] = (), all_done: bool = False,
-               comments: Mapping[str, str] | None = None) -> ProgressReview:
+               comments: Mapping[str, str] | None = None, event_key: str = "") -> ProgressReview:
         """Store a review held on `held_on` (not in the future): the period since the last one.
 
         `done` names earlier actions by id (their # in the pack); `all_done` marks every
         action of the last review done. `comments` holds the apprentice's, employer's and
-        provider's words, kept with the record as the pack's comment boxes ask.
+        provider's words, kept with the record as the pack's comment boxes ask. With `event_key`
+        (the chat event that asked) the review is recorded once per event: a replay from the inbox
+        gets the review its first run stored, and marks, adds and audits nothing more.
         """
         self._private(actor, person_id)
+        if event_key:
+            with self._sessions() as session:
+                found = reviews.review_from_event(session, person_id=person_id, event_key=event_key)
+                if found is not None:
+                    session.expunge(found)
+                    return found
         history = self.history(person_id)
         if all_done:
             done = [*done, *(a.id for a in history.actions if a.id is not None and a.done_on is None)]
@@ -140,14 +148,14 @@ class ReviewService:
             start = history.last.held_on if history.last else enrolment.start_date
             period = Period.checked(start, held_on, today=today)
             reviews.mark_done(session, person_id=person_id, action_ids=list(done), on=held_on)
-            review = reviews.add_review(session, person_id=person_id, period_start=period.start,
-                                        period_end=period.end, held_on=held_on,
-                                        actions=[a.strip() for a in actions if a.strip()],
-                                        apprentice_comment=said.get("apprentice", ""),
-                                        employer_comment=said.get("employer", ""),
-                                        provider_comment=said.get("provider", ""))
-            audit.record(session, action="review.recorded", actor_id=actor.id,
-                         subject_id=person_id, related_id=review.id)
+            review, fresh = reviews.add_review_once(
+                session, person_id=person_id, event_key=event_key, period_start=period.start,
+                period_end=period.end, held_on=held_on, actions=[a.strip() for a in actions if a.strip()],
+                apprentice_comment=said.get("apprentice", ""), employer_comment=said.get("employer", ""),
+                provider_comment=said.get("provider", ""))
+            if fresh:
+                audit.record(session, action="review.recorded", actor_id=actor.id,
+                             subject_id=person_id, related_id=review.id)
             session.commit()
             session.refresh(review)
             session.expunge(review)

@@ -22,7 +22,8 @@ class DataRequests:
 
     async def export(self, incoming: Incoming, _intent: Intent) -> Reply:
         actor = await self.s.actor(incoming.user)
-        data = await self.s.sessions.run(self.s.data_rights.export, actor=actor, person_id=actor.id)
+        data = await self.s.sessions.run(self.s.data_rights.export, actor=actor, person_id=actor.id,
+                                         event_key=incoming.event_id)
         content = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
         return Reply(text=ui("export_data", rows=str(row_count(data))),
                      intent=IntentName.EXPORT_DATA,
@@ -55,7 +56,7 @@ class DataRequests:
         actor = await self.s.actor(incoming.user)
         cited = incoming.payload.get("cited_ids") or incoming.payload.get("cited") or []
         await self.s.sessions.run(_store_feedback, self.s, actor.id, value,
-                                  str(incoming.payload.get("answer_id", "")), cited)
+                                  str(incoming.payload.get("answer_id", "")), cited, incoming.event_id)
         return Reply(text=ui("feedback_thanks"), intent=ActionId.FEEDBACK)
 
 
@@ -65,9 +66,10 @@ def _entry_count(s: Services, person_id: int) -> int:
         return entries.count_entries(session, person_id=person_id)
 
 
-def _store_feedback(s: Services, person_id: int, value: str, answer_id: str, cited: Any) -> None:
+def _store_feedback(s: Services, person_id: int, value: str, answer_id: str, cited: Any, event_key: str) -> None:
+    """One vote per click (`event_key`): a replayed or doubly taken click is not counted twice."""
     ids = [str(c) for c in cited] if isinstance(cited, list | tuple) else []
     with s.sessions() as session:
         feedback.add_feedback(session, person_id=person_id, value=value, answer_id=answer_id,
-                              cited_ids=[i for i in ids if s.knowledge.standard.ksb(i)])
+                              cited_ids=[i for i in ids if s.knowledge.standard.ksb(i)], event_key=event_key)
         session.commit()

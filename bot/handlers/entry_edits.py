@@ -138,7 +138,7 @@ class EntryEdits:
                                  value=correction.value), intent=IntentName.REFLECT)
         try:
             done = await self.s.changes.correct(actor=actor, entry_id=entry_id, work_date=work_date,
-                                                hours=hours, today=today)
+                                                hours=hours, today=today, event_key=incoming.event_id)
         except (ValueError, LookupError) as exc:
             return Reply(text=ui("reflect_correction_problem", problem=str(exc).strip("'\"")),
                          intent=IntentName.REFLECT)

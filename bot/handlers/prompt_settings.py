@@ -99,7 +99,7 @@ class PromptSettingsHandlers:
         def record() -> SettingsView:
             with self.people.sessions() as session:
                 audit.record(session, action="prompt.skipped", actor_id=actor.id,
-                             subject_id=actor.id, detail=detail)
+                             subject_id=actor.id, detail=detail, event_key=incoming.event_id)
                 session.commit()
             return self.settings.view(actor.id)
 

@@ -135,7 +135,7 @@ class Reviews:
             review = await self.s.sessions.run(
                 self.s.reviews.record, actor=actor, person_id=person_id, held_on=notes.held_on or today,
                 today=today, actions=notes.actions, done=notes.done, all_done=notes.all_done,
-                comments=notes.comments)
+                comments=notes.comments, event_key=incoming.event_id)
         except (BadPeriod, LookupError) as exc:
             return Reply(text=ui("review_record_bad", reason=str(exc)), intent=IntentName.REVIEW_RECORD)
         return Reply(text=_recorded_text(notes, whose=whose, held=review.held_on, start=review.period_start,
