@@ -6,8 +6,10 @@ background. An answered turn's row is deleted. While a turn is worked on, this p
 lease on its row and renews it every sweep; a row whose lease runs out (the replica died, or
 handed it back at shutdown) is claimed by the periodic sweep of any replica and replayed
 through the same handler. Replay is at-least-once; the event's key is what makes it safe:
-the event is claimed in processed_event with the row (platform retries are not stored twice)
-and a reflection is saved once per event key (`storage.entries.add_entry_once`).
+the event is claimed in processed_event with the row (platform retries are not stored twice),
+and every write a turn makes is made once per event key (a reflection, a review, a feedback vote,
+an audit row, a kept conversation turn: each row stores the key under a unique index). A replayed
+turn runs marked as one (`bot.replay`), so the turn limiter neither refuses nor counts it again.
 
 When the database cannot take the row in time, the turn runs from memory as it did before the
 inbox: the coach then tells the person the database is unreachable and gives their words back.
@@ -30,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.background import BackgroundWork
 from bot.config import Settings
+from bot.replay import replaying_turn
 from storage import inbox_rows as store
 from storage.db import Sessions
 from storage.models import InboxItem
@@ -133,15 +136,18 @@ class Inbox:
             session.commit()
             return row
 
-    async def _work(self, held: Held, kind: str, handler: TurnHandler, payload: dict[str, Any]) -> None:
-        """Run the turn; then its row goes. Cancelled (shutdown), the row stays held and is handed back.
+    async def _work(self, held: Held, kind: str, handler: TurnHandler, payload: dict[str, Any], *,
+                    replay: bool = False) -> None:
+        """Run the turn (a `replay` marked as one); then its row goes. Cancelled (shutdown), the row stays
+        held and is handed back.
 
         The coach turns its own failures into a reply, so what escapes a handler is the platform
         failing us (a timeout, a connection refused): the row's lease is left to run out, and the
         turn is tried again by a sweep (up to `max_attempts`).
         """
         try:
-            await handler(payload)
+            with replaying_turn() if replay else contextlib.nullcontext():
+                await handler(payload)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -184,7 +190,7 @@ class Inbox:
             log.warning("replaying a %s %s turn acked earlier (attempt %d)", self.platform, item.kind,
                         item.attempts)
             self._held.add(item.id)
-            self._background.spawn(self._work(Held(item.id), item.kind, handler, dict(item.payload)))
+            self._background.spawn(self._work(Held(item.id), item.kind, handler, dict(item.payload), replay=True))
             taken += 1
         return taken
 
