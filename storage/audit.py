@@ -13,8 +13,9 @@ from storage.unique_insert import insert_or_reread
 def record(session: Session, *, action: str, actor_id: int | None = None,
            subject_id: int | None = None, related_id: int | None = None, target: str = "",
            detail: dict[str, Any] | None = None, event_key: str = "") -> AuditEvent:
-    """A new audit row; with `event_key` (the chat event that did it), at most one per event, action and
-    target: a turn replayed from the inbox finds the row its first run wrote instead of adding another."""
+    """A new audit row; with `event_key` (the chat event that did it), at most one per event, actor, action
+    and target: a turn replayed from the inbox finds the row its first run wrote instead of adding another.
+    (Per actor, because a Teams activity id is unique only within its conversation.)"""
     key = event_key[:200] or None
 
     def insert() -> AuditEvent:
@@ -26,16 +27,17 @@ def record(session: Session, *, action: str, actor_id: int | None = None,
 
     if key is None:
         return insert()
-    found = _from_event(session, action=action, target=target, event_key=key)
+    found = _from_event(session, actor_id=actor_id, action=action, target=target, event_key=key)
     if found is not None:
         return found
-    return insert_or_reread(session, insert=insert,
-                            reread=lambda: _from_event(session, action=action, target=target, event_key=key))[0]
+    return insert_or_reread(session, insert=insert, reread=lambda: _from_event(
+        session, actor_id=actor_id, action=action, target=target, event_key=key))[0]
 
 
-def _from_event(session: Session, *, action: str, target: str, event_key: str) -> AuditEvent | None:
-    return session.exec(select(AuditEvent).where(AuditEvent.event_key == event_key, AuditEvent.action == action,
-                                                 AuditEvent.target == target)).first()
+def _from_event(session: Session, *, actor_id: int | None, action: str, target: str,
+                event_key: str) -> AuditEvent | None:
+    return session.exec(select(AuditEvent).where(AuditEvent.event_key == event_key, AuditEvent.actor_id == actor_id,
+                                                 AuditEvent.action == action, AuditEvent.target == target)).first()
 
 
 def events_for(session: Session, *, person_id: int) -> list[AuditEvent]:

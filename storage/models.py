@@ -112,7 +112,8 @@ class AuditEvent(SQLModel, table=True):
     """Who did what. Person ids only (no names), so a deletion can find and drop them all."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("uq_audit_event_event", "event_key", "action", "target", unique=True),)
+    __table_args__ = (sa.Index("uq_audit_event_event", "event_key", "actor_id", "action", "target",
+                               unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     actor_id: int | None = Field(default=None, index=True)

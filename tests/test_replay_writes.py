@@ -114,15 +114,16 @@ async def test_a_turn_replayed_from_the_inbox_writes_each_row_once(sessions: Ses
     assert entry is not None and entry.otj_hours == 2.0  # the correction, applied (once)
 
 
-def test_an_audit_row_is_written_once_per_event_action_and_target(sessions: SessionFactory) -> None:
+def test_an_audit_row_is_written_once_per_event_actor_action_and_target(sessions: SessionFactory) -> None:
+    """Actor 2's event shares an id with actor 1's (Teams activity ids are unique per conversation only)."""
     with sessions() as session:
-        for key in ("EvA", "EvA", "EvB", ""):
-            audit.record(session, action="data.exported", actor_id=1, subject_id=1, event_key=key)
-            audit.record(session, action="entry.corrected", actor_id=1, target="entry:7", event_key=key)
-            audit.record(session, action="entry.corrected", actor_id=1, target="entry:8", event_key=key)
+        for actor, key in ((1, "EvA"), (1, "EvA"), (1, "EvB"), (1, ""), (2, "EvA")):
+            audit.record(session, action="data.exported", actor_id=actor, subject_id=actor, event_key=key)
+            audit.record(session, action="entry.corrected", actor_id=actor, target="entry:7", event_key=key)
+            audit.record(session, action="entry.corrected", actor_id=actor, target="entry:8", event_key=key)
         session.commit()
-        rows = Counter((e.action, e.target, e.event_key) for e in session.exec(select(AuditEvent)))
-    assert rows == {(action, target, key): 1 for key in ("EvA", "EvB", None)
+        rows = Counter((e.actor_id, e.action, e.target, e.event_key) for e in session.exec(select(AuditEvent)))
+    assert rows == {(actor, action, target, key): 1 for actor, key in ((1, "EvA"), (1, "EvB"), (1, None), (2, "EvA"))
                     for action, target in (("data.exported", ""), ("entry.corrected", "entry:7"),
                                            ("entry.corrected", "entry:8"))}
 

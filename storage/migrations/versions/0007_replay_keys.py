@@ -27,7 +27,8 @@ depends_on: str | Sequence[str] | None = None
 KEYED = {
     "progress_review": ("uq_progress_review_event", ["person_id", "event_key"]),
     "answer_feedback": ("uq_answer_feedback_event", ["person_id", "event_key"]),
-    "audit_event": ("uq_audit_event_event", ["event_key", "action", "target"]),
+    # per actor: a Teams activity id is unique only within its conversation
+    "audit_event": ("uq_audit_event_event", ["event_key", "actor_id", "action", "target"]),
 }
 
 
