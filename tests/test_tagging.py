@@ -115,6 +115,15 @@ def test_a_keyword_phrase_of_the_guidance_is_evidence_of_its_ksb(tagger: Retriev
     assert "S25" not in tagger.keyword_hits(tagger._reader.read("switched the model to a smaller one"))
 
 
+def test_a_phrase_carried_by_small_words_is_matched_on_every_word(tagger: RetrievalTagger) -> None:
+    """"switch off" or "made the call" would shrink to one word without its stopwords; it must match as written."""
+    hits = tagger.keyword_hits(tagger._reader.read("we switch off the old scorer on friday"))
+    assert "switch off" in hits["S25"]
+    hits = tagger.keyword_hits(tagger._reader.read("nobody agreed so i made the call to hold the release"))
+    assert "made the call" in hits["S26"]
+    assert "S26" not in tagger.keyword_hits(tagger._reader.read("made a call to the vendor about the invoice"))
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -36,6 +36,13 @@ def tokens(text: str) -> list[str]:
     return stems
 
 
+def all_words(text: str) -> list[str]:
+    """Every lower-cased word, stemmed, stopwords kept: for phrases whose small words carry the
+    meaning ("owned up", "made the call"), which `tokens` would shrink to one word."""
+    stems: list[str] = _STEMMER.stemWords(_TOKEN.findall(text.lower()))
+    return stems
+
+
 class Bm25:
     """Okapi BM25 (Lucene's idf, k1=1.2, b=0.5 by default); `score` returns raw scores per document key.
 

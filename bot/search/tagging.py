@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from bot.ports import TagSuggestion
 from bot.search.activities import Activity, split_activities
 from bot.search.entry_noise import noise_kind
-from bot.search.lexical import Bm25, tokens
+from bot.search.lexical import Bm25, all_words, tokens
 from bot.search.refs import find_references
 from bot.search.retrieval import Fusion, HybridRetriever, lexical_documents
 from bot.search.spelling import Reader, english_words
@@ -128,8 +128,9 @@ class RetrievalTagger:
         self._lexical = Bm25(lexical_documents(knowledge.standard, knowledge.guidance, activities=True))
         self._surface = {k.id: self._surface_words(k.id) for k in knowledge.standard.ksbs}
         self._keywords = _keyword_phrases(knowledge, self._lexical.idf)
-        self._longest_keyword = max((p.count(" ") + 1 for p in self._keywords), default=0)
-        self._keyword_rank = {phrase: n for n, phrase in enumerate(self._keywords)}  # hits keep the guidance's order
+        self._longest_keyword = {kind: max((p.count(" ") + 1 for k, p in self._keywords if k == kind), default=0)
+                                 for kind in (STEMS, WORDS)}
+        self._keyword_rank = {key: n for n, key in enumerate(self._keywords)}  # hits keep the guidance's order
 
     @property
     def tuning(self) -> TagTuning:
@@ -173,12 +174,14 @@ class RetrievalTagger:
 
     def keyword_hits(self, text: str) -> dict[str, list[str]]:
         """KSB -> its guidance keyword phrases found in `text` (already read), as the guidance spells them."""
-        found = tokens(text)
         # the text's runs of words as long as a phrase, looked up, instead of every phrase searched for
-        runs = {" ".join(found[i:i + n]) for n in range(1, self._longest_keyword + 1) for i in range(len(found))}
+        runs: set[tuple[str, str]] = set()
+        for kind, found in ((STEMS, tokens(text)), (WORDS, all_words(text))):
+            longest = self._longest_keyword[kind]
+            runs |= {(kind, " ".join(found[i:i + n])) for n in range(1, longest + 1) for i in range(len(found))}
         hits: dict[str, list[str]] = {}
-        for phrase in sorted(runs & self._keywords.keys(), key=self._keyword_rank.__getitem__):
-            ksb_ids, spelt = self._keywords[phrase]
+        for key in sorted(runs & self._keywords.keys(), key=self._keyword_rank.__getitem__):
+            ksb_ids, spelt = self._keywords[key]
             for ksb_id in ksb_ids:
                 hits.setdefault(ksb_id, []).append(spelt)
         return hits
@@ -318,24 +321,34 @@ class RetrievalTagger:
         return _phrase(activity, written), matched[:3]
 
 
-def _keyword_phrases(knowledge: Knowledge, idf: dict[str, float]) -> dict[str, tuple[frozenset[str], str]]:
-    """Stemmed keyword phrase -> the KSBs whose guidance lists it, and its spelling there.
+STEMS, WORDS = "stems", "words"  # a keyword phrase matched on its content words, or on every word
 
-    A phrase listed by more than two KSBs, or a single word shared by many KSBs'
+
+def _keyword_phrases(knowledge: Knowledge, idf: dict[str, float]) -> dict[tuple[str, str], tuple[frozenset[str], str]]:
+    """(STEMS or WORDS, stemmed phrase) -> the KSBs whose guidance lists it, and its spelling there.
+
+    A phrase is matched on its content words ("model card"), so small words between
+    them may differ; one whose small words carry the meaning ("owned up", "made the
+    call") would shrink to a single word, so it is matched on every word instead. A
+    phrase listed by more than two KSBs, or a single word shared by many KSBs'
     documents, says nothing specific, so it is left out.
     """
-    owners: dict[str, set[str]] = {}
-    spelt: dict[str, str] = {}
+    owners: dict[tuple[str, str], set[str]] = {}
+    spelt: dict[tuple[str, str], str] = {}
     for ksb_id, guide in knowledge.guidance.ksbs.items():
         for keyword in guide.keywords:
+            written = re.findall(r"[a-z0-9]+", keyword.lower())
             stems = [t for t in tokens(keyword) if t not in GENERIC]
-            whole = len(stems) == len(re.findall(r"[a-z0-9]+", keyword.lower()))
-            if len(stems) > 1 or (stems and whole):  # "switch off" is not the word "switch"
-                phrase = " ".join(stems)
-                owners.setdefault(phrase, set()).add(ksb_id)
-                spelt.setdefault(phrase, keyword)
-    return {phrase: (frozenset(ids), spelt[phrase]) for phrase, ids in owners.items()
-            if len(ids) <= 2 and (" " in phrase or idf.get(phrase, 0.0) >= DISTINCTIVE)}
+            if len(stems) > 1 or (stems and len(stems) == len(written)):  # "switch off" is not the word "switch"
+                key = (STEMS, " ".join(stems))
+            elif len(written) > 1:
+                key = (WORDS, " ".join(all_words(keyword)))
+            else:
+                continue
+            owners.setdefault(key, set()).add(ksb_id)
+            spelt.setdefault(key, keyword)
+    return {key: (frozenset(ids), spelt[key]) for key, ids in owners.items()
+            if len(ids) <= 2 and (key[0] == WORDS or " " in key[1] or idf.get(key[1], 0.0) >= DISTINCTIVE)}
 
 
 def _phrase(text: str, words: list[str]) -> str:
