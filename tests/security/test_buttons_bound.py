@@ -192,13 +192,19 @@ def managed_team(database: Database, *, platform: str, manager: str, co_manager:
         session.commit()
 
 
-async def test_someone_elses_review_pack_button_sends_no_pack_slack(
-        slack: SlackHarness, slack_database: Database) -> None:
+async def review_pack_button_slack(slack: SlackHarness, slack_database: Database) -> tuple[str, dict[str, Any]]:
+    """Mo's "my team" reply, and the value of its Review pack button for Priya."""
     managed_team(slack_database, platform="slack", manager="UMO", co_manager="UCY")
     await slack.event(message_event("my team", user="UMO", channel="D7"))
     await slack.settle()
     [(value, message)] = [(v, m) for m in slack.posted() for _, a, _, v in buttons(m["blocks"])
                           if a == ActionId.REVIEW_PACK_FOR]
+    return value, message
+
+
+async def test_someone_elses_review_pack_button_sends_no_pack_slack(
+        slack: SlackHarness, slack_database: Database) -> None:
+    value, message = await review_pack_button_slack(slack, slack_database)
     said = await slack_click(slack, "UCY", value, message)
     assert NOT_YOURS in said and slack.fake.uploads == {}
     said = await slack_click(slack, "UMO", value, message)
@@ -290,11 +296,7 @@ async def test_a_weekly_prompt_sent_before_binding_acts_for_whoever_clicks_it_te
 
 async def test_a_review_pack_button_sent_before_binding_gives_each_clicker_only_what_they_may_see_slack(
         slack: SlackHarness, slack_database: Database) -> None:
-    managed_team(slack_database, platform="slack", manager="UMO", co_manager="UCY")
-    await slack.event(message_event("my team", user="UMO", channel="D7"))
-    await slack.settle()
-    [(value, message)] = [(v, m) for m in slack.posted() for _, a, _, v in buttons(m["blocks"])
-                          if a == ActionId.REVIEW_PACK_FOR]
+    value, message = await review_pack_button_slack(slack, slack_database)
     old = sent_unbound_slack(value)
     said = await slack_click(slack, "U666", old, message)  # no manager of hers: her pack is not theirs to see
     assert NOT_YOURS not in said and slack.fake.uploads == {}
