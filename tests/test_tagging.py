@@ -122,6 +122,9 @@ def test_a_phrase_carried_by_small_words_is_matched_on_every_word(tagger: Retrie
     hits = tagger.keyword_hits(tagger._reader.read("nobody agreed so i made the call to hold the release"))
     assert "made the call" in hits["S26"]
     assert "S26" not in tagger.keyword_hits(tagger._reader.read("made a call to the vendor about the invoice"))
+    [s27] = [s for s in tagger.suggest("ops and the data team both wanted the retrain slot, so i negotiated an order: "
+                                       "ops this sprint, data the next", top=6) if s.id == "S27"]
+    assert s27.reason.startswith("\u201cboth wanted")  # the apprentice's phrase as written, not just "wanted"
 
 
 @pytest.mark.parametrize(

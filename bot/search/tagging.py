@@ -302,8 +302,8 @@ class RetrievalTagger:
         """The apprentice's words that hold the KSB's keyword phrases, and those phrases as the guidance spells them."""
         words = self._reader.words(activity)
         phrases = self.keyword_hits(" ".join(w.text for w in words)).get(ksb_id, [])[:3]
-        wanted = {stem for phrase in phrases for stem in tokens(phrase)}
-        written = [w.written for w in words if wanted & set(tokens(w.text))]
+        wanted = {stem for phrase in phrases for stem in _phrase_words(phrase)}
+        written = [w.written for w in words if wanted & set(all_words(w.text))]
         return _phrase(activity, list(dict.fromkeys(written))), phrases
 
     def _evidence_words(self, ksb_id: str, activity: str) -> tuple[str, list[str]]:
@@ -349,6 +349,18 @@ def _keyword_phrases(knowledge: Knowledge, idf: dict[str, float]) -> dict[tuple[
             spelt.setdefault(key, keyword)
     return {key: (frozenset(ids), spelt[key]) for key, ids in owners.items()
             if len(ids) <= 2 and (key[0] == WORDS or " " in key[1] or idf.get(key[1], 0.0) >= DISTINCTIVE)}
+
+
+def _phrase_words(phrase: str) -> list[str]:
+    """A keyword phrase's words to quote: its content words, or all but articles when its small words
+    carry it ("both wanted", not just "wanted")."""
+    content = tokens(phrase)
+    if len(content) == len(re.findall(r"[a-z0-9]+", phrase.lower())) or len(content) > 1:
+        return content
+    return [w for w in all_words(phrase) if w not in ARTICLES]
+
+
+ARTICLES = frozenset({"a", "an", "the"})
 
 
 def _phrase(text: str, words: list[str]) -> str:
