@@ -2,7 +2,9 @@
 
 Sets: the shared development scenarios, ours in `bench/data/` (`conversations_dev.jsonl`
 and the entry scenarios are tuned on; `conversations_heldout.jsonl` and
-`conversations_entries_heldout.jsonl` are kept aside and never tuned on).
+`conversations_entries_heldout.jsonl` are kept aside and never tuned on). `conversations_fresh.jsonl`
+(30 scenarios in new words, written before the bot was run on them) is tuned on;
+`conversations_fresh_heldout.jsonl` (10 more, one per kind) is kept aside.
 `python -m bench conversation` prints the scorer's line for each; `-v` lists failures.
 """
 
@@ -20,7 +22,9 @@ SETS = (("dev (shared)", EVAL_DIR / "dev_conversations.jsonl"),
         ("dev (ours)", DATA_DIR / "conversations_dev.jsonl"),
         ("entries (ours)", DATA_DIR / "conversations_entries.jsonl"),
         ("held-out (ours)", DATA_DIR / "conversations_heldout.jsonl"),
-        ("entries held-out (ours)", DATA_DIR / "conversations_entries_heldout.jsonl"))
+        ("entries held-out (ours)", DATA_DIR / "conversations_entries_heldout.jsonl"),
+        ("fresh (ours)", DATA_DIR / "conversations_fresh.jsonl"),
+        ("fresh held-out (ours)", DATA_DIR / "conversations_fresh_heldout.jsonl"))
 
 
 def score(path: Path, *, verbose: bool) -> str:
