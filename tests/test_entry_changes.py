@@ -103,6 +103,16 @@ async def test_corrections_change_the_latest_entry_and_are_audited(coach: Coach,
     assert [e.detail for e in done] == [{"hours": 2.0}, {"date": "2026-11-28"}]
 
 
+async def test_hours_given_to_an_entry_without_a_change_verb(coach: Coach, sessions: SessionFactory) -> None:
+    saved = (await say(coach, "reflect: " + DRIFT)).metadata["saved"]
+    given = await say(coach, "ok put 90 mins on that")
+    assert given.intent == "reflect" and given.metadata["saved"]["hours"] == 1.5
+    again = await say(coach, "actually make it an hour and a half")  # not a command: no verb first
+    assert "saved" not in again.metadata
+    assert (await say(coach, "it took 45 minutes")).metadata["saved"]["hours"] == 0.75
+    assert entry_row(sessions, saved["entry_id"])[1] == 0.75
+
+
 async def test_typed_tag_commands_act_on_the_latest_entry(coach: Coach, sessions: SessionFactory) -> None:
     await say(coach, "reflect: " + DRIFT + " last week")
     entry_id = (await say(coach, "reflect: " + DRIFT)).metadata["entry_id"]

@@ -21,6 +21,8 @@ THURSDAY = date(2026, 12, 3)
     ("was on the provider course a full day", 7.0),
     ("an hour reading about SHAP values", 1.0),
     ("1h30 pairing on the batch scoring job", 1.5),
+    ("1hr15 this afternoon at a lunch and learn", 1.25),
+    ("2hrs45 on the provider's pipelines module", 2.75),
     ("one and a half hours on the postmortem", 1.5),
     ("2 hours in the morning and 3 hours after lunch on the migration", 5.0),
     ("a 3-hour workshop on responsible AI", 3.0),
@@ -143,7 +145,14 @@ def test_not_tag_commands(text: str) -> None:
     ("change the date to 28 Nov", Correction("date", "28 Nov", None)),
     ("set the hours on entry 12 to 1.5", Correction("hours", "1.5", 12)),
     ("update otj hours to half a day", Correction("hours", "half a day", None)),
+    ("ok log 2h of that", Correction("hours", "2h", None)),
+    ("put 90 mins on entry 4", Correction("hours", "90 mins", 4)),
+    ("make it an hour and a half", Correction("hours", "an hour and a half", None)),
+    ("that took 45 minutes", Correction("hours", "45 minutes", None)),
+    ("can you record 1.5 hours of otj against the last one", Correction("hours", "1.5 hours", None)),
 ])
 def test_corrections(text: str, correction: Correction) -> None:
     assert read_correction(text) == correction
     assert read_correction("change my mind about the project") is None
+    assert read_correction("log 2 hours on the provider course today") is None  # a new entry, not a correction
+    assert read_correction("that was a great session") is None

@@ -26,6 +26,20 @@ _CORRECT = re.compile(
     r"(?P<field>hours?|otj(?:\s+hours)?|off[\s-]the[\s-]job(?:\s+hours)?|time|date|day)\b"
     r"(?P<middle>.*?)\s*(?:to|=|:|as|should be)\s+(?P<value>\S.*?)\s*[.!]?\s*$",
     re.I)
+# "log 2h of that", "put 90 mins on entry 4", "make it an hour and a half": hours given to a saved entry.
+# The value must be only a duration and, after log/put/record, point at an entry, so "log 2 hours on the
+# provider course today" (a new entry) is never read as a correction.
+_SPAN = (r"(?:\d+(?:[.,]\d+)?|an?|one|two|three|four|five|six|seven|eight|half an?|a couple of)\s*"
+         r"(?:and a half\s*)?(?:h|hrs?|hours?|mins?|minutes?)(?:\s*(?:and\s+)?\d{1,2}\s*(?:m|mins?|minutes?)?)?"
+         r"(?:\s+and\s+a\s+half)?|half\s+a\s+day|a\s+(?:full|whole)\s+day")
+_POINTER = (r"(?:(?:of|for|on|against|to)\s+(?:that|it|this|(?:the\s+)?(?:last|latest)(?:\s+(?:one|entry|reflection))?"
+            r"|(?:that|this|the)\s+(?:one|entry|reflection)|(?:entry|reflection)\s*(?:no\.?|number)?\s*#?\d+|#\d+))")
+_HOURS_FOR_ENTRY = re.compile(
+    _LEAD + r"(?:(?:log|put|record|count|book|add)\s+(?P<value>" + _SPAN + r")\s+(?:of\s+)?(?:otj\s+)?"
+    + _POINTER + r"|(?:make|call)\s+(?:it|that)\s+(?P<value2>" + _SPAN + r")"
+    r"|(?:it|that)\s+(?:was|took)\s+(?P<value3>" + _SPAN + r"))"
+    r"(?:\s+(?:of\s+)?(?:otj|off[\s-]the[\s-]job))?\s*[.!]?\s*$",
+    re.I)
 # "confirm them all", "remove all the suggestions on that entry": words that may go with "all".
 _ALL_FILLER = frozenset("all both everything them the lot every one each of suggestions suggested tags ksbs ksb "
                         "on for from in to that this it entry reflection last latest my please pls too as "
@@ -78,7 +92,12 @@ def read_correction(text: str) -> Correction | None:
         return None
     match = _CORRECT.match(text)
     if match is None:
-        return None
+        given = _HOURS_FOR_ENTRY.match(text)
+        if given is None:
+            return None
+        entry_match = _ENTRY.search(text)
+        value = given.group("value") or given.group("value2") or given.group("value3")
+        return Correction("hours", value.strip(), int(entry_match.group(1)) if entry_match else None)
     field = "date" if match.group("field").lower() in {"date", "day"} else "hours"
     entry_match = _ENTRY.search(match.group("middle"))
     return Correction(field, match.group("value").strip(), int(entry_match.group(1)) if entry_match else None)

@@ -25,12 +25,12 @@ _NUM = r"(?:\d+(?:[.,]\d+)?|" + "|".join(sorted((re.escape(w) for w in _NUMBER_W
                                                 reverse=True)) + r")"
 _UNIT_HOURS = r"(?:h|hrs?|hours?)"
 _UNIT_MINUTES = r"(?:mins?|minutes?)"
-# "1h30", "1 hour 30 minutes", "2.5 hours", "90 mins", "an hour and a half", "two full days"
+# "1h30", "1hr15", "1 hour 30 minutes", "2.5 hours", "90 mins", "an hour and a half", "two full days"
 _DURATION = re.compile(
     rf"(?<![\w.])(?P<n>{_NUM})(?P<half>\s+and\s+a\s+half)?[\s-]*"
     rf"(?:(?:full|whole|working|work)[\s-]+)?"
     rf"(?P<unit>{_UNIT_HOURS}|{_UNIT_MINUTES}|days?)(?:\b|(?=\d))(?P<half2>\s+and\s+a\s+half)?"
-    rf"(?:(?<=h)(?P<m>\d{{2}})\b|\s*(?:and\s+)?(?P<m2>\d{{1,2}})\s*{_UNIT_MINUTES}\b)?",
+    rf"(?:(?:(?<=h)|(?<=hr)|(?<=hrs))(?P<m>\d{{2}})\b|\s*(?:and\s+)?(?P<m2>\d{{1,2}})\s*{_UNIT_MINUTES}\b)?",
     re.I)
 _HALF_DAY = re.compile(r"\b(?:half\s+a|half-a|a\s+half|half)[\s-]+day\b", re.I)
 _FULL_DAY = re.compile(r"\b(?:(?:a|the|one)\s+)?(?:full|whole|entire)[\s-]+day\b|\ball[\s-]+day\b", re.I)
