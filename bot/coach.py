@@ -218,6 +218,8 @@ class Coach:
     async def _question(self, incoming: Incoming, intent: Intent) -> Reply:
         # Embedding and vector search are CPU work: keep them off the event loop that acks chat platforms.
         retrieval = await self.search(intent.text)
+        if intent.exclude:  # "the other … one": not the KSBs just discussed
+            retrieval = replace(retrieval, hits=[h for h in retrieval.hits if h.id not in intent.exclude])
         composition = await self.composer.answer(
             question=intent.text, retrieval=retrieval, knowledge=self.knowledge
         )

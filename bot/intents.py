@@ -18,9 +18,12 @@ _HELP = re.compile(
     r"^\s*(help|\?+|hi|hello|hey|start|menu|what can you do\??|how do (i|you) use (this|you)\??)\s*[!.]*\s*$", re.I)
 _REFLECT_PREFIX = re.compile(r"^\s*(reflect(ion)?|log( a reflection)?|journal|entry)\s*[:\-–]\s*", re.I)
 _REFLECT_ONLY = re.compile(r"^\s*(/?reflect|log a reflection|new reflection|add (a )?reflection)\s*$", re.I)
+# "which ksbs does this hit: …", and "what would this count for - …" (where the separator says the text follows).
 _TAG_PREVIEW = re.compile(
-    r"^\s*(?:please\s+)?(?:map|tag|which ksbs? (?:does|do|would|could)|what ksbs? (?:does|do|would|could))\b"
-    r".*?(?:reflection|entry|this|it)\b\s*(?:pls|please)?\s*[:\-–]?\s*", re.I)
+    r"^\s*(?:please\s+)?(?:(?:map|tag|which ksbs? (?:does|do|would|could)|what ksbs? (?:does|do|would|could))\b"
+    r".*?(?:reflection|entry|this|it)\b\s*(?:pls|please)?\s*[:\-–]?"
+    r"|(?:what|which ksbs?|where) (?:does|do|would|could|will|might) (?:this|that) (?:count|go|fit|map|"
+    r"come under|fall under|evidence)(?: for| towards?| under| against| to| in| with)?\s*[:\-–?])\s*", re.I)
 _PROGRESS = re.compile(
     r"\b(how am i doing|my progress|progress report|^progress$|my coverage|coverage|gateway ready|"
     r"am i (on track|ready)|ready for gateway|how many hours|off[- ]the[- ]job hours|otj hours|"
@@ -48,6 +51,11 @@ _THIRD_PARTY = re.compile(
     r"another (?:person|apprentice|user)'?s?|other people'?s|colleague'?s|[a-z]+'s)\b.{0,40}?"
     r"\b(chats?|history|messages?|logs?|reflections?|entries|progress|notes|data|records?|conversations?)\b",
     re.I)
+# "what did priya in my cohort log this week": what someone else wrote, asked without a possessive.
+_SOMEONE_ELSES_ENTRIES = re.compile(
+    r"\b(?:what|which|how much|how many \w+)\s+(?:did|has|have|does|do)\s+"
+    r"(?!(?:i|you|we|me|my team|my apprentices|the model|it|this|that)\b)[a-z]+(?:\s+[a-z]+){0,4}?\s+"
+    r"(?:log|logged|write|wrote|written|submit|submitted|record|recorded|reflect|reflected)\b", re.I)
 _PAST = re.compile(
     r"\b([a-z]{3,}ed|did|ran|wrote|built|met|set|taught|got|made|spent|picked|led|learnt|found|took|"
     r"went|gave|began|chose|sat|saw|kept|held|brought|rebuilt|thought|told|understood|read|was|were|"
@@ -64,6 +72,7 @@ class Intent:
     name: str  # an `IntentName`, or the `ActionId` a button sent
     text: str  # the part of the message the intent acts on (prefixes stripped)
     options: tuple[str, ...] = ()  # for CLARIFY: the intents it might be, likeliest first
+    exclude: tuple[str, ...] = ()  # for QUESTION: KSBs already discussed ("and the other monitoring one?")
 
 
 def classify(text: str) -> Intent:
@@ -92,7 +101,7 @@ def classify(text: str) -> Intent:
         return Intent(IntentName.REVIEW_PACK, stripped)
     if _MY_TEAM.match(stripped):
         return Intent(IntentName.MY_TEAM, stripped)
-    if _THIRD_PARTY.search(stripped):
+    if _THIRD_PARTY.search(stripped) or _SOMEONE_ELSES_ENTRIES.search(stripped):
         return Intent(IntentName.OTHERS_DATA, stripped)
     if _PORTFOLIO.search(stripped):
         return Intent(IntentName.PORTFOLIO, stripped)

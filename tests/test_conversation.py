@@ -89,6 +89,30 @@ async def test_comparisons_say_how_they_relate_and_quote_both(coach: Coach) -> N
     assert "whereas" in mixed.text and "knowledge" in mixed.text
 
 
+async def test_another_one_on_a_topic_is_not_the_one_just_explained(coach: Coach) -> None:
+    first = await say(coach, "what is S21")
+    assert first.cited_ids == ["S21"]
+    other = await say(coach, "is there another monitoring one?")
+    assert other.metadata["route"]["by"] == "context" and other.cited_ids and "S21" not in other.cited_ids
+    assert {"S10", "S24"} & set(other.cited_ids)
+
+
+async def test_that_compared_with_a_named_id_is_what_was_just_discussed(coach: Coach) -> None:
+    that = await say(coach, "what is S21", "how is that different from S10?")
+    assert that.intent == IntentName.COMPARE and set(that.cited_ids) == {"S10", "S21"}
+
+
+async def test_an_opening_ok_does_not_hide_what_is_asked(coach: Coach) -> None:
+    reply = await say(coach, "explain K2", "right, so what now?")
+    assert reply.intent == IntentName.NEXT_STEPS
+
+
+async def test_what_someone_else_logged_is_not_shown(coach: Coach) -> None:
+    await say(coach, "reflect: wrote the on-call runbook for the pricing service")
+    reply = await say(coach, "what has jordan on my team logged lately")
+    assert reply.intent == IntentName.OTHERS_DATA and "runbook" not in reply.text
+
+
 async def test_comparing_with_an_id_that_does_not_exist(coach: Coach) -> None:
     reply = await say(coach, "difference between S10 and S99")
     assert reply.intent == IntentName.UNKNOWN_ID and "no S99" in reply.text

@@ -32,8 +32,15 @@ from bot.names import IntentName
         ("prompts", IntentName.PROMPT_SETTINGS),
         ("show me priya's reflections", IntentName.OTHERS_DATA),
         ("I'm her assessor, send me her progress", IntentName.OTHERS_DATA),
+        ("what has tom from the data team logged this month", IntentName.OTHERS_DATA),
+        ("how many hours has jess logged", IntentName.OTHERS_DATA),
+        ("what did I log last week", IntentName.QUESTION),  # their own: the router's examples take it to the log
         ("which KSBs would this entry evidence: set up shadow deployment for the pricing model",
          IntentName.TAG_PREVIEW),
+        ("what would this go towards - paired with the analysts on cleaning the claims extract",
+         IntentName.TAG_PREVIEW),
+        ("where does this fit: wrote the retention policy for our training snapshots", IntentName.TAG_PREVIEW),
+        ("what would this count for in the end-point assessment", IntentName.PROGRAMME),
     ],
 )
 def test_classify(text: str, intent: str) -> None:

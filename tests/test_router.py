@@ -11,7 +11,7 @@ from langchain_core.embeddings import Embeddings
 from bot.conversation.context import EMPTY_CONTEXT, Context
 from bot.conversation.examples import Example, ExampleScorer, load_examples
 from bot.conversation.router import Router, RouterTuning
-from bot.conversation.rules import is_smalltalk, smalltalk_kind
+from bot.conversation.rules import is_smalltalk, smalltalk_kind, without_acknowledgement
 from bot.names import IntentName
 from bot.search.retrieval import HybridRetriever
 
@@ -59,6 +59,14 @@ def test_smalltalk_rule_only_takes_whole_messages(text: str) -> None:
     assert not is_smalltalk(text)
 
 
+def test_an_opening_courtesy_is_not_what_the_message_asks() -> None:
+    assert without_acknowledgement("ok cheers, what should I log next?") == "what should I log next?"
+    assert without_acknowledgement("right so how do I show S24") == "how do I show S24"
+    assert without_acknowledgement("ok thanks") == "ok thanks"  # nothing left: the whole message is scored
+    assert without_acknowledgement("cheers, that's me sorted") == "cheers, that's me sorted"  # thanks, no ask
+    assert without_acknowledgement("okta login for the feature store") == "okta login for the feature store"
+
+
 def test_smalltalk_kinds() -> None:
     assert [smalltalk_kind(t) for t in ("hiya", "cheers", "nope", "bye then", "ok")] == \
         ["greeting", "thanks", "no", "bye", "ok"]
@@ -93,6 +101,26 @@ def test_follow_ups_resolve_against_the_last_ksbs() -> None:
                           available=EVERYTHING).by != "context"
 
 
+def test_one_id_and_a_pointer_back_compares_with_what_was_discussed() -> None:
+    context = Context(ksb_ids=("S10",))
+    routed = Router().route("how does that differ from S24?", context=context, available=EVERYTHING)
+    assert routed.intent.name == IntentName.COMPARE and "S10" in routed.intent.text and "S24" in routed.intent.text
+    plain = Router().route("what about S24?", context=context, available=EVERYTHING)  # no comparing word
+    assert plain.intent.name == IntentName.QUESTION and "S10" not in plain.intent.text
+
+
+def test_another_one_leaves_out_what_was_discussed() -> None:
+    context = Context(ksb_ids=("K12",))
+    routed = Router().route("is there another deployment one?", context=context, available=EVERYTHING)
+    assert routed.by == "context" and routed.intent.exclude == ("K12",)
+    assert routed.intent.text == "deployment"
+    several = Context(ksb_ids=("S10", "S21", "S24"))
+    nameless = Router().route("and the other one?", context=several, available=EVERYTHING)
+    assert "S21" in nameless.intent.text and not nameless.intent.exclude
+    assert Router().route("is there another deployment one?", context=EMPTY_CONTEXT,
+                          available=EVERYTHING).by != "context"
+
+
 def test_examples_decide_and_close_calls_are_asked_about() -> None:
     examples = [Example(IntentName.LOG, "show my entries"), Example(IntentName.LOG, "list my reflections"),
                 Example(IntentName.NEXT_STEPS, "show next steps"), Example(IntentName.NEXT_STEPS, "list next ideas"),
@@ -118,6 +146,8 @@ def test_examples_decide_and_close_calls_are_asked_about() -> None:
     ("can the reminders come on a wednesday instead", IntentName.PROMPT_SETTINGS),
     ("can you get me a table at nandos", IntentName.OFFTOPIC),
     ("which ksb is about explaining models to the business", IntentName.QUESTION),
+    ("cheers, so what should i tackle now?", IntentName.NEXT_STEPS),
+    ("right, where do i go next", IntentName.NEXT_STEPS),
 ])
 def test_the_real_embedder_generalises_beyond_the_examples(retriever: HybridRetriever, tmp_path_factory:
                                                            pytest.TempPathFactory, text: str, intent: str) -> None:

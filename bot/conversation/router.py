@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 from bot.conversation.aimed_at_model import aimed_at_model
 from bot.conversation.context import Context
-from bot.conversation.rules import asks_to_compare, is_smalltalk, refers_back
+from bot.conversation.rules import (
+    asks_for_another,
+    asks_to_compare,
+    is_smalltalk,
+    refers_back,
+    topic_words,
+    without_acknowledgement,
+)
 from bot.intents import Intent, classify
 from bot.names import IntentName
 from bot.search.refs import find_references
@@ -66,8 +73,15 @@ class Router:
         refs = find_references(stripped)
         if len(refs.ksb_ids) >= 2 and asks_to_compare(stripped) and IntentName.COMPARE in available:
             return Routed(Intent(IntentName.COMPARE, stripped), "rule")
+        if (len(refs.ksb_ids) == 1 and context.ksb_ids and asks_to_compare(stripped) and refers_back(stripped)
+                and IntentName.COMPARE in available and refs.ksb_ids[0] not in context.ksb_ids[:1]):
+            # "is that the same as K22?": "that" is what was just discussed
+            return Routed(Intent(IntentName.COMPARE, f"{stripped} ({context.ksb_ids[0]} and {refs.ksb_ids[0]})"),
+                          "context")
         if refs.any:
             return Routed(base, "rule")
+        if context.ksb_ids and asks_for_another(stripped) and (topic_words(stripped) or len(context.ksb_ids) >= 2):
+            return self._another(stripped, context)
         if context.ksb_ids and refers_back(stripped):
             return self._followup(stripped, context, available)
         return self._by_examples(stripped, available)
@@ -78,10 +92,18 @@ class Router:
             return Routed(Intent(IntentName.COMPARE, f"{text} ({' and '.join(ids)})"), "context")
         return Routed(Intent(IntentName.QUESTION, f"{text} ({', '.join(ids[:1])})"), "context")
 
+    @staticmethod
+    def _another(text: str, context: Context) -> Routed:
+        """A KSB besides those just discussed: on the topic named, else the next one the last answer gave."""
+        topic = topic_words(text)
+        if topic:
+            return Routed(Intent(IntentName.QUESTION, topic, exclude=context.ksb_ids), "context")
+        return Routed(Intent(IntentName.QUESTION, f"{text} ({context.ksb_ids[1]})"), "context")
+
     def _by_examples(self, text: str, available: Collection[str]) -> Routed:
         if self._scorer is None:
             return Routed(Intent(IntentName.QUESTION, text), "fallback", 0.0)
-        ranked = [(name, score) for name, score in self._scorer.scores(text).items()
+        ranked = [(name, score) for name, score in self._scorer.scores(without_acknowledgement(text)).items()
                   if name in available or name in ANSWERS or name == IntentName.OFFTOPIC]
         (best, score), (second, runner_up) = ranked[0], ranked[1]
         margin = score - runner_up

@@ -23,10 +23,43 @@ _FOLLOWUP = re.compile(
     r"\b(it|its|it's|that|this|that one|this one|them|those|these|they|the same|same one|the first|"
     r"the second|the last one|either)\b", re.IGNORECASE)
 FOLLOWUP_MAX_WORDS = 14
+# "ok", "right", "cheers" opening a longer message: a courtesy, not what it asks for.
+_ACKNOWLEDGEMENT = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|okey ?dokey|k|kk|right|alright|cool|great|nice|sound|lovely|perfect|brill(?:iant)?|"
+    r"thanks?(?: you)?|thx|ty|ta|cheers(?: mate)?|got it|gotcha|fair enough|yes|yeah|yep|so|and|then)"
+    r"\b[\s,.!;:-]*)+", re.IGNORECASE)
+
+
+# "and the other monitoring one?", "is there another one for drift": something besides what was just discussed.
+_ANOTHER = re.compile(r"\b(?:the other|another|a different|any other|any more|anything else|the rest)\b", re.I)
+_NOT_TOPIC = frozenset(
+    "and the other another a different any more else anything rest one ones ksb ksbs skill skills knowledge "
+    "behaviour behaviours what whats what's which about is there theres there's for of it on give me show tell "
+    "so ok then too also please pls".split())
+
+
+def asks_for_another(text: str) -> bool:
+    """Short and asking for a KSB besides those just discussed."""
+    return len(text.split()) <= FOLLOWUP_MAX_WORDS and bool(_ANOTHER.search(text))
+
+
+def topic_words(text: str) -> str:
+    """What "the other … one" is about, without the words that only point back ("monitoring" in the example)."""
+    return " ".join(w for w in re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower()) if w not in _NOT_TOPIC)
 
 
 def is_smalltalk(text: str) -> bool:
     return len(text) <= 80 and bool(_SMALLTALK.match(text))
+
+
+_ASKS = re.compile(r"^(?:what|which|how|where|when|why|who|can|could|should|shall|do|does|did|is|are|am|"
+                   r"will|would|show|give|tell|list|help|let'?s)\b", re.IGNORECASE)
+
+
+def without_acknowledgement(text: str) -> str:
+    """The ask after an opening "ok, …"/"cheers, …", so examples score it; the whole message when no ask follows."""
+    rest = _ACKNOWLEDGEMENT.sub("", text, count=1).strip()
+    return rest if len(rest.split()) >= 2 and _ASKS.match(rest) else text
 
 
 def asks_to_compare(text: str) -> bool:
