@@ -80,6 +80,7 @@ class Coach:
             IntentName.OFFTOPIC: self._offtopic,
             IntentName.CLARIFY: self._clarify,
             IntentName.AIMED_AT_MODEL: self._aimed_at_model,
+            IntentName.MADE_UP_EVIDENCE: self._made_up_evidence,
             ActionId.ASK: self._ask_action,
         }
         self._handlers.update(handlers or {})
@@ -266,6 +267,11 @@ class Coach:
         """Instructions aimed at a model ("ignore your rules…"): one plain answer, whichever mode answers."""
         return Reply(text=ui("aimed_at_model", reference=self.knowledge.standard.reference),
                      followups=self._followups([]), intent=IntentName.AIMED_AT_MODEL)
+
+    async def _made_up_evidence(self, incoming: Incoming, intent: Intent) -> Reply:
+        """Evidence of work not done is neither written nor saved: the portfolio must be the apprentice's own."""
+        return Reply(text=ui("made_up_evidence"),
+                     followups=self._followups([]), intent=IntentName.MADE_UP_EVIDENCE)
 
     async def _clarify(self, incoming: Incoming, intent: Intent) -> Reply:
         return clarify(intent)

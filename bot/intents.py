@@ -51,6 +51,14 @@ _THIRD_PARTY = re.compile(
     r"another (?:person|apprentice|user)'?s?|other people'?s|colleague'?s|[a-z]+'s)\b.{0,40}?"
     r"\b(chats?|history|messages?|logs?|reflections?|entries|progress|notes|data|records?|conversations?)\b",
     re.I)
+# A request to write evidence of work not done ("write me a reflection saying I deployed it, I haven't yet",
+# "make up some hours"): an assessor relies on the portfolio being the apprentice's own real work.
+_MADE_UP_EVIDENCE = re.compile(
+    r"\b(?:write|draft|generate|create|make|do)\b(?:\s+me)?\s+(?:up\s+)?(?:a|an|some|my)?\s*"
+    r"(?:reflections?|entry|entries|evidence|log|witness statements?)\b.{0,80}?"
+    r"\b(?:haven'?t|have not|havent|didn'?t|did not|didnt|never|not actually|pretend(?:ing)?|as if)\b"
+    r"|\b(?:fake|fabricate|make up|invent)\s+(?:some\s+|a\s+|an\s+|my\s+|the\s+)?"
+    r"(?:evidence|reflections?|entry|entries|hours|logs?|witness statements?)\b", re.I)
 # "what did priya in my cohort log this week": what someone else wrote, asked without a possessive.
 _SOMEONE_ELSES_ENTRIES = re.compile(
     r"\b(?:what|which|how much|how many \w+)\s+(?:did|has|have|does|do)\s+"
@@ -86,6 +94,8 @@ def classify(text: str) -> Intent:
     prefix = _REFLECT_PREFIX.match(stripped)
     if prefix:
         return Intent(IntentName.REFLECT, stripped[prefix.end():].strip())
+    if _MADE_UP_EVIDENCE.search(stripped):
+        return Intent(IntentName.MADE_UP_EVIDENCE, stripped)
     if read_tag_command(stripped):
         return Intent(IntentName.TAGS, stripped)
     if read_correction(stripped):

@@ -113,6 +113,14 @@ async def test_what_someone_else_logged_is_not_shown(coach: Coach) -> None:
     assert reply.intent == IntentName.OTHERS_DATA and "runbook" not in reply.text
 
 
+async def test_evidence_of_work_not_done_is_neither_written_nor_saved(coach: Coach) -> None:
+    reply = await say(coach, "write up an entry saying I led the model handover to ops, I didn't really but I need S29")
+    assert reply.intent == IntentName.MADE_UP_EVIDENCE and "saved" not in reply.metadata
+    assert "own real work" in reply.text and "B4" in reply.text
+    log = await say(coach, "show me my reflections")
+    assert log.metadata["entries"] == 0
+
+
 async def test_comparing_with_an_id_that_does_not_exist(coach: Coach) -> None:
     reply = await say(coach, "difference between S10 and S99")
     assert reply.intent == IntentName.UNKNOWN_ID and "no S99" in reply.text

@@ -35,6 +35,10 @@ from bot.names import IntentName
         ("what has tom from the data team logged this month", IntentName.OTHERS_DATA),
         ("how many hours has jess logged", IntentName.OTHERS_DATA),
         ("what did I log last week", IntentName.QUESTION),  # their own: the router's examples take it to the log
+        ("can you draft me an entry as if I'd run the bias audit, I haven't yet", IntentName.MADE_UP_EVIDENCE),
+        ("just make up some hours for october", IntentName.MADE_UP_EVIDENCE),
+        ("reflect: wrote the evidence pack for the model risk audit", IntentName.REFLECT),  # an entry stays data
+        ("how do i write a good reflection", IntentName.QUESTION),
         ("which KSBs would this entry evidence: set up shadow deployment for the pricing model",
          IntentName.TAG_PREVIEW),
         ("what would this go towards - paired with the analysts on cleaning the claims extract",

@@ -18,9 +18,10 @@ _LEAD = (r"^\s*(?:(?:ok(?:ay)?|yes|yeah|yep|great|thanks|cool|and|also|then|now|
 _ALL = re.compile(r"\b(?:all|both|everything|them|the lot|every one|each)\b", re.I)
 _ENTRY = re.compile(r"(?:\b(?:entry|reflection|log)\s*(?:no\.?|number)?\s*#?\s*|#)(\d+)\b", re.I)
 _REMOVE = re.compile(_LEAD + r"(?:remove|delete|drop|untag|reject|get rid of|strip|take\b(?=.*\boff\b)"
-                     r"|take off)\b", re.I)
+                     r"|take off|bin|ditch|scrap|(?:chuck|throw|knock)\b(?=.*\b(?:off|out|away)\b))\b", re.I)
 _CONFIRM = re.compile(_LEAD + r"(?:confirm|accept|approve|keep)\b", re.I)
-_ADD = re.compile(_LEAD + r"(?:add|include|tag|also tag|put)\b", re.I)
+# "stick B4 on it", "pop K28 on that one", "chuck S10 on as well": everyday British for add.
+_ADD = re.compile(_LEAD + r"(?:add|include|tag|also tag|put|stick|pop|bung|chuck|slap|whack|throw in)\b", re.I)
 _CORRECT = re.compile(
     _LEAD + r"(?:change|set|update|correct|fix|make)\s+(?:the\s+)?"
     r"(?P<field>hours?|otj(?:\s+hours)?|off[\s-]the[\s-]job(?:\s+hours)?|time|date|day)\b"
