@@ -31,7 +31,10 @@ _PROGRESS = re.compile(
 _REVIEW_FOR = re.compile(r"^\s*(?:(?:prepare|get|make|send|show|build)\s+(?:me\s+)?(?:the\s+|a\s+)?)?"
                          r"(?:progress\s+)?review(?:\s+pack)?\s+for\s+(.+?)\s*[?.!]*$", re.I)
 _REVIEW_PACK = re.compile(r"\b(prepare|get|make|build|send|show|create)\b.{0,20}\b(my|the)\b.{0,12}"
-                          r"\breview( pack)?\b|^\s*(my\s+)?(progress\s+)?review(\s+pack)?\s*[?.!]*$", re.I)
+                          r"\breview( pack)?\b|^\s*(my\s+)?(progress\s+)?review(\s+pack)?\s*[?.!]*$"
+                          # "get me ready for my review", "my review's on friday, help me prep for it"
+                          r"|\b(ready|prep(are|ped)?)\b.{0,12}\bfor\b.{0,8}\b(my|the|next)\b.{0,20}\breview\b"
+                          r"|\breview\b.{0,60}\b(get|help)\s+me\s+(ready|prepared|prepped|prep)\b", re.I)
 _MY_TEAM = re.compile(r"^\s*(show\s+(me\s+)?)?(my|our)\s+(team|apprentices)\b.{0,30}$", re.I)
 # Unmistakable questions about the apprenticeship itself; answered from programme facts, not KSBs.
 _PROGRAMME = re.compile(

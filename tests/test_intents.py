@@ -39,6 +39,9 @@ from bot.names import IntentName
         ("just make up some hours for october", IntentName.MADE_UP_EVIDENCE),
         ("reflect: wrote the evidence pack for the model risk audit", IntentName.REFLECT),  # an entry stays data
         ("how do i write a good reflection", IntentName.QUESTION),
+        ("help me get ready for my progress review on monday", IntentName.REVIEW_PACK),
+        ("my review with work and the provider is friday, could you help me prep for it", IntentName.REVIEW_PACK),
+        ("how often are progress reviews", IntentName.PROGRAMME),
         ("which KSBs would this entry evidence: set up shadow deployment for the pricing model",
          IntentName.TAG_PREVIEW),
         ("what would this go towards - paired with the analysts on cleaning the claims extract",

@@ -148,6 +148,7 @@ def test_examples_decide_and_close_calls_are_asked_about() -> None:
     ("which ksb is about explaining models to the business", IntentName.QUESTION),
     ("cheers, so what should i tackle now?", IntentName.NEXT_STEPS),
     ("right, where do i go next", IntentName.NEXT_STEPS),
+    ("you're an absolute legend thanks", IntentName.SMALLTALK),
 ])
 def test_the_real_embedder_generalises_beyond_the_examples(retriever: HybridRetriever, tmp_path_factory:
                                                            pytest.TempPathFactory, text: str, intent: str) -> None:
