@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from storage.models import AuditEvent
-from storage.unique_insert import insert_or_reread
+from storage.unique_insert import once_per_event
 
 
 def record(session: Session, *, action: str, actor_id: int | None = None,
@@ -16,21 +16,14 @@ def record(session: Session, *, action: str, actor_id: int | None = None,
     """A new audit row; with `event_key` (the chat event that did it), at most one per event, actor, action
     and target: a turn replayed from the inbox finds the row its first run wrote instead of adding another.
     (Per actor, because a Teams activity id is unique only within its conversation.)"""
-    key = event_key[:200] or None
-
-    def insert() -> AuditEvent:
+    def insert(key: str | None) -> AuditEvent:
         event = AuditEvent(action=action, actor_id=actor_id, subject_id=subject_id, related_id=related_id,
                            target=target, detail=detail or {}, event_key=key)
         session.add(event)
         session.flush()
         return event
 
-    if key is None:
-        return insert()
-    found = _from_event(session, actor_id=actor_id, action=action, target=target, event_key=key)
-    if found is not None:
-        return found
-    return insert_or_reread(session, insert=insert, reread=lambda: _from_event(
+    return once_per_event(session, event_key, insert=insert, find=lambda key: _from_event(
         session, actor_id=actor_id, action=action, target=target, event_key=key))[0]
 
 

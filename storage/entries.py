@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.models import TAGGING_STATUSES, Entry, utcnow
-from storage.unique_insert import insert_or_reread
+from storage.unique_insert import EVENT_KEY_LENGTH, once_per_event
 
 
 def add_entry(session: Session, *, person_id: int, text: str, work_date: date,
@@ -26,20 +26,16 @@ def add_entry_once(session: Session, *, person_id: int, text: str, work_date: da
                    event_key: str) -> tuple[Entry, bool]:
     """A pending entry from one chat event, and True; or, when that event was saved already (replayed
     from the inbox, or by two replicas at once), the entry it made, and False."""
-    key = event_key[:200]
-    found = entry_from_event(session, person_id=person_id, event_key=key)
-    if found is not None:
-        return found, False
-    return insert_or_reread(
-        session,
-        insert=lambda: add_entry(session, person_id=person_id, text=text, work_date=work_date,
-                                 otj_hours=otj_hours, event_key=key),
-        reread=lambda: entry_from_event(session, person_id=person_id, event_key=key))
+    return once_per_event(
+        session, event_key,
+        insert=lambda key: add_entry(session, person_id=person_id, text=text, work_date=work_date,
+                                     otj_hours=otj_hours, event_key=key),
+        find=lambda key: entry_from_event(session, person_id=person_id, event_key=key))
 
 
 def entry_from_event(session: Session, *, person_id: int, event_key: str) -> Entry | None:
     return session.exec(select(Entry).where(Entry.person_id == person_id,
-                                            Entry.event_key == event_key[:200])).first()
+                                            Entry.event_key == event_key[:EVENT_KEY_LENGTH])).first()
 
 
 def get_entry(session: Session, *, entry_id: int) -> Entry | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, select
 
 from storage.models import FEEDBACK_VALUES, AnswerFeedback
-from storage.unique_insert import insert_or_reread
+from storage.unique_insert import once_per_event
 
 
 def add_feedback(session: Session, *, person_id: int, value: str, answer_id: str = "",
@@ -16,22 +16,15 @@ def add_feedback(session: Session, *, person_id: int, value: str, answer_id: str
     click, or two replicas taking it at once, finds the vote already stored."""
     if value not in FEEDBACK_VALUES:
         raise ValueError(f"feedback must be one of {', '.join(FEEDBACK_VALUES)}")
-    key = event_key[:200] or None
-
-    def insert() -> AnswerFeedback:
+    def insert(key: str | None) -> AnswerFeedback:
         row = AnswerFeedback(person_id=person_id, value=value, answer_id=answer_id[:64],
                              cited_ids=list(cited_ids), event_key=key)
         session.add(row)
         session.flush()
         return row
 
-    if key is None:
-        return insert()
-    found = _from_event(session, person_id=person_id, event_key=key)
-    if found is not None:
-        return found
-    return insert_or_reread(session, insert=insert,
-                            reread=lambda: _from_event(session, person_id=person_id, event_key=key))[0]
+    return once_per_event(session, event_key, insert=insert,
+                          find=lambda key: _from_event(session, person_id=person_id, event_key=key))[0]
 
 
 def _from_event(session: Session, *, person_id: int, event_key: str) -> AnswerFeedback | None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from storage.models import Enrolment, Person, ProgressReview, ReviewAction, ReviewSetting, utcnow
-from storage.unique_insert import insert_or_reread
+from storage.unique_insert import EVENT_KEY_LENGTH, once_per_event
 
 
 def add_review(session: Session, *, person_id: int, period_start: date, period_end: date,
@@ -37,26 +37,18 @@ def add_review_once(session: Session, *, person_id: int, event_key: str, period_
     """The review (with its actions) one chat event recorded, and True; or, when that event recorded it
     already (replayed from the inbox, or two replicas at once), the review it made, and False.
     Without an `event_key` (the CLI) every call records a review."""
-    key = event_key[:200]
-
-    def insert() -> ProgressReview:
-        return add_review(session, person_id=person_id, period_start=period_start, period_end=period_end,
-                          held_on=held_on, actions=actions, apprentice_comment=apprentice_comment,
-                          employer_comment=employer_comment, provider_comment=provider_comment,
-                          event_key=key or None)
-
-    if not key:
-        return insert(), True
-    found = review_from_event(session, person_id=person_id, event_key=key)
-    if found is not None:
-        return found, False
-    return insert_or_reread(session, insert=insert,
-                            reread=lambda: review_from_event(session, person_id=person_id, event_key=key))
+    return once_per_event(
+        session, event_key,
+        insert=lambda key: add_review(session, person_id=person_id, period_start=period_start,
+                                      period_end=period_end, held_on=held_on, actions=actions,
+                                      apprentice_comment=apprentice_comment, employer_comment=employer_comment,
+                                      provider_comment=provider_comment, event_key=key),
+        find=lambda key: review_from_event(session, person_id=person_id, event_key=key))
 
 
 def review_from_event(session: Session, *, person_id: int, event_key: str) -> ProgressReview | None:
     return session.exec(select(ProgressReview).where(ProgressReview.person_id == person_id,
-                                                     ProgressReview.event_key == event_key[:200])).first()
+                                                     ProgressReview.event_key == event_key[:EVENT_KEY_LENGTH])).first()
 
 
 def latest_review(session: Session, *, person_id: int) -> ProgressReview | None:

@@ -27,3 +27,23 @@ def insert_or_reread(session: Session, *, insert: Callable[[], T], reread: Calla
         if found is None:
             raise
         return found, False
+
+
+EVENT_KEY_LENGTH = 200
+
+
+def once_per_event(session: Session, event_key: str, *, insert: Callable[[str | None], T],
+                   find: Callable[[str], T | None]) -> tuple[T, bool]:
+    """The row one chat event writes, and True; or, when that event wrote it already (replayed from the
+    inbox, or taken by two replicas at once), the row it wrote, and False.
+
+    `insert(key)` writes the row carrying the (truncated) key; `find(key)` looks for it. Without an
+    event key (the CLI, a scheduler) every call inserts, with the key None.
+    """
+    key = event_key[:EVENT_KEY_LENGTH]
+    if not key:
+        return insert(None), True
+    found = find(key)
+    if found is not None:
+        return found, False
+    return insert_or_reread(session, insert=lambda: insert(key), reread=lambda: find(key))
