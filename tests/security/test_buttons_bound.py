@@ -84,10 +84,8 @@ async def test_someone_elses_delete_button_erases_nothing_teams(teams: TeamsHarn
                                     user_id="29:user2", aad_object_id="aad-2", conversation_id="conv2"))
     await teams.post(teams.activity("delete my data"))
     [confirm] = [a for a in card_actions(teams.cards()[-1]) if a["type"] == "Action.Execute"]
-    invoke = teams.activity("", activity_type="invoke", user_id="29:user2", aad_object_id="aad-2",
-                            conversation_id="19:chan@thread.tacv2;messageid=1", conversation_type="channel",
-                            value={"action": {"type": "Action.Execute", "verb": confirm["verb"],
-                                              "data": confirm["data"]}, "trigger": "manual"})
+    invoke = execute_teams(teams, confirm["verb"], confirm["data"], user_id="29:user2", aad_object_id="aad-2",
+                           conversation_id="19:chan@thread.tacv2;messageid=1", conversation_type="channel")
     status, body = await teams.post(invoke)
     assert status == 200 and NOT_YOURS in json.dumps(body)
     assert stored_entries(teams, "aad-2") and stored_entries(teams, "aad-1")
@@ -151,20 +149,29 @@ async def test_someone_elses_weekly_prompt_buttons_change_nothing_slack(
     assert "Snoozed" in said and own is not None and own.snoozed_until is not None
 
 
-async def test_someone_elses_weekly_prompt_buttons_change_nothing_teams(
-        teams: TeamsHarness, knowledge: Knowledge) -> None:
-    await teams.post(teams.activity("hello"))  # aad-1 talks to the bot: enrolled, with a chat to prompt in
+async def weekly_prompt_verbs_teams(teams: TeamsHarness, knowledge: Knowledge) -> dict[str, dict[str, Any]]:
+    """The scheduler sends aad-1 her weekly prompt; its card's Action.Execute buttons by verb."""
     sender = TeamsSender(settings=teams.settings, database=teams.database)
     scheduler = Scheduler(sessions=teams.database.session, knowledge=knowledge, clock=FixedClock(PROMPT_DUE),
                           sender=RoutingSender({"teams": sender}))
     assert (await scheduler.tick()).prompts.sent == 1
     [prompt] = [c for c in teams.cards() if "Snooze" in json.dumps(c)]
-    verbs = {a["verb"]: a for a in card_actions(prompt) if a["type"] == "Action.Execute"}
+    return {a["verb"]: a for a in card_actions(prompt) if a["type"] == "Action.Execute"}
+
+
+def execute_teams(teams: TeamsHarness, action: str, data: dict[str, Any], **who: str) -> dict[str, Any]:
+    """The invoke Teams sends when a card's Action.Execute button is clicked."""
+    return teams.activity("", activity_type="invoke", **who, value={
+        "action": {"type": "Action.Execute", "verb": action, "data": data}, "trigger": "manual"})
+
+
+async def test_someone_elses_weekly_prompt_buttons_change_nothing_teams(
+        teams: TeamsHarness, knowledge: Knowledge) -> None:
+    await teams.post(teams.activity("hello"))  # aad-1 talks to the bot: enrolled, with a chat to prompt in
+    verbs = await weekly_prompt_verbs_teams(teams, knowledge)
 
     def clicked(action: str, **who: str) -> dict[str, Any]:
-        data = verbs[action]["data"]
-        return teams.activity("", activity_type="invoke", **who, value={
-            "action": {"type": "Action.Execute", "verb": action, "data": data}, "trigger": "manual"})
+        return execute_teams(teams, action, verbs[action]["data"], **who)
 
     for action in (ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP):
         status, body = await teams.post(clicked(action, **CHANNEL_INVOKE))
@@ -264,16 +271,10 @@ async def test_a_weekly_prompt_sent_before_binding_acts_for_whoever_clicks_it_sl
 async def test_a_weekly_prompt_sent_before_binding_acts_for_whoever_clicks_it_teams(
         teams: TeamsHarness, knowledge: Knowledge) -> None:
     await teams.post(teams.activity("hello"))
-    sender = TeamsSender(settings=teams.settings, database=teams.database)
-    scheduler = Scheduler(sessions=teams.database.session, knowledge=knowledge, clock=FixedClock(PROMPT_DUE),
-                          sender=RoutingSender({"teams": sender}))
-    assert (await scheduler.tick()).prompts.sent == 1
-    [prompt] = [c for c in teams.cards() if "Snooze" in json.dumps(c)]
-    verbs = {a["verb"]: a for a in card_actions(prompt) if a["type"] == "Action.Execute"}
+    verbs = await weekly_prompt_verbs_teams(teams, knowledge)
 
     def clicked(action: str, data: dict[str, Any], **who: str) -> dict[str, Any]:
-        return teams.activity("", activity_type="invoke", **who, value={
-            "action": {"type": "Action.Execute", "verb": action, "data": data}, "trigger": "manual"})
+        return execute_teams(teams, action, data, **who)
 
     old = {action: sent_unbound_teams(verbs[action]["data"])
            for action in (ActionId.PROMPT_SNOOZE, ActionId.PROMPT_SKIP)}
